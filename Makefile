@@ -1,0 +1,39 @@
+# Entry points (contract: ../shared/DESIGN.md). `make test` is exactly what CI runs.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export GOTOOLCHAIN := local
+CARGO ?= cargo
+CRD_FILE := crds/claude-env.io_claudeenvironments.yaml
+
+# The local control plane: cluster-build, cluster-up, cluster-down.
+-include tests/cluster/cluster.mk
+
+.PHONY: test fmt-check clippy unit crds crds-check e2e demo bench
+
+test: fmt-check clippy crds-check unit e2e
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --exclude claude-env-e2e --locked
+
+# The CRD is generated from the Rust types; a stale crds/ fails `make test`.
+crds:
+	$(CARGO) run -q --locked -p claude-env-api --bin crdgen > $(CRD_FILE)
+
+crds-check:
+	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml 2>/dev/null || { mkdir -p build && $(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml; }
+	@diff -u $(CRD_FILE) build/crd.generated.yaml || { echo "crds/ is stale: run 'make crds' and commit"; exit 1; }
+
+e2e: cluster-up
+	$(CARGO) test --locked -p claude-env-e2e -- --test-threads=4
+
+demo:
+	@echo "make demo: not yet wired" && exit 1
+
+bench:
+	@echo "make bench: not yet wired" && exit 1

@@ -1,0 +1,200 @@
+//! `ClaudeEnvironment.status`: kstatus conditions, revisions, inventory, drift, rollout,
+//! history.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Condition types (kstatus `Ready`/`Reconciling`/`Stalled`, plus ours).
+pub mod condition {
+    pub const READY: &str = "Ready";
+    pub const RECONCILING: &str = "Reconciling";
+    pub const STALLED: &str = "Stalled";
+    pub const DRIFTED: &str = "Drifted";
+    pub const HEALTHY: &str = "Healthy";
+    pub const PROGRESSING: &str = "Progressing";
+    pub const SOURCE_VERIFIED: &str = "SourceVerified";
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ClaudeEnvironmentStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Last revision the controller tried (fetched, rendered, validated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_attempted_revision: Option<String>,
+    /// Last revision applied to the cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_applied_revision: Option<String>,
+    /// Last revision that was applied and passed its health checks: the rollback target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_known_good_revision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<Inventory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutStatus>,
+    /// Most recent first; at most [`HISTORY_LIMIT`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<HistoryEntry>,
+}
+
+pub const HISTORY_LIMIT: usize = 10;
+
+/// Every object the controller applied for this environment (what prune compares against).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Inventory {
+    #[serde(default)]
+    pub entries: Vec<InventoryEntry>,
+}
+
+#[derive(
+    Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub struct InventoryEntry {
+    pub api_version: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftStatus {
+    /// Drifted managed leaves / managed leaves × 100, rounded to 0.1.
+    pub percentage: f64,
+    pub managed_fields: i64,
+    pub drifted_fields: i64,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<DriftItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detected_at: Option<Time>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftItem {
+    /// `Kind/namespace/name`.
+    pub object: String,
+    /// JSON pointer of the drifted field (`/spec/template/spec/containers/0/image`), or `""`
+    /// for a missing object.
+    pub path: String,
+    pub category: DriftCategory,
+    pub severity: DriftSeverity,
+    /// What changed (`missing`, `changed`, `removed`); never a secret value.
+    pub kind: DriftKind,
+}
+
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
+pub enum DriftCategory {
+    Security,
+    Availability,
+    Configuration,
+    Cosmetic,
+}
+
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
+pub enum DriftSeverity {
+    Critical,
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(
+    Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
+)]
+pub enum DriftKind {
+    /// The live object does not exist.
+    Missing,
+    /// The live value differs.
+    Changed,
+    /// A managed field was removed from the live object.
+    Removed,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
+pub enum RolloutPhase {
+    #[default]
+    Idle,
+    Progressing,
+    Paused,
+    Promoting,
+    Succeeded,
+    RolledBack,
+    Failed,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Color {
+    Blue,
+    Green,
+}
+
+/// Where a rollout is; enough to continue after a controller restart.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutStatus {
+    pub phase: RolloutPhase,
+    /// Index of the current canary step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<i32>,
+    /// Current canary weight (percentage of pods on the new revision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_color: Option<Color>,
+    /// The revision being rolled out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<String>,
+    /// The revision serving before this rollout (what abort returns to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stable_revision: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// A revision whose rollout failed; not retried until a new commit or an explicit retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_revision: Option<String>,
+    /// Strategy-specific state the rollout machine persists (timers, check counters).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "preserve_unknown")]
+    pub state: Option<serde_json::Value>,
+}
+
+/// Outcome of one revision's reconcile, kept in `status.history`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub revision: String,
+    pub time: Time,
+    pub result: HistoryResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum HistoryResult {
+    Applied,
+    Succeeded,
+    Invalid,
+    Failed,
+    RolledBack,
+}
+
+fn preserve_unknown(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": true
+    })
+}

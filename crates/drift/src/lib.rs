@@ -1,0 +1,1 @@
+//! Pure drift detection: desired vs live managed fields -> drift items and percentage.

@@ -1,0 +1,1 @@
+//! Pure rendering: merged document -> Claude Code files and desired Kubernetes objects.

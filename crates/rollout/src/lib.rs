@@ -1,0 +1,1 @@
+//! Pure rollout state machine: (state, observations, now) -> (state, actions).

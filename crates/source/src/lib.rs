@@ -1,0 +1,2 @@
+//! The IO edge for config sources: loading a [`claude_env_config::RepoSnapshot`] from a
+//! directory or straight from a Git commit's tree.

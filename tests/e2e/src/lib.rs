@@ -1,0 +1,1 @@
+//! Test support for e2e tests against the local control plane.
