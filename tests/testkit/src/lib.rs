@@ -1,0 +1,1 @@
+//! Real test fixtures: Git servers, repositories, free ports.
