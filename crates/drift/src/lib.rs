@@ -25,13 +25,10 @@ pub use report::{DriftReport, ITEM_LIMIT};
 use serde_json::Value;
 
 /// Compare every desired object with its live counterpart (`None`: it does not exist).
-pub fn detect<'a, F>(
-    desired: &'a [(ObjectKey, Value)],
-    live: F,
-    ignore: &IgnoreRules,
-) -> DriftReport
+pub fn detect<'a, 'l, D, F>(desired: D, live: F, ignore: &IgnoreRules) -> DriftReport
 where
-    F: Fn(&ObjectKey) -> Option<&'a Value>,
+    D: IntoIterator<Item = (&'a ObjectKey, &'a Value)>,
+    F: Fn(&ObjectKey) -> Option<&'l Value>,
 {
     let mut report = DriftReport::default();
     for (key, want) in desired {

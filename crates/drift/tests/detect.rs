@@ -55,7 +55,11 @@ fn key() -> ObjectKey {
 fn run(desired: Value, live: Option<Value>, ignore: &[&str]) -> claude_env_drift::DriftReport {
     let desired = vec![(key(), desired)];
     let ignore = IgnoreRules::parse(ignore).unwrap();
-    detect(&desired, |_| live.as_ref(), &ignore)
+    detect(
+        desired.iter().map(|(k, v)| (k, v)),
+        |_| live.as_ref(),
+        &ignore,
+    )
 }
 
 #[test]
@@ -186,7 +190,7 @@ fn items_are_sorted_most_severe_first_and_capped_with_exact_counts() {
     desired.push((key(), deployment()));
     let live_cm = json!({"data": {"k": "changed"}});
     let r = detect(
-        &desired,
+        desired.iter().map(|(k, v)| (k, v)),
         |k| (k.kind == "ConfigMap").then_some(&live_cm),
         &IgnoreRules::default(),
     );
