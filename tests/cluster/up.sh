@@ -218,9 +218,10 @@ EOF
 # ---------------------------------------------------------------- up
 
 up() {
-  for b in "$BIN/k8s" "$BIN/kubectl" "$BIN/kwok"; do
-    [ -x "$b" ] || "$CLUSTER_HERE/build.sh" k8s kwok
-  done
+  if [ ! -x "$BIN/k8s" ] || [ ! -x "$BIN/kubectl" ]; then
+    "$CLUSTER_HERE/build.sh" k8s
+  fi
+  [ -x "$BIN/kwok" ] || "$CLUSTER_HERE/build.sh" kwok
   for b in "$BIN/k8s" "$BIN/kubectl" "$BIN/kwok"; do
     [ -x "$b" ] || die "$b missing (run make cluster-build)"
   done
@@ -228,6 +229,22 @@ up() {
   if [ -s "$PORTS_FILE" ]; then
     # shellcheck disable=SC1090
     source "$PORTS_FILE"
+  fi
+  # All our processes alive: the cluster is up or still starting, or the
+  # machine is just slow. Give it time before declaring it broken, so a busy
+  # machine never gets a working cluster torn down under running tests.
+  if [ -s "$KUBECONFIG_FILE" ] && [ -s "$PORTS_FILE" ] && all_running; then
+    local deadline=$((SECONDS + TIMEOUT)) said=""
+    until healthy; do
+      if [ -z "$said" ]; then
+        log "cluster processes running but not healthy yet; waiting up to ${TIMEOUT}s"
+        said=1
+      fi
+      if [ "$SECONDS" -ge "$deadline" ] || ! all_running; then
+        break
+      fi
+      sleep 1
+    done
   fi
   if healthy; then
     log "cluster already running and healthy: $(kubectl_admin version -o json 2>/dev/null |
