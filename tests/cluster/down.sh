@@ -4,7 +4,7 @@
 # Only processes recorded in build/cluster/pids/ are stopped (TERM, then KILL
 # after 10 s), and only while they still run this checkout's binaries.
 set -euo pipefail
-# shellcheck source=tests/cluster/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 down() {

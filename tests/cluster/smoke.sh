@@ -13,7 +13,7 @@
 # Each check runs in its own namespace (smoke-*-<pid>), removed at the end.
 # Exit status 0 when every check passed.
 set -euo pipefail
-# shellcheck source=tests/cluster/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 EXPECTED_VERSION=v1.33.13

@@ -14,7 +14,7 @@
 # Environment: CLUSTER_TIMEOUT (seconds per wait step, default 120),
 # CLUSTER_DIR, CLUSTER_BIN_DIR (defaults build/cluster, build/bin).
 set -euo pipefail
-# shellcheck source=tests/cluster/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 TIMEOUT="${CLUSTER_TIMEOUT:-120}"
@@ -70,6 +70,7 @@ start() {
   # The inner shell records its own pid and closes inherited descriptors
   # (e.g. a caller's pipe) before exec'ing the component, so the pid is the
   # component's and nobody waiting on a pipe hangs on our daemons.
+  # shellcheck disable=SC2016  # expanded by the inner shell
   setsid bash -c '
     echo $$ >"$0"
     for fd in $(ls /proc/$$/fd); do

@@ -5,7 +5,7 @@
 // The component is chosen by the name the binary is invoked as (argv[0], so a
 // symlink named "kubectl" behaves as kubectl) or else by the first argument:
 //
-//	k8s kube-apiserver --etcd-servers=... 
+//	k8s kube-apiserver --etcd-servers=...
 //	k8s kubectl get pods
 //
 // Each component must run in its own process: kube-apiserver and
