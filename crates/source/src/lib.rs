@@ -1,2 +1,6 @@
 //! The IO edge for config sources: loading a [`claude_env_config::RepoSnapshot`] from a
 //! directory or straight from a Git commit's tree.
+
+pub mod auth;
+pub mod known_hosts;
+pub mod url;

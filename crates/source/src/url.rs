@@ -1,0 +1,335 @@
+//! Repository URLs: parsing the forms Git accepts, and the two keys derived from them.
+//!
+//! * [`RepoUrl::match_key`] is deliberately liberal: protocol, user, default port, a trailing
+//!   `/` or `.git` and letter case are all dropped, so a webhook's `clone_url`, `ssh_url` or
+//!   `html_url` matches whatever form `spec.source.url` was written in. A false match only
+//!   costs one fetch that finds nothing new (the fetch decides, never the payload).
+//! * [`RepoUrl::cache_key`] is conservative: it keeps the scheme and the exact path, so two
+//!   different repositories can never share a cache directory.
+//!
+//! Credentials embedded in a URL (`https://user:token@host/...`) are never part of a key and
+//! never shown: use [`redact`] for anything that ends up in a message or a log.
+
+use std::fmt;
+
+/// A parsed repository URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RepoUrl {
+    /// `https`, `http`, `ssh`, `git` or `file` (scp-like `host:path` parses as `ssh`).
+    pub scheme: String,
+    /// The user name, if any (e.g. `git` in `git@github.com:org/repo`). Never a password.
+    pub user: Option<String>,
+    /// Lower-cased host name; empty for `file`.
+    pub host: String,
+    /// The port when it is not the scheme's default.
+    pub port: Option<u16>,
+    /// The path with a leading `/`, percent-decoding left as written.
+    pub path: String,
+}
+
+/// A URL this module cannot make sense of.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid repository URL {url}: {reason}")]
+pub struct UrlError {
+    /// The URL with any credentials removed.
+    pub url: String,
+    pub reason: String,
+}
+
+impl RepoUrl {
+    /// Parses `https://…`, `http://…`, `ssh://…`, `git://…`, `file://…`, scp-like
+    /// `[user@]host:path` and plain absolute paths (treated as `file`).
+    pub fn parse(input: &str) -> Result<RepoUrl, UrlError> {
+        let input = input.trim();
+        let err = |reason: &str| UrlError {
+            url: redact(input),
+            reason: reason.to_owned(),
+        };
+        if input.is_empty() {
+            return Err(err("empty"));
+        }
+        if input.starts_with('/') {
+            return Ok(file_url(input));
+        }
+        if !input.contains("://") {
+            return parse_scp_like(input).ok_or_else(|| err("neither scheme://… nor host:path"));
+        }
+        let parsed = ::url::Url::parse(input).map_err(|e| err(&e.to_string()))?;
+        let scheme = parsed.scheme().to_ascii_lowercase();
+        if scheme == "file" {
+            return Ok(file_url(parsed.path()));
+        }
+        if !matches!(scheme.as_str(), "https" | "http" | "ssh" | "git") {
+            return Err(err("unsupported scheme"));
+        }
+        let host = parsed.host_str().ok_or_else(|| err("no host"))?;
+        let user = Some(parsed.username())
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned);
+        // `Url::port` already drops the default port of the schemes the URL standard knows
+        // (http, https); ssh and git are not among them.
+        let port = parsed.port().filter(|p| Some(*p) != default_port(&scheme));
+        Ok(RepoUrl {
+            scheme,
+            user,
+            host: host.to_ascii_lowercase(),
+            port,
+            path: parsed.path().to_owned(),
+        })
+    }
+
+    /// The protocol-independent key used to match a push hint to an environment's source.
+    pub fn match_key(&self) -> String {
+        let path = trim_repo_suffix(&self.path).to_lowercase();
+        if self.scheme == "file" {
+            return format!("file://{path}");
+        }
+        // The port is kept only when it is not a default of *some* Git protocol: GitHub's
+        // ssh (22) and https (443) URLs name the same repository.
+        match self.port {
+            Some(port) if ![22, 80, 443, 9418].contains(&port) => {
+                format!("{}:{port}{path}", self.host)
+            }
+            _ => format!("{}{path}", self.host),
+        }
+    }
+
+    /// The key naming this repository's cache directory: scheme, host, port and the exact
+    /// path (only trailing slashes dropped).
+    pub fn cache_key(&self) -> String {
+        let path = self.path.trim_end_matches('/');
+        match self.port {
+            Some(port) => format!("{}://{}:{port}{path}", self.scheme, self.host),
+            None => format!("{}://{}{path}", self.scheme, self.host),
+        }
+    }
+
+    /// The port to connect to: the explicit one or the scheme's default.
+    pub fn effective_port(&self) -> Option<u16> {
+        self.port.or_else(|| default_port(&self.scheme))
+    }
+}
+
+impl fmt::Display for RepoUrl {
+    /// Shows the URL without credentials (the user name is kept: it is not a secret).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.scheme == "file" {
+            return write!(f, "file://{}", self.path);
+        }
+        write!(f, "{}://", self.scheme)?;
+        if let Some(user) = &self.user {
+            write!(f, "{}@", shown_user(&self.scheme, user))?;
+        }
+        write!(f, "{}", self.host)?;
+        if let Some(port) = self.port {
+            write!(f, ":{port}")?;
+        }
+        write!(f, "{}", self.path)
+    }
+}
+
+/// Whether two URLs name the same repository in the liberal sense of [`RepoUrl::match_key`].
+/// Unparseable URLs match nothing.
+pub fn same_repo(a: &str, b: &str) -> bool {
+    match (RepoUrl::parse(a), RepoUrl::parse(b)) {
+        (Ok(a), Ok(b)) => a.match_key() == b.match_key(),
+        _ => false,
+    }
+}
+
+/// The URL with any password or token in its user-info replaced by `***`, for messages.
+/// Works on URLs that do not parse too, so an error about a bad URL cannot leak a secret.
+pub fn redact(input: &str) -> String {
+    let Some(scheme_end) = input.find("://") else {
+        return input.to_owned();
+    };
+    let rest = &input[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            let shown = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                shown_user(&input[..scheme_end], user).to_owned()
+            };
+            format!("{}{shown}{}", &input[..scheme_end + 3], &rest[at..])
+        }
+        None => input.to_owned(),
+    }
+}
+
+/// Over HTTP a lone user-info is often a token (`https://<token>@host`), so only SSH user
+/// names (never secrets there: the key is) are shown.
+fn shown_user<'a>(scheme: &str, user: &'a str) -> &'a str {
+    if scheme.eq_ignore_ascii_case("ssh") || user.is_empty() {
+        user
+    } else {
+        "***"
+    }
+}
+
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "https" => Some(443),
+        "http" => Some(80),
+        "ssh" => Some(22),
+        "git" => Some(9418),
+        _ => None,
+    }
+}
+
+fn file_url(path: &str) -> RepoUrl {
+    RepoUrl {
+        scheme: "file".to_owned(),
+        user: None,
+        host: String::new(),
+        port: None,
+        path: path.to_owned(),
+    }
+}
+
+/// `[user@]host:path`, the form `git@github.com:org/repo.git`. Git treats a colon after a
+/// slash as part of a local path, and so does this.
+fn parse_scp_like(input: &str) -> Option<RepoUrl> {
+    let colon = input.find(':')?;
+    let (authority, path) = (&input[..colon], &input[colon + 1..]);
+    if authority.is_empty() || authority.contains('/') || path.is_empty() {
+        return None;
+    }
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user.to_owned()), host),
+        None => (None, authority),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return None;
+    }
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    Some(RepoUrl {
+        scheme: "ssh".to_owned(),
+        user,
+        host: host.to_ascii_lowercase(),
+        port: None,
+        path,
+    })
+}
+
+fn trim_repo_suffix(path: &str) -> &str {
+    let path = path.trim_end_matches('/');
+    path.strip_suffix(".git").unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_forms_share_one_match_key() {
+        let forms = [
+            "https://github.com/Org/Repo",
+            "https://github.com/org/repo.git",
+            "https://github.com/org/repo/",
+            "https://user@github.com/org/repo.git",
+            "http://github.com/org/repo",
+            "git@github.com:org/repo.git",
+            "git@github.com:/org/repo.git",
+            "ssh://git@github.com/org/repo",
+            "ssh://git@github.com:22/org/repo.git",
+            "git://github.com/org/repo.git",
+            "https://GitHub.com:443/org/repo.git",
+        ];
+        for form in forms {
+            let key = RepoUrl::parse(form).unwrap().match_key();
+            assert_eq!(key, "github.com/org/repo", "{form}");
+        }
+    }
+
+    #[test]
+    fn local_servers_keep_host_port_and_path() {
+        let a = RepoUrl::parse("http://127.0.0.1:8123/x.git").unwrap();
+        assert_eq!(a.match_key(), "127.0.0.1:8123/x");
+        let b = RepoUrl::parse("http://127.0.0.1:8124/x.git").unwrap();
+        assert_ne!(a.match_key(), b.match_key());
+        assert!(same_repo(
+            "git://127.0.0.1:9555/x.git",
+            "git://127.0.0.1:9555/x"
+        ));
+        assert!(!same_repo(
+            "git://127.0.0.1:9555/x.git",
+            "git://127.0.0.1:9555/y.git"
+        ));
+    }
+
+    #[test]
+    fn file_urls_and_plain_paths() {
+        let a = RepoUrl::parse("file:///srv/git/config.git").unwrap();
+        let b = RepoUrl::parse("/srv/git/config.git/").unwrap();
+        assert_eq!(a.match_key(), "file:///srv/git/config");
+        assert_eq!(a.match_key(), b.match_key());
+        assert_eq!(a.cache_key(), "file:///srv/git/config.git");
+        assert_eq!(a.cache_key(), b.cache_key());
+    }
+
+    #[test]
+    fn cache_key_is_conservative() {
+        let https = RepoUrl::parse("https://github.com/org/repo.git").unwrap();
+        let ssh = RepoUrl::parse("git@github.com:org/repo.git").unwrap();
+        let bare = RepoUrl::parse("https://github.com/org/repo").unwrap();
+        assert_ne!(https.cache_key(), ssh.cache_key());
+        assert_ne!(https.cache_key(), bare.cache_key());
+        let with_user = RepoUrl::parse("https://token@github.com/org/repo.git").unwrap();
+        assert_eq!(https.cache_key(), with_user.cache_key());
+        assert_eq!(https.cache_key(), "https://github.com/org/repo.git");
+    }
+
+    #[test]
+    fn ports_and_users() {
+        let u = RepoUrl::parse("ssh://git@git.example.com:2222/team/cfg.git").unwrap();
+        assert_eq!(u.user.as_deref(), Some("git"));
+        assert_eq!(u.port, Some(2222));
+        assert_eq!(u.effective_port(), Some(2222));
+        assert_eq!(u.match_key(), "git.example.com:2222/team/cfg");
+        let scp = RepoUrl::parse("git@github.com:org/repo.git").unwrap();
+        assert_eq!(scp.effective_port(), Some(22));
+        assert_eq!(scp.to_string(), "ssh://git@github.com/org/repo.git");
+    }
+
+    #[test]
+    fn rejects_nonsense() {
+        for bad in ["", "   ", "ftp://host/x", "no-colon-here", "https://"] {
+            assert!(RepoUrl::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(!same_repo("", ""));
+    }
+
+    #[test]
+    fn redaction_hides_passwords_and_tokens() {
+        assert_eq!(
+            redact("https://alice:s3cret@host/x.git"),
+            "https://alice:***@host/x.git"
+        );
+        assert_eq!(
+            redact("https://ghp_abc@host/x.git"),
+            "https://***@host/x.git"
+        );
+        assert_eq!(redact("ssh://git@host/x.git"), "ssh://git@host/x.git");
+        assert_eq!(redact("git@host:x.git"), "git@host:x.git");
+        assert_eq!(redact("https://host/a@b"), "https://host/a@b");
+        let err = RepoUrl::parse("ftp://bob:pw@host/x").unwrap_err();
+        assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+
+    #[test]
+    fn display_never_shows_passwords() {
+        let u = RepoUrl::parse("https://alice:s3cret@host/x.git").unwrap();
+        assert_eq!(u.to_string(), "https://***@host/x.git");
+        let ssh = RepoUrl::parse("ssh://deploy@host:2222/x.git").unwrap();
+        assert_eq!(ssh.to_string(), "ssh://deploy@host:2222/x.git");
+    }
+}
