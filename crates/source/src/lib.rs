@@ -4,3 +4,4 @@
 pub mod auth;
 pub mod known_hosts;
 pub mod url;
+pub mod webhook;
