@@ -1,1 +1,18 @@
-//! Real test fixtures: Git servers, repositories, free ports.
+//! Real test fixtures: Git repositories with a bare "remote", Git servers (smart HTTP through
+//! `git http-backend` with optional auth, `git daemon`, a server that never answers), key
+//! pairs that sign commits the way git does, and free ports.
+//!
+//! Everything here blocks and spawns real processes; every process and server is stopped
+//! when its handle is dropped.
+
+mod daemon;
+mod http;
+mod net;
+mod repo;
+mod signing;
+
+pub use daemon::GitDaemon;
+pub use http::{GitHttpServer, HttpAuth};
+pub use net::{SilentServer, free_port, wait_for_port};
+pub use repo::TempRepo;
+pub use signing::{GpgKey, SshKeyPair};
