@@ -2,6 +2,7 @@
 //! directory or straight from a Git commit's tree.
 
 pub mod auth;
+pub mod git;
 pub mod known_hosts;
 pub mod url;
 pub mod webhook;
