@@ -5,11 +5,5 @@ pub mod auth;
 pub mod git;
 pub mod known_hosts;
 pub mod url;
-pub mod webhook;
-
-pub mod auth;
-pub mod git;
-pub mod known_hosts;
-pub mod url;
 pub mod verify;
 pub mod webhook;
