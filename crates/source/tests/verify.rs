@@ -23,6 +23,8 @@ fn verify(
     verify_commit(repo.repository(), Oid::from_str(sha).unwrap(), keys)
 }
 
+type SignFn<'a> = dyn Fn(&str) -> String + 'a;
+
 fn repo() -> TempRepo {
     let repo = TempRepo::new();
     repo.write("claude-env.yaml", "schemaVersion: 1\n");
@@ -109,10 +111,9 @@ fn tampered_content_fails_verification() {
 
     // A valid signature over one commit, attached to a commit with different content: what
     // an attacker rewriting a commit without the key produces.
-    let signers: [(&str, &dyn Fn(&str) -> String); 2] = [
-        ("ssh", &|d: &str| ssh.sign(d)),
-        ("pgp", &|d: &str| gpg.sign(d)),
-    ];
+    let ssh_sign = |d: &str| ssh.sign(d);
+    let gpg_sign = |d: &str| gpg.sign(d);
+    let signers: [(&str, &SignFn); 2] = [("ssh", &ssh_sign), ("pgp", &gpg_sign)];
     for (name, sign) in signers {
         repo.write("settings.yaml", &format!("by: {name}\n"));
         let sha = repo.commit_signed(name, |data| {

@@ -19,8 +19,7 @@ impl GitDaemon {
     pub fn start(base_path: &Path) -> GitDaemon {
         for _ in 0..5 {
             let port = free_port();
-            let mut child = Command::new("git")
-                .arg("daemon")
+            let mut child = Command::new(daemon_binary())
                 .arg("--export-all")
                 .arg("--reuseaddr")
                 .arg("--informative-errors")
@@ -59,6 +58,17 @@ impl GitDaemon {
     pub fn base_path(&self) -> &Path {
         &self.base
     }
+}
+
+/// `git daemon` is a wrapper that spawns `git-daemon` as a child, so killing it would leave
+/// the real daemon running: start the real one directly.
+fn daemon_binary() -> PathBuf {
+    let out = Command::new("git")
+        .arg("--exec-path")
+        .output()
+        .expect("git --exec-path");
+    let exec_path = String::from_utf8(out.stdout).expect("utf-8 exec path");
+    PathBuf::from(exec_path.trim()).join("git-daemon")
 }
 
 impl Drop for GitDaemon {
