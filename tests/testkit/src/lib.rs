@@ -1,5 +1,5 @@
 //! Real test fixtures: Git repositories with a bare "remote", Git servers (smart HTTP through
-//! `git http-backend` with optional auth, `git daemon`, a server that never answers), key
+//! `git http-backend` with optional auth, `git daemon`, `sshd`, a server that never answers), key
 //! pairs that sign commits the way git does, and free ports.
 //!
 //! Everything here blocks and spawns real processes; every process and server is stopped
@@ -10,9 +10,11 @@ mod http;
 mod net;
 mod repo;
 mod signing;
+mod ssh;
 
 pub use daemon::GitDaemon;
 pub use http::{GitHttpServer, HttpAuth};
 pub use net::{SilentServer, free_port, wait_for_port};
 pub use repo::TempRepo;
 pub use signing::{GpgKey, SshKeyPair};
+pub use ssh::SshGitServer;
