@@ -21,7 +21,9 @@ fn repo_with_commit() -> TempRepo {
 
 fn cache() -> (tempfile::TempDir, GitCache) {
     let dir = tempfile::tempdir().unwrap();
-    let cache = GitCache::new(dir.path().join("cache")).unwrap();
+    let cache = GitCache::new(dir.path().join("cache"))
+        .unwrap()
+        .allow_local_urls(true);
     (dir, cache)
 }
 
@@ -96,7 +98,9 @@ fn old_commits_survive_force_pushes_and_new_caches_on_the_same_dir() {
     );
 
     // A new GitCache on the same directory (a controller restart) still has both.
-    let restarted = GitCache::new(dir.path().join("cache")).unwrap();
+    let restarted = GitCache::new(dir.path().join("cache"))
+        .unwrap()
+        .allow_local_urls(true);
     assert!(restarted.commit_exists(&url, &first).unwrap());
     assert!(restarted.commit_exists(&url, &fresh.head()).unwrap());
     assert!(!restarted.commit_exists(&url, "not-a-sha").unwrap());
@@ -205,4 +209,22 @@ fn concurrent_fetches_of_one_url_are_serialised() {
         "{results:?}"
     );
     assert_eq!(results.iter().filter(|r| r.received_objects > 0).count(), 1);
+}
+
+#[test]
+fn local_urls_are_refused_unless_allowed() {
+    let repo = repo_with_commit();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = GitCache::new(dir.path()).unwrap();
+    for url in [repo.file_url(), repo.remote_dir().display().to_string()] {
+        let err = cache.fetch(&url, "main", &Auth::None, TIMEOUT).unwrap_err();
+        assert!(matches!(err, FetchError::LocalUrlRefused { .. }), "{err:?}");
+        assert_eq!(err.category(), "invalid");
+    }
+    let cache = cache.allow_local_urls(true);
+    assert!(
+        cache
+            .fetch(&repo.file_url(), "main", &Auth::None, TIMEOUT)
+            .is_ok()
+    );
 }

@@ -19,6 +19,7 @@ use crate::url::{RepoUrl, redact};
 #[derive(Clone, Debug)]
 pub struct GitCache {
     dir: PathBuf,
+    allow_local: bool,
 }
 
 /// A held per-URL lock; released on drop (and by the kernel if the process dies).
@@ -34,7 +35,23 @@ impl GitCache {
             path: dir.clone(),
             source,
         })?;
-        Ok(GitCache { dir })
+        Ok(GitCache {
+            dir,
+            allow_local: false,
+        })
+    }
+
+    /// Allows `file://` URLs and plain paths. Off by default: `spec.source.url` is written
+    /// by whoever may create a ClaudeEnvironment, and a local URL would let them read any
+    /// repository on the controller's disk — including this cache, holding other tenants'
+    /// private repositories. Tests and single-tenant setups turn it on.
+    pub fn allow_local_urls(mut self, allow: bool) -> GitCache {
+        self.allow_local = allow;
+        self
+    }
+
+    pub(crate) fn allows_local_urls(&self) -> bool {
+        self.allow_local
     }
 
     /// The cache directory.

@@ -44,6 +44,8 @@ pub enum FetchError {
     InvalidUrl(#[from] crate::url::UrlError),
     #[error("invalid branch name {0:?}")]
     InvalidBranch(String),
+    #[error("local repository URL {url} refused: local URLs are disabled in this cache")]
+    LocalUrlRefused { url: String },
 }
 
 impl FetchError {
@@ -58,7 +60,9 @@ impl FetchError {
             FetchError::Timeout { .. } => "timeout",
             FetchError::Corrupt { .. } => "corrupt",
             FetchError::Io { .. } => "io",
-            FetchError::InvalidUrl(_) | FetchError::InvalidBranch(_) => "invalid",
+            FetchError::InvalidUrl(_)
+            | FetchError::InvalidBranch(_)
+            | FetchError::LocalUrlRefused { .. } => "invalid",
         }
     }
 

@@ -34,6 +34,9 @@ impl GitCache {
         let start = Instant::now();
         let deadline = start + timeout;
         let target = RepoUrl::parse(url)?;
+        if target.scheme == "file" && !self.allows_local_urls() {
+            return Err(FetchError::LocalUrlRefused { url: redact(url) });
+        }
         let refname = format!("refs/heads/{branch}");
         if branch.is_empty() || !git2::Reference::is_valid_name(&refname) {
             return Err(FetchError::InvalidBranch(branch.to_owned()));
