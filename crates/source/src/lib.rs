@@ -4,6 +4,9 @@
 pub mod auth;
 pub mod git;
 pub mod known_hosts;
+pub mod load;
 pub mod url;
 pub mod verify;
 pub mod webhook;
+
+pub use load::{LoadError, from_commit, from_dir, resolve_rev};
