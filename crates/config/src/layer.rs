@@ -68,10 +68,21 @@ fn combine_by_key(a: &mut Vec<Node>, n: &[Node], field: &str, cur: &mut Cursor) 
                 .position(|x| x.value.get(field).is_some_and(|xk| xk.value.same(&k.value)))
         });
         match found {
-            Some(i) => cur.enter(None, i, |cur| combine(&mut a[i], item, cur)),
+            // The key field matched, so it is the one leaf both files may write.
+            Some(i) => cur.enter(None, i, |cur| {
+                combine(&mut a[i], &without(item, field), cur)
+            }),
             None => a.push(item.clone()),
         }
     }
+}
+
+fn without(item: &Node, field: &str) -> Node {
+    let mut n = item.clone();
+    if let Value::Map(entries) = &mut n.value {
+        entries.retain(|e| &*e.key != field);
+    }
+    n
 }
 
 fn display_pointer(p: &str) -> &str {

@@ -28,6 +28,8 @@ mod repo;
 mod schema;
 mod secrets;
 mod semantic;
+#[cfg(test)]
+mod testutil;
 mod tree;
 mod validate;
 
