@@ -1,7 +1,49 @@
 //! `claude-env`, the command-line tool: validate, render, diff and sync Claude Code
 //! environments from a layered config repository.
+//!
+//! Layout: [`cli`] is the command line, [`commands`] one module per command, [`sync`] the
+//! workstation sync engine, [`repo`] / [`git_cache`] load the repository, [`environment`]
+//! bridges to the config engine and renderer, [`explain`] formats provenance.
 
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub mod cli;
+pub mod commands;
+pub mod environment;
+pub mod error;
+pub mod explain;
+pub mod git_cache;
 pub mod hash;
+pub mod repo;
 pub mod sync;
 #[doc(hidden)]
 pub mod testing;
+
+pub use error::{CliError, Exit};
+
+/// The whole program: parse, run, report. Never panics on bad input; every failure is an
+/// exit code and a message.
+pub fn main_exit_code() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap exits 2 on usage errors and 0 for --help/--version.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = commands::run(cli, &mut stdout);
+    let _ = stdout.flush();
+    match result {
+        Ok(exit) => exit.into(),
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{}", e.report());
+            ExitCode::from(2)
+        }
+    }
+}

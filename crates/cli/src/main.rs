@@ -1,1 +1,5 @@
-fn main() {}
+//! `claude-env`: see the library crate.
+
+fn main() -> std::process::ExitCode {
+    claude_env_cli::main_exit_code()
+}

@@ -49,7 +49,8 @@ pub enum BackupError {
 /// A new, unique backup id: `<UTC time>-<revision, 12 chars>` so that ids sort by time and
 /// say what they hold.
 pub fn new_id(now: jiff::Timestamp, revision: Option<&str>, existing: &[Manifest]) -> String {
-    let rev = revision.map_or("none", |r| &r[..r.len().min(12)]);
+    // "initial": the state before the first sync.
+    let rev = revision.map_or("initial", |r| &r[..r.len().min(12)]);
     let base = format!(
         "{}{:03}Z-{rev}",
         now.strftime("%Y%m%dT%H%M%S."),

@@ -106,7 +106,7 @@ pub fn sync(
     let new_state = State {
         version: state::STATE_VERSION,
         origin: origin.clone(),
-        synced_at: now.to_string(),
+        synced_at: state::format_time(now),
         files: want
             .iter()
             .map(|(p, h)| (p.clone(), ManagedFile { sha256: h.clone() }))
@@ -255,7 +255,7 @@ impl Transaction<'_> {
         let revision = origin.as_ref().and_then(|o| o.revision.as_deref());
         Manifest {
             id: backup::new_id(self.now, revision, &backup::list(self.target)),
-            created_at: self.now.to_string(),
+            created_at: state::format_time(self.now),
             before: self.operation,
             origin,
             files,
@@ -265,7 +265,7 @@ impl Transaction<'_> {
     fn history_change(&self, backup: &str) -> Result<Change, SyncError> {
         let count = |a: Action| self.plan.writes().filter(|s| s.action == a).count();
         let entry = HistoryEntry {
-            time: self.now.to_string(),
+            time: state::format_time(self.now),
             action: self.operation,
             origin: self.new_origin.clone(),
             backup: backup.to_string(),

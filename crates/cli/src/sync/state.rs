@@ -38,12 +38,21 @@ pub struct Origin {
     /// Config subdirectory inside the repository, if not its root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The branch followed (`--branch`); `None` for the remote's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
     /// Commit SHA; `None` for a directory that is not a Git work tree.
     pub revision: Option<String>,
     pub environment: String,
     pub team: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// `--instance` and `--namespace` when given: they shape mcp.json's in-cluster URLs, so
+    /// `status` must render with the same ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
 }
 
 impl Origin {
@@ -137,6 +146,11 @@ pub enum StateError {
     },
     #[error("{}: state version {found} is newer than this claude-env understands ({STATE_VERSION})", path.display())]
     Version { path: PathBuf, found: u32 },
+}
+
+/// RFC 3339 in UTC to the second: what state.json, manifests and history record.
+pub fn format_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// `/`-separated relative path → path below `root`.

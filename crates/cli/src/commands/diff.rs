@@ -1,0 +1,111 @@
+//! `claude-env diff`: unified diffs between a local target and what `sync` would write.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+use claude_env_config::Selection;
+use similar::TextDiff;
+
+use super::target_dir;
+use super::workstation::desired;
+use crate::cli::{DiffArgs, SourceArgs};
+use crate::error::{CliError, Exit};
+use crate::sync::state;
+
+pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let target = target_dir(&args.target)?;
+    let want = desired(
+        src,
+        Selection::from(&args.selection),
+        &args.placement,
+        &target,
+    )?;
+    // Compared: every rendered file, and every file the last sync wrote (a file no longer
+    // rendered shows as removed). Other files in the target are not ours to compare.
+    let managed = state::load_state(&target)?
+        .map(|s| s.hashes())
+        .unwrap_or_default();
+    let paths: BTreeSet<&String> = want.files.keys().chain(managed.keys()).collect();
+    let mut differs = false;
+    for path in paths {
+        let on_disk = std::fs::read(state::join(&target, path)).ok();
+        let rendered = want.files.get(path);
+        if on_disk.as_ref() == rendered {
+            continue;
+        }
+        differs = true;
+        let old = mask(&text(on_disk.as_deref()), &want.env_values);
+        let new = mask(&text(rendered.map(Vec::as_slice)), &want.env_values);
+        let old_name = if on_disk.is_some() {
+            format!("a/{path}")
+        } else {
+            "/dev/null".into()
+        };
+        let new_name = if rendered.is_some() {
+            format!("b/{path}")
+        } else {
+            "/dev/null".into()
+        };
+        let diff = TextDiff::from_lines(&old, &new);
+        write!(
+            out,
+            "{}",
+            diff.unified_diff()
+                .context_radius(3)
+                .header(&old_name, &new_name)
+        )?;
+        if old == new {
+            // Only a masked ${env:VAR} value differs.
+            writeln!(
+                out,
+                "--- a/{path}\n+++ b/{path}\n(differs only in the value of an ${{env:...}} variable)"
+            )?;
+        }
+    }
+    if !differs {
+        writeln!(
+            out,
+            "{} matches {}",
+            target.display(),
+            want.origin.selection()
+        )?;
+    }
+    Ok(if differs { Exit::Findings } else { Exit::Ok })
+}
+
+fn text(bytes: Option<&[u8]>) -> String {
+    bytes
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .unwrap_or_default()
+}
+
+/// `${env:VAR}` values are often credentials: show the reference, not the value.
+fn mask(text: &str, values: &BTreeMap<String, String>) -> String {
+    let mut masked = text.to_string();
+    // Longest first, so a value containing another is masked whole.
+    let mut vals: Vec<_> = values.iter().filter(|(_, v)| v.len() >= 4).collect();
+    vals.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+    for (var, value) in vals {
+        masked = masked.replace(value.as_str(), &format!("${{env:{var}}}"));
+    }
+    masked
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn env_values_are_masked_longest_first() {
+        let values = [
+            ("TOKEN".to_string(), "abcd1234".to_string()),
+            ("SHORT".to_string(), "abcd".to_string()),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            mask("t=abcd1234 s=abcd", &values),
+            "t=${env:TOKEN} s=${env:SHORT}"
+        );
+    }
+}

@@ -1,0 +1,36 @@
+//! `claude-env validate`: every problem in the repository, each with file:line:col and a
+//! rule id; exit 1 if any is an error.
+
+use std::io::Write;
+
+use super::{json_out, short_rev};
+use crate::cli::{ReportFormat, SourceArgs, ValidateArgs};
+use crate::environment;
+use crate::error::{CliError, Exit};
+use crate::repo::LoadedRepo;
+
+pub fn run(src: &SourceArgs, args: &ValidateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let repo = LoadedRepo::load(src)?;
+    let diagnostics = environment::validate(&repo);
+    let exit = if diagnostics.has_errors() {
+        Exit::Findings
+    } else {
+        Exit::Ok
+    };
+    if args.output == ReportFormat::Json {
+        json_out(out, &diagnostics.to_json())?;
+        return Ok(exit);
+    }
+    for d in &diagnostics {
+        writeln!(out, "{d}")?;
+    }
+    let (errors, warnings) = (diagnostics.errors().count(), diagnostics.warnings().count());
+    writeln!(
+        out,
+        "{}: {} @ {}: {errors} error(s), {warnings} warning(s)",
+        if errors > 0 { "invalid" } else { "ok" },
+        repo.repo,
+        short_rev(repo.revision.as_deref())
+    )?;
+    Ok(exit)
+}
