@@ -25,6 +25,7 @@ fn origin(rev: &str) -> Origin {
         environment: "production".into(),
         team: Some("backend".into()),
         project: None,
+        ..Origin::default()
     }
 }
 
