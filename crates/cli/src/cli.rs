@@ -203,3 +203,13 @@ pub struct HistoryArgs {
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: ReportFormat,
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -20,7 +20,27 @@ pub struct Leaf<'a> {
     pub value: &'a Value,
     /// `None` only if the engine recorded no provenance (it always should).
     #[serde(flatten)]
-    pub from: Option<&'a Provenance>,
+    pub from: Option<SetAt<'a>>,
+}
+
+/// Where a leaf was set, flat: `{"layer": "environment/production", "file": ..., "line": 7, "column": 5}`.
+#[derive(Debug, Serialize)]
+pub struct SetAt<'a> {
+    pub layer: String,
+    pub file: &'a str,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl<'a> SetAt<'a> {
+    fn of(p: &'a Provenance) -> Self {
+        SetAt {
+            layer: p.layer.to_string(),
+            file: &p.file,
+            line: p.line,
+            column: p.column,
+        }
+    }
 }
 
 /// Every leaf (scalars and empty containers) in document order.
@@ -55,7 +75,7 @@ fn walk<'a>(
             .collect(),
         _ => {
             if !ptr.is_empty() {
-                let from = doc.provenance.get(&ptr);
+                let from = doc.provenance.get(&ptr).map(SetAt::of);
                 out.push(Leaf {
                     path,
                     pointer: ptr,
@@ -120,7 +140,7 @@ pub fn render_text(leaves: &[Leaf<'_>]) -> String {
     let mut out = String::new();
     for (left, leaf) in lefts.iter().zip(leaves) {
         let pad = width.saturating_sub(left.chars().count());
-        let from = leaf.from.map_or("(unknown)".to_string(), |p| {
+        let from = leaf.from.as_ref().map_or("(unknown)".to_string(), |p| {
             format!("{} {}:{}", p.layer, p.file, p.line)
         });
         out.push_str(&format!("{left}{:pad$}   ← {from}\n", ""));
@@ -211,5 +231,21 @@ mod tests {
         );
         let json = serde_json::to_value(&l).expect("json");
         assert_eq!(json[0]["value"], body);
+    }
+
+    #[test]
+    fn json_form_is_flat() {
+        let mut doc = MergedDocument {
+            value: json!({"settings": {"model": "opus"}}),
+            ..Default::default()
+        };
+        let p = prov(LayerKind::Team, Some("backend"), "teams/backend/s.yaml", 4);
+        doc.provenance.insert("/settings/model".into(), p);
+        let json = serde_json::to_value(leaves(&doc)).expect("json");
+        assert_eq!(
+            json,
+            json!([{"path": "settings.model", "pointer": "/settings/model", "value": "opus",
+                    "layer": "team/backend", "file": "teams/backend/s.yaml", "line": 4, "column": 3}])
+        );
     }
 }

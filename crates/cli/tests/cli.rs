@@ -307,6 +307,44 @@ fn sync_status_force_history_and_rollback() {
 }
 
 #[test]
+fn status_tells_when_the_repository_moved_on() {
+    let (home, repo) = (tempfile::tempdir().expect("home"), repo());
+    let cmd = |args: &[&str]| {
+        let mut c = claude_env(home.path());
+        c.args(args).env("CLAUDE_ENV_TEST_DB", "x");
+        c
+    };
+    cmd(&["sync", "--env", "prod", "--team", "backend", "--repo"])
+        .arg(repo.path())
+        .assert()
+        .code(0);
+    // Without --repo, status reloads the repository recorded at sync time.
+    cmd(&["status"])
+        .assert()
+        .code(0)
+        .stdout(contains("nothing to sync"));
+    write_tree(
+        repo.path(),
+        &[(
+            "teams/backend/commands.yaml",
+            "commands:\n  migrate: |\n    Changed.\n",
+        )],
+    );
+    cmd(&["status"])
+        .assert()
+        .code(1)
+        .stdout(contains("1 file(s) to sync"));
+    cmd(&["status", "--local"])
+        .assert()
+        .code(0)
+        .stdout(contains("local drift: none"));
+    let json = cmd(&["status", "-o", "json"]).assert().code(1);
+    let v: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).expect("json");
+    assert_eq!(v["repository"]["pendingChanges"], 1, "{v}");
+    assert_eq!(v["synced"]["environment"], "prod");
+}
+
+#[test]
 fn the_user_layer_is_merged_last() {
     let (home, repo) = (tempfile::tempdir().expect("home"), repo());
     let target = home.path().join("t");
