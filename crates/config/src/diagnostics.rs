@@ -103,13 +103,30 @@ impl Diagnostics {
         self.0.extend(other);
     }
 
-    /// Sorts by file, line, column, rule, message and drops exact duplicates.
+    /// Sorts by file, line, column, rule, message and drops duplicates. A finding that is
+    /// a warning in one environment and an error in another (`image-unpinned`) is kept once,
+    /// as the error.
     pub fn normalize(&mut self) {
         self.0.sort_by(|a, b| {
             (&a.file, a.line, a.column, a.rule, &a.message, a.severity)
                 .cmp(&(&b.file, b.line, b.column, b.rule, &b.message, b.severity))
         });
-        self.0.dedup();
+        // Error sorts before Warning, so the first of a run is the one to keep.
+        self.0.dedup_by(|later, first| {
+            (
+                &later.file,
+                later.line,
+                later.column,
+                later.rule,
+                &later.message,
+            ) == (
+                &first.file,
+                first.line,
+                first.column,
+                first.rule,
+                &first.message,
+            )
+        });
     }
 
     pub fn normalized(mut self) -> Self {
@@ -221,6 +238,14 @@ mod tests {
         let c = Diagnostic::error("x", "b.yaml", "m").at(1, 4);
         let ds: Diagnostics = vec![a.clone(), b.clone(), a.clone(), c.clone()].into();
         assert_eq!(ds.into_vec(), vec![b, c, a]);
+    }
+
+    #[test]
+    fn the_same_finding_as_warning_and_error_is_kept_as_the_error() {
+        let w = Diagnostic::warning("image-unpinned", "a.yaml", "m").at(1, 1);
+        let e = Diagnostic::error("image-unpinned", "a.yaml", "m").at(1, 1);
+        let ds: Diagnostics = vec![w, e.clone()].into();
+        assert_eq!(ds.into_vec(), vec![e]);
     }
 
     #[test]
