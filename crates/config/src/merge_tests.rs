@@ -631,3 +631,19 @@ fn an_empty_repository_merges_to_an_empty_document() {
     assert_eq!(d.value, json!({}));
     assert!(d.provenance.is_empty());
 }
+
+#[test]
+fn an_empty_map_set_by_two_layers_names_the_higher() {
+    let d = merged(
+        "",
+        &[
+            ("base/a.yaml", "metadata: {}\n"),
+            ("teams/t/a.yaml", "metadata: {x: null}\n"),
+        ],
+    );
+    assert_eq!(d.value, json!({"metadata": {}}));
+    assert_eq!(
+        d.provenance_of("/metadata").unwrap().layer.kind,
+        LayerKind::Team
+    );
+}
