@@ -406,8 +406,20 @@ fn a_failure_at_any_point_leaves_the_target_exactly_as_before() {
     for (name, run) in ops {
         let clean = FaultyFs::default();
         run(&clean, setup().path()).expect("clean run");
-        for op in [Op::Write, Op::Rename, Op::CreateDir, Op::SyncDir] {
-            for k in 0..clean.calls(op) {
+        // RemoveFile #0 deletes the journal (the commit point); later ones are clean-up.
+        for op in [
+            Op::Write,
+            Op::Rename,
+            Op::CreateDir,
+            Op::SyncDir,
+            Op::RemoveFile,
+        ] {
+            let n = if op == Op::RemoveFile {
+                1
+            } else {
+                clean.calls(op)
+            };
+            for k in 0..n {
                 let dir = setup();
                 let before = tree(dir.path());
                 let err = run(&FaultyFs::failing(op, k), dir.path()).expect_err("injected");
@@ -427,4 +439,41 @@ fn a_failure_at_any_point_leaves_the_target_exactly_as_before() {
             clean.calls(Op::Rename)
         );
     }
+}
+
+/// A sync killed mid-commit (its lock and journal left behind) is undone by the next
+/// command, which then runs normally.
+#[test]
+fn an_interrupted_sync_is_undone_by_the_next_command() {
+    use claude_env_cli::sync::txn::{self, Change, Expect};
+    let dir = tempfile::tempdir().expect("tempdir");
+    unmanaged(dir.path());
+    applied(sync(&RealFs, dir.path(), &rev_a(), "aaaa", false, 0).expect("sync"));
+    let after_a = tree(dir.path());
+
+    let changes = [
+        Change::Write {
+            path: "settings.json".into(),
+            bytes: b"half".to_vec(),
+            expect: Expect::Anything,
+        },
+        Change::Write {
+            path: "agents/new.md".into(),
+            bytes: b"new".to_vec(),
+            expect: Expect::Absent,
+        },
+        Change::Delete {
+            path: "CLAUDE.md".into(),
+            expect: Expect::Anything,
+        },
+    ];
+    txn::apply_then_die_after(&RealFs, dir.path(), state::JOURNAL, &changes, 2).expect("killed");
+    // The dead process's lock: a pid that cannot be running.
+    std::fs::write(dir.path().join(state::LOCK), "4294967").expect("lock");
+    assert!(state::interrupted(dir.path()));
+    assert_eq!(read(dir.path(), "settings.json"), "half");
+
+    let o = sync(&RealFs, dir.path(), &rev_a(), "aaaa", false, 1).expect("sync");
+    assert!(matches!(o, Outcome::UpToDate(_)), "{o:?}");
+    assert_eq!(tree(dir.path()), after_a);
 }

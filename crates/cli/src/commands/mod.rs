@@ -41,16 +41,31 @@ pub fn target_dir(args: &TargetArgs) -> Result<PathBuf, CliError> {
     }
 }
 
-/// A revision as people read it.
-pub fn short_rev(rev: Option<&str>) -> String {
-    match rev {
-        Some(r) if r.len() > 12 => match r.strip_suffix("-dirty") {
-            Some(clean) => format!("{}-dirty", &clean[..12.min(clean.len())]),
-            None => r[..12].to_string(),
-        },
-        Some(r) => r.to_string(),
-        None => "(no revision)".to_string(),
+/// Say so before a command undoes what an interrupted one left (taking the lock does it).
+pub fn warn_if_interrupted(target: &std::path::Path, dry_run: bool) {
+    if crate::sync::state::interrupted(target) {
+        let what = if dry_run {
+            "will be undone by the next sync or rollback"
+        } else {
+            "is undone first"
+        };
+        eprintln!(
+            "warning: an interrupted sync or rollback was found in {}; it {what}",
+            target.display()
+        );
     }
+}
+
+/// A revision as people read it: 12 characters of the SHA, keeping a `-dirty` suffix.
+pub fn short_rev(rev: Option<&str>) -> String {
+    let Some(r) = rev else {
+        return "(no revision)".to_string();
+    };
+    let (sha, dirty) = match r.strip_suffix("-dirty") {
+        Some(clean) => (clean, "-dirty"),
+        None => (r, ""),
+    };
+    format!("{}{dirty}", sha.chars().take(12).collect::<String>())
 }
 
 pub fn json_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {

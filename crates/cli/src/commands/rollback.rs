@@ -14,6 +14,7 @@ pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
         force: args.force,
         dry_run: args.dry_run,
     };
+    super::warn_if_interrupted(&target, args.dry_run);
     let (outcome, restored) = engine::rollback(
         &RealFs,
         &target,

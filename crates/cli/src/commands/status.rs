@@ -29,6 +29,8 @@ struct Report {
     drift: Vec<DriftItem>,
     /// `None` with `--local` or when never synced.
     repository: Option<Upstream>,
+    /// A sync or rollback was interrupted; the next one undoes it.
+    interrupted: bool,
 }
 
 #[derive(Serialize)]
@@ -58,7 +60,8 @@ struct Upstream {
 
 impl Report {
     fn out_of_sync(&self) -> bool {
-        !self.drift.is_empty()
+        self.interrupted
+            || !self.drift.is_empty()
             || self
                 .repository
                 .as_ref()
@@ -74,6 +77,7 @@ fn local(src: &SourceArgs, args: &StatusArgs, out: &mut dyn Write) -> Result<Exi
             synced: None,
             drift: vec![],
             repository: None,
+            interrupted: state::interrupted(&target),
         };
         return finish(out, args.output, &report);
     };
@@ -92,6 +96,7 @@ fn local(src: &SourceArgs, args: &StatusArgs, out: &mut dyn Write) -> Result<Exi
         }),
         drift,
         repository,
+        interrupted: state::interrupted(&target),
     };
     finish(out, args.output, &report)
 }
@@ -143,6 +148,12 @@ fn finish(out: &mut dyn Write, format: ReportFormat, r: &Report) -> Result<Exit,
         return Ok(exit);
     }
     writeln!(out, "target:      {}", r.target)?;
+    if r.interrupted {
+        writeln!(
+            out,
+            "interrupted: a sync or rollback did not finish; the next one undoes it first"
+        )?;
+    }
     let Some(s) = &r.synced else {
         writeln!(
             out,

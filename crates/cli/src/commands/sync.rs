@@ -19,6 +19,7 @@ pub fn run(src: &SourceArgs, args: &SyncArgs, out: &mut dyn Write) -> Result<Exi
         force: args.force,
         dry_run: args.dry_run,
     };
+    super::warn_if_interrupted(&target, args.dry_run);
     let outcome = engine::sync(
         &RealFs,
         &target,

@@ -50,7 +50,12 @@ pub enum BackupError {
 /// say what they hold.
 pub fn new_id(now: jiff::Timestamp, revision: Option<&str>, existing: &[Manifest]) -> String {
     // "initial": the state before the first sync.
-    let rev = revision.map_or("initial", |r| &r[..r.len().min(12)]);
+    let rev: String = revision.map_or("initial".into(), |r| {
+        r.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(12)
+            .collect()
+    });
     let base = format!(
         "{}{:03}Z-{rev}",
         now.strftime("%Y%m%dT%H%M%S."),

@@ -5,6 +5,7 @@ use std::path::{Component, Path};
 
 use super::backup::{self, Backup, BackupError, Manifest};
 use super::fs::Fs;
+use super::journal::{self, RecoverError};
 use super::plan::{self, Action, Hashes, Plan};
 use super::state::{self, HistoryEntry, ManagedFile, Operation, Origin, State, StateError};
 use super::txn::{self, Change, Expect, TxnError};
@@ -18,6 +19,8 @@ pub enum SyncError {
     Backup(#[from] BackupError),
     #[error(transparent)]
     Txn(#[from] TxnError),
+    #[error("cannot undo the interrupted operation found in the target")]
+    Recover(#[from] RecoverError),
     #[error(
         "refusing to write {0:?}: rendered paths must stay inside the target and out of .claude-env"
     )]
@@ -84,7 +87,9 @@ pub fn sync(
             source,
         })?;
     }
-    let _lock = (!opts.dry_run).then(|| Lock::take(target)).transpose()?;
+    let _lock = (!opts.dry_run)
+        .then(|| Lock::take(fs, target))
+        .transpose()?;
     let old = state::load_state(target)?;
     let want: Hashes = desired
         .iter()
@@ -134,9 +139,15 @@ pub fn rollback(
     opts: Options,
     now: jiff::Timestamp,
 ) -> Result<(Outcome, Manifest), SyncError> {
+    if !target.is_dir() {
+        return Err(BackupError::None(target.display().to_string()).into());
+    }
+    // Locked (and recovered) before listing: an interrupted operation's backup goes away.
+    let _lock = (!opts.dry_run)
+        .then(|| Lock::take(fs, target))
+        .transpose()?;
     let backups = backup::list(target);
     let chosen = backup::select(target, &backups, selector)?;
-    let _lock = (!opts.dry_run).then(|| Lock::take(target)).transpose()?;
     let Backup {
         manifest,
         files,
@@ -238,7 +249,7 @@ impl Transaction<'_> {
                 expect: Expect::Anything,
             },
         });
-        let warnings = txn::apply(fs, self.target, &changes)?;
+        let warnings = txn::apply(fs, self.target, state::JOURNAL, &changes)?;
         Ok(Outcome::Applied {
             plan: self.plan,
             backup: manifest.id,
@@ -306,18 +317,37 @@ fn is_safe(path: &str) -> bool {
         && path != state::LOCK
 }
 
-/// `<target>/.claude-env.lock`, removed when dropped.
+/// `<target>/.claude-env.lock` holding our process id, removed when dropped. Taking it
+/// also undoes whatever an interrupted command left half-done, so every change starts from
+/// a consistent target.
 struct Lock(std::path::PathBuf);
 
 impl Lock {
-    fn take(target: &Path) -> Result<Self, SyncError> {
+    fn take(fs: &dyn Fs, target: &Path) -> Result<Self, SyncError> {
         let path = state::join(target, state::LOCK);
+        let lock = match Self::create(&path) {
+            Err(SyncError::Locked { .. }) if Self::is_stale(&path) => {
+                // Its process is gone (killed mid-sync): the journal tells what to undo.
+                let _ = std::fs::remove_file(&path);
+                Self::create(&path)?
+            }
+            other => other?,
+        };
+        journal::recover(fs, target, state::JOURNAL)?;
+        Ok(lock)
+    }
+
+    fn create(path: &Path) -> Result<Self, SyncError> {
+        use std::io::Write;
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&path)
+            .open(path)
         {
-            Ok(_) => Ok(Lock(path)),
+            Ok(mut f) => {
+                let _ = write!(f, "{}", std::process::id());
+                Ok(Lock(path.to_path_buf()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(SyncError::Locked {
                 path: path.display().to_string(),
             }),
@@ -326,6 +356,18 @@ impl Lock {
                 source,
             }),
         }
+    }
+
+    /// The lock names a process that no longer runs (known only where /proc exists; elsewhere
+    /// a stale lock is deleted by hand, as the error says).
+    fn is_stale(path: &Path) -> bool {
+        let Some(pid) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|s| s.trim().parse::<u32>().ok())
+        else {
+            return false;
+        };
+        Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
     }
 }
 

@@ -4,6 +4,7 @@
 //! state.json                 the last sync: revision, selection, repo, and the sha256 of
 //!                            every managed file as written (what drift is measured against)
 //! history.jsonl              one JSON line per sync or rollback
+//! journal.json               only while a change commits, or after one was interrupted
 //! backups/<id>/manifest.json the state before an operation: every file it could touch
 //! backups/<id>/files/<path>  ... their bytes
 //! backups/<id>/state.json    ... and the state.json of that time, if there was one
@@ -26,6 +27,13 @@ pub const BACKUPS: &str = ".claude-env/backups";
 pub const USER_LAYER: &str = "local-overrides.yaml";
 /// Held while a command changes the target, so two syncs never interleave.
 pub const LOCK: &str = ".claude-env.lock";
+/// Exists only while a transaction is committing, or after one was interrupted.
+pub const JOURNAL: &str = ".claude-env/journal.json";
+
+/// Whether an interrupted sync or rollback awaits undoing (the next one does it).
+pub fn interrupted(target: &Path) -> bool {
+    join(target, JOURNAL).exists()
+}
 
 pub const STATE_VERSION: u32 = 1;
 

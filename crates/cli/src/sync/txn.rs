@@ -12,6 +12,8 @@
 //! A failure while staging deletes what was staged. A failure while committing undoes the
 //! renames already done in reverse order. Undoing is itself only renames and deletions, which
 //! need no free space, so it works in the situation most likely to break a sync: a full disk.
+//! A process killed part-way leaves the journal behind, and [`super::journal::recover`] undoes
+//! the same way on the next run.
 
 use std::collections::BTreeSet;
 use std::io;
@@ -82,7 +84,10 @@ pub enum TxnError {
     },
 }
 
-fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> TxnError + 'a {
+pub(super) fn io_err<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> TxnError + 'a {
     move |source| TxnError::Io {
         op,
         path: path.to_path_buf(),
@@ -91,8 +96,8 @@ fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Txn
 }
 
 /// One staged change.
-#[derive(Debug)]
-enum Step {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Step {
     /// `tmp` holds the new content; `undo` a copy of the replaced file, if there was one.
     Write {
         dest: PathBuf,
@@ -103,9 +108,38 @@ enum Step {
     Delete { dest: PathBuf, undo: PathBuf },
 }
 
-/// Apply `changes` below `root` atomically. Returns warnings about leftovers that could not
-/// be cleaned up after a successful commit (the change itself is complete then).
-pub fn apply(fs: &dyn Fs, root: &Path, changes: &[Change]) -> Result<Vec<String>, TxnError> {
+/// Apply `changes` below `root` atomically, journaling at `journal` (relative to `root`).
+/// Returns warnings about leftovers that could not be cleaned up after a successful commit
+/// (the change itself is complete then).
+pub fn apply(
+    fs: &dyn Fs,
+    root: &Path,
+    journal: &str,
+    changes: &[Change],
+) -> Result<Vec<String>, TxnError> {
+    run(fs, root, journal, changes, None)
+}
+
+/// For tests: stage, journal and commit the first `renames` steps, then stop as if the
+/// process had been killed — no undo, no cleanup.
+#[doc(hidden)]
+pub fn apply_then_die_after(
+    fs: &dyn Fs,
+    root: &Path,
+    journal: &str,
+    changes: &[Change],
+    renames: usize,
+) -> Result<Vec<String>, TxnError> {
+    run(fs, root, journal, changes, Some(renames))
+}
+
+fn run(
+    fs: &dyn Fs,
+    root: &Path,
+    journal: &str,
+    changes: &[Change],
+    die_after: Option<usize>,
+) -> Result<Vec<String>, TxnError> {
     let mut txn = Txn {
         fs,
         root,
@@ -113,17 +147,34 @@ pub fn apply(fs: &dyn Fs, root: &Path, changes: &[Change]) -> Result<Vec<String>
         staged_files: Vec::new(),
         created_dirs: Vec::new(),
     };
-    if let Err(e) = changes.iter().try_for_each(|c| txn.stage(c)) {
-        return Err(with_undo(e, txn.undo(0)));
+    let journal = super::state::join(root, journal);
+    if let Err(e) = changes
+        .iter()
+        .try_for_each(|c| txn.stage(c))
+        .and_then(|()| txn.write_journal(&journal))
+    {
+        return Err(with_undo(e, txn.undo()));
     }
     for i in 0..txn.steps.len() {
+        if die_after == Some(i) {
+            return Ok(vec![]);
+        }
         if let Err(e) = txn.commit_step(i) {
-            return Err(with_undo(e, txn.undo(i)));
+            return Err(with_undo(e, txn.undo()));
         }
     }
-    if let Err(e) = txn.sync_dirs() {
-        let n = txn.steps.len();
-        return Err(with_undo(e, txn.undo(n)));
+    if die_after.is_some() {
+        return Ok(vec![]);
+    }
+    // Deleting the journal is the commit point: until then a crash is undone on the next run.
+    let committed = txn.sync_dirs().and_then(|()| {
+        fs.remove_file(&journal)
+            .map_err(io_err("remove", &journal))?;
+        let dir = journal.parent().unwrap_or(root);
+        fs.sync_dir(dir).map_err(io_err("fsync directory", dir))
+    });
+    if let Err(e) = committed {
+        return Err(with_undo(e, txn.undo()));
     }
     Ok(txn.clean_up())
 }
@@ -149,7 +200,7 @@ struct Txn<'a> {
 }
 
 /// `dir/.name.claude-env-<what>`: hidden, beside the destination, recognisably ours.
-fn sibling(dest: &Path, what: &str) -> PathBuf {
+pub(super) fn sibling(dest: &Path, what: &str) -> PathBuf {
     let name = dest.file_name().unwrap_or_default().to_string_lossy();
     dest.with_file_name(format!(".{name}.claude-env-{what}"))
 }
@@ -284,39 +335,31 @@ impl Txn<'_> {
             .try_for_each(|d| self.fs.sync_dir(d).map_err(io_err("fsync directory", d)))
     }
 
-    /// Undo the first `committed` steps (newest first), then delete everything staged and
+    fn write_journal(&mut self, journal: &Path) -> Result<(), TxnError> {
+        self.ensure_parent(journal)?;
+        let bytes = super::journal::encode(self.root, &self.steps, &self.created_dirs);
+        self.write_staged(journal, &bytes, None)?;
+        let dir = journal.parent().unwrap_or(self.root);
+        self.fs
+            .sync_dir(dir)
+            .map_err(io_err("fsync directory", dir))
+    }
+
+    /// Undo whatever was committed, then delete everything staged (the journal too) and
     /// every directory created. Keeps going after an error, reporting the first.
-    fn undo(&self, committed: usize) -> Result<(), TxnError> {
-        let mut first_err = None;
+    fn undo(&self) -> Result<(), TxnError> {
+        let mut first_err = undo_steps(self.fs, &self.steps).err();
         let mut note = |r: Result<(), TxnError>| {
             if let Err(e) = r {
                 first_err.get_or_insert(e);
             }
         };
-        for step in self.steps[..committed].iter().rev() {
-            note(match step {
-                Step::Write {
-                    dest,
-                    undo: Some(undo),
-                    ..
-                }
-                | Step::Delete { dest, undo } => {
-                    self.fs.rename(undo, dest).map_err(io_err("restore", dest))
-                }
-                Step::Write {
-                    dest, undo: None, ..
-                } => self.fs.remove_file(dest).map_err(io_err("remove", dest)),
-            });
-        }
-        // What is still staged: temp files of uncommitted writes and unused undo copies.
         for f in &self.staged_files {
             if matches!(self.fs.kind(f), Ok(Some(_))) {
                 note(self.fs.remove_file(f).map_err(io_err("remove", f)));
             }
         }
-        for d in self.created_dirs.iter().rev() {
-            note(self.fs.remove_dir(d).map_err(io_err("remove directory", d)));
-        }
+        note(remove_dirs(self.fs, &self.created_dirs));
         let _ = self.sync_dirs();
         first_err.map_or(Ok(()), Err)
     }
@@ -349,6 +392,59 @@ impl Txn<'_> {
         }
         warnings
     }
+}
+
+fn exists(fs: &dyn Fs, path: &Path) -> bool {
+    matches!(fs.kind(path), Ok(Some(_)))
+}
+
+/// Undo staged steps, newest first, judging from what is on disk whether each was committed,
+/// so it is right after an error in this process and after a crash alike, and running it
+/// twice is harmless. A staged temp file still present means its rename never happened.
+pub(super) fn undo_steps(fs: &dyn Fs, steps: &[Step]) -> Result<(), TxnError> {
+    let mut first_err = None;
+    for step in steps.iter().rev() {
+        let r = match step {
+            Step::Write { tmp, undo, .. } if exists(fs, tmp) => {
+                // Not committed: drop the staged files, the destination is untouched.
+                let undo = undo.as_ref().filter(|u| exists(fs, u));
+                std::iter::once(tmp)
+                    .chain(undo)
+                    .try_for_each(|f| fs.remove_file(f).map_err(io_err("remove", f)))
+            }
+            Step::Write {
+                dest,
+                undo: Some(undo),
+                ..
+            }
+            | Step::Delete { dest, undo } => {
+                if exists(fs, undo) {
+                    fs.rename(undo, dest).map_err(io_err("restore", dest))
+                } else {
+                    Ok(())
+                }
+            }
+            Step::Write {
+                dest, undo: None, ..
+            } if exists(fs, dest) => fs.remove_file(dest).map_err(io_err("remove", dest)),
+            Step::Write { undo: None, .. } => Ok(()),
+        };
+        if let Err(e) = r {
+            first_err.get_or_insert(e);
+        }
+    }
+    first_err.map_or(Ok(()), Err)
+}
+
+/// Remove directories a transaction created, deepest first.
+pub(super) fn remove_dirs(fs: &dyn Fs, created: &[PathBuf]) -> Result<(), TxnError> {
+    created.iter().rev().try_for_each(|d| {
+        if exists(fs, d) {
+            fs.remove_dir(d).map_err(io_err("remove directory", d))
+        } else {
+            Ok(())
+        }
+    })
 }
 
 #[cfg(test)]

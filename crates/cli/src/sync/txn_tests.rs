@@ -2,6 +2,8 @@ use super::*;
 use crate::sync::fs::{FaultyFs, Op, RealFs};
 use crate::testing::{tree, write_tree};
 
+const J: &str = ".claude-env/journal.json";
+
 fn write(path: &str, content: &str, expect: Expect) -> Change {
     Change::Write {
         path: path.into(),
@@ -45,7 +47,7 @@ fn setup() -> (tempfile::TempDir, Vec<Change>) {
 #[test]
 fn applies_every_change_and_leaves_nothing_else_behind() {
     let (dir, changes) = setup();
-    let warnings = apply(&RealFs, dir.path(), &changes).expect("apply");
+    let warnings = apply(&RealFs, dir.path(), J, &changes).expect("apply");
     assert!(warnings.is_empty());
     let got = tree(dir.path());
     let files: Vec<(&str, Option<&str>)> = got
@@ -80,7 +82,7 @@ fn a_file_changed_since_planning_aborts_before_anything_changes() {
     let (dir, mut changes) = setup();
     changes.push(write("projects/x/notes", "mine now", sha("something else")));
     let before = tree(dir.path());
-    let err = apply(&RealFs, dir.path(), &changes).expect_err("must fail");
+    let err = apply(&RealFs, dir.path(), J, &changes).expect_err("must fail");
     assert!(
         matches!(err, TxnError::Changed { ref path } if path == "projects/x/notes"),
         "{err}"
@@ -95,7 +97,7 @@ fn symlinks_are_refused_not_replaced() {
     std::os::unix::fs::symlink("projects/x/notes", dir.path().join("link.md")).expect("symlink");
     changes.push(write("link.md", "x", Expect::Anything));
     let before = tree(dir.path());
-    let err = apply(&RealFs, dir.path(), &changes).expect_err("must fail");
+    let err = apply(&RealFs, dir.path(), J, &changes).expect_err("must fail");
     assert!(
         matches!(
             err,
@@ -116,7 +118,7 @@ fn replacing_a_file_keeps_its_permissions() {
     let (dir, changes) = setup();
     let settings = dir.path().join("settings.json");
     std::fs::set_permissions(&settings, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    apply(&RealFs, dir.path(), &changes).expect("apply");
+    apply(&RealFs, dir.path(), J, &changes).expect("apply");
     let mode = std::fs::metadata(&settings)
         .expect("stat")
         .permissions()
@@ -130,16 +132,28 @@ fn replacing_a_file_keeps_its_permissions() {
 fn any_single_failure_leaves_the_tree_exactly_as_before() {
     let clean = FaultyFs::default();
     let (dir, changes) = setup();
-    apply(&clean, dir.path(), &changes).expect("clean run");
+    apply(&clean, dir.path(), J, &changes).expect("clean run");
     let mut tried = 0;
-    for op in [Op::Write, Op::Rename, Op::CreateDir, Op::SyncDir] {
-        let n = clean.calls(op);
+    // RemoveFile: only the first call (deleting the journal) can fail the change; later ones
+    // are clean-up, see below.
+    for op in [
+        Op::Write,
+        Op::Rename,
+        Op::CreateDir,
+        Op::SyncDir,
+        Op::RemoveFile,
+    ] {
+        let n = if op == Op::RemoveFile {
+            1
+        } else {
+            clean.calls(op)
+        };
         assert!(n > 0, "{op:?} is exercised");
         for k in 0..n {
             let (dir, changes) = setup();
             let before = tree(dir.path());
             let fs = FaultyFs::failing(op, k);
-            let err = apply(&fs, dir.path(), &changes).expect_err("injected failure");
+            let err = apply(&fs, dir.path(), J, &changes).expect_err("injected failure");
             assert!(
                 !matches!(err, TxnError::UndoFailed { .. }),
                 "{op:?}#{k}: {err}"
@@ -154,9 +168,33 @@ fn any_single_failure_leaves_the_tree_exactly_as_before() {
 #[test]
 fn a_failure_while_cleaning_up_is_a_warning_after_a_complete_change() {
     let (dir, changes) = setup();
-    let fs = FaultyFs::failing(Op::RemoveFile, 0);
-    let warnings = apply(&fs, dir.path(), &changes).expect("committed");
+    let fs = FaultyFs::failing(Op::RemoveFile, 1);
+    let warnings = apply(&fs, dir.path(), J, &changes).expect("committed");
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     let settings = std::fs::read_to_string(dir.path().join("settings.json")).expect("read");
     assert_eq!(settings, "{\"new\":true}");
+}
+
+/// A process killed after any number of renames leaves a journal; recovering from it
+/// restores the tree exactly, and recovering twice is harmless.
+#[test]
+fn a_crash_after_any_rename_is_undone_from_the_journal() {
+    let (_, changes) = setup();
+    for k in 0..=changes.len() {
+        let (dir, changes) = setup();
+        let before = tree(dir.path());
+        apply_then_die_after(&RealFs, dir.path(), J, &changes, k).expect("dies quietly");
+        assert!(dir.path().join(J).exists(), "journal left behind after {k}");
+        let fs = RealFs;
+        assert!(crate::sync::journal::recover(&fs, dir.path(), J).expect("recover"));
+        assert_eq!(tree(dir.path()), before, "crash after {k} renames");
+        assert!(!crate::sync::journal::recover(&fs, dir.path(), J).expect("again"));
+    }
+}
+
+#[test]
+fn a_committed_change_leaves_no_journal() {
+    let (dir, changes) = setup();
+    apply(&RealFs, dir.path(), J, &changes).expect("apply");
+    assert!(!dir.path().join(J).exists());
 }
