@@ -22,9 +22,11 @@ pub const FINALIZER: &str = "claude-env.io/finalizer";
 pub mod annotations {
     /// `<revision>`: approves a paused rollout of that revision (any other is ignored).
     pub const APPROVE: &str = "claude-env.io/approve";
-    /// `<revision>`: rolls back to that revision.
+    /// `<revision>[@<nonce>]`: rolls back to that revision, and holds there until the branch
+    /// moves past the tip it rolled back from. The CLI appends `@<time>` so rolling back to
+    /// one revision twice is two requests.
     pub const ROLLBACK_TO: &str = "claude-env.io/rollback-to";
-    /// `<any>`: a new value forces a reconcile now.
+    /// `<any>`: a new value forces a fetch and reconcile now.
     pub const RECONCILE: &str = "claude-env.io/reconcile";
     /// `<revision>`: retry a revision that failed its rollout.
     pub const RETRY: &str = "claude-env.io/retry";

@@ -38,6 +38,12 @@ pub struct ClaudeEnvironmentStatus {
     pub drift: Option<DriftStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<RolloutStatus>,
+    /// The `claude-env.io/reconcile` value last acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_reconcile_at: Option<String>,
+    /// The `claude-env.io/rollback-to` value last acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_rollback_to: Option<String>,
     /// Most recent first; at most [`HISTORY_LIMIT`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
@@ -75,6 +81,22 @@ pub struct DriftStatus {
     pub items: Vec<DriftItem>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected_at: Option<Time>,
+    /// The last drift the controller restored (what it reverted, and when).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_remediation: Option<DriftRemediation>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftRemediation {
+    pub time: Time,
+    pub percentage: f64,
+    pub drifted_fields: i64,
+    /// Restored objects (`Kind/namespace/name`).
+    pub objects: Vec<String>,
+    /// The most severe of the restored items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<DriftItem>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]

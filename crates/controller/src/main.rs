@@ -1,1 +1,108 @@
-fn main() {}
+use anyhow::Context as _;
+use clap::Parser;
+use claude_env_controller::args::{Args, LogFormat};
+use claude_env_controller::http::{self, Readiness};
+use claude_env_controller::leader::{self, Leadership};
+use claude_env_controller::metrics::Metrics;
+use claude_env_controller::run;
+use futures::FutureExt;
+use tracing::info;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    init_logging(args.log_format);
+    let client = kube::Client::try_default()
+        .await
+        .context("building a Kubernetes client")?;
+    let metrics = Metrics::new();
+    let ready = Readiness::default();
+
+    let listener = tokio::net::TcpListener::bind(args.metrics_addr)
+        .await
+        .with_context(|| format!("binding {}", args.metrics_addr))?;
+    info!(addr = %args.metrics_addr, "serving /metrics, /healthz, /readyz");
+    tokio::spawn(axum::serve(listener, http::router(metrics.clone(), ready.clone())).into_future());
+
+    let shutdown = shutdown_signal().shared();
+    if !args.leader_elect {
+        return run::controller(client, &args, metrics, ready, shutdown).await;
+    }
+
+    let namespace = args
+        .leader_elect_namespace
+        .clone()
+        .or_else(|| args.watch_namespace.clone())
+        .unwrap_or_else(|| "default".into());
+    let identity = std::env::var("POD_NAME")
+        .unwrap_or_else(|_| format!("{}-{}", hostname(), std::process::id()));
+    let mut leadership: Leadership = leader::compete(
+        client.clone(),
+        &namespace,
+        &args.leader_elect_lease,
+        &identity,
+        args.leader_elect_lease_duration,
+    )
+    .await?;
+    // A standby is ready: it can take over at any time.
+    ready.set(true);
+    info!(%identity, lease = %args.leader_elect_lease, %namespace, "waiting for the lease");
+    tokio::select! {
+        r = leadership.acquired() => r?,
+        _ = shutdown.clone() => { leadership.release().await; return Ok(()); }
+    }
+    info!(%identity, "acquired the lease; starting");
+    metrics
+        .leader
+        .with_label_values(&[&args.leader_elect_lease])
+        .set(1);
+    ready.set(false);
+    let lost = Leadership::lost(leadership.changes.clone()).shared();
+    let stop =
+        futures::future::select(Box::pin(shutdown.clone()), Box::pin(lost.clone())).map(|_| ());
+    run::controller(client, &args, metrics.clone(), ready, stop).await?;
+    if lost.now_or_never().is_some() {
+        anyhow::bail!("lost the lease; exiting so a standby takes over");
+    }
+    leadership.release().await;
+    info!("released the lease; bye");
+    Ok(())
+}
+
+fn init_logging(format: LogFormat) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,kube=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// SIGTERM or Ctrl-C.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => futures::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term => {},
+    }
+    info!("shutting down");
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "claude-env-controller".into())
+}

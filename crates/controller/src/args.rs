@@ -1,0 +1,140 @@
+//! Command-line flags (contract: DESIGN "Controller flags").
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "claude-env-controller",
+    version,
+    about = "Keeps ClaudeEnvironments equal to their Git branch"
+)]
+pub struct Args {
+    /// `/metrics`, `/healthz` and `/readyz`.
+    #[arg(long, default_value = "0.0.0.0:8080", env = "CLAUDE_ENV_METRICS_ADDR")]
+    pub metrics_addr: SocketAddr,
+    /// Git push webhooks (`/hooks/github`, `/hooks/gitlab`, `/hooks/generic`).
+    #[arg(long, default_value = "0.0.0.0:9292", env = "CLAUDE_ENV_WEBHOOK_ADDR")]
+    pub webhook_addr: SocketAddr,
+    /// File holding the webhook secret; without it the receiver is off.
+    #[arg(long, env = "CLAUDE_ENV_WEBHOOK_SECRET_FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Run only while holding the Lease, so several replicas are safe.
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// Lease name for leader election.
+    #[arg(long, default_value = "claude-env-controller")]
+    pub leader_elect_lease: String,
+    /// How long a lease is valid without renewal (a killed leader is replaced after this).
+    #[arg(long, default_value = "15s", value_parser = humantime::parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+    /// Namespace of the Lease; default: `--watch-namespace`, else the pod's namespace, else
+    /// `default`.
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub leader_elect_namespace: Option<String>,
+    /// Only this namespace (default: all).
+    #[arg(long, env = "CLAUDE_ENV_WATCH_NAMESPACE")]
+    pub watch_namespace: Option<String>,
+    /// Only ClaudeEnvironments matching this label selector (sharding).
+    #[arg(long, env = "CLAUDE_ENV_LABEL_SELECTOR")]
+    pub label_selector: Option<String>,
+    /// Environments reconciled at once.
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: u16,
+    /// Where bare Git caches live (one per repository URL).
+    #[arg(
+        long,
+        default_value = "/tmp/claude-env-cache",
+        env = "CLAUDE_ENV_CACHE_DIR"
+    )]
+    pub cache_dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "CLAUDE_ENV_LOG_FORMAT")]
+    pub log_format: LogFormat,
+    /// Branch an environment follows when `spec.source.branch` is empty, as
+    /// `environment=branch` (repeatable). Defaults: development=develop, others main.
+    #[arg(long = "environment-branch", value_parser = parse_pair)]
+    pub environment_branches: Vec<(String, String)>,
+    /// Branch for environments not named by `--environment-branch`.
+    #[arg(long, default_value = "main")]
+    pub default_branch: String,
+    /// How long to wait before the next attempt after an error (doubles up to 5m).
+    #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+    pub retry_interval: Duration,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected environment=branch, got {s:?}")),
+    }
+}
+
+/// Which branch each environment follows when its spec does not say.
+#[derive(Clone, Debug)]
+pub struct BranchMap {
+    by_environment: BTreeMap<String, String>,
+    default: String,
+}
+
+impl BranchMap {
+    pub fn new(pairs: &[(String, String)], default: &str) -> Self {
+        let mut by_environment =
+            BTreeMap::from([("development".to_string(), "develop".to_string())]);
+        by_environment.extend(pairs.iter().cloned());
+        Self {
+            by_environment,
+            default: default.to_string(),
+        }
+    }
+
+    pub fn branch_for(&self, environment: &str) -> &str {
+        self.by_environment
+            .get(environment)
+            .unwrap_or(&self.default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn development_follows_develop_and_the_rest_main() {
+        let m = BranchMap::new(&[], "main");
+        assert_eq!(m.branch_for("development"), "develop");
+        assert_eq!(m.branch_for("staging"), "main");
+        assert_eq!(m.branch_for("production"), "main");
+    }
+
+    #[test]
+    fn flags_change_the_mapping() {
+        let m = BranchMap::new(&[("staging".into(), "release".into())], "trunk");
+        assert_eq!(m.branch_for("staging"), "release");
+        assert_eq!(m.branch_for("production"), "trunk");
+    }
+
+    #[test]
+    fn pairs_must_have_both_sides() {
+        assert!(parse_pair("a=b").is_ok());
+        assert!(parse_pair("a=").is_err());
+        assert!(parse_pair("ab").is_err());
+    }
+
+    #[test]
+    fn design_defaults() {
+        let a = Args::parse_from(["claude-env-controller"]);
+        assert_eq!(a.metrics_addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(a.webhook_addr.to_string(), "0.0.0.0:9292");
+        assert!(!a.leader_elect);
+    }
+}

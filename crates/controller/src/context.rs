@@ -1,0 +1,87 @@
+//! What every reconcile shares: the client, caches, sources, metrics and Events.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use claude_env_api::ClaudeEnvironment;
+use claude_env_drift::ObjectKey;
+use claude_env_source::git::BackoffPolicy;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::Client;
+use kube::runtime::events::Recorder;
+use kube::runtime::reflector::{ObjectRef, Store};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use crate::args::BranchMap;
+use crate::metrics::Metrics;
+use crate::sources::Sources;
+
+/// Watch caches of our environments and of the objects we render (by label).
+#[derive(Clone)]
+pub struct Stores {
+    pub environments: Store<ClaudeEnvironment>,
+    pub deployments: Store<Deployment>,
+    pub services: Store<Service>,
+    pub config_maps: Store<ConfigMap>,
+}
+
+impl Stores {
+    /// The cached live object as JSON (`None`: not in the cache).
+    pub fn live(&self, key: &ObjectKey) -> Option<Value> {
+        fn get<K>(store: &Store<K>, key: &ObjectKey) -> Option<Value>
+        where
+            K: kube::Resource<DynamicType = ()> + Clone + serde::Serialize + 'static,
+        {
+            let r = ObjectRef::new(&key.name).within(&key.namespace);
+            store
+                .get(&r)
+                .map(|o| serde_json::to_value(&*o).expect("objects serialize"))
+        }
+        match key.kind.as_str() {
+            "Deployment" => get(&self.deployments, key),
+            "Service" => get(&self.services, key),
+            "ConfigMap" => get(&self.config_maps, key),
+            _ => None,
+        }
+    }
+
+    pub fn deployment(&self, namespace: &str, name: &str) -> Option<std::sync::Arc<Deployment>> {
+        self.deployments
+            .get(&ObjectRef::new(name).within(namespace))
+    }
+}
+
+pub struct Context {
+    pub client: Client,
+    pub metrics: Metrics,
+    pub sources: std::sync::Arc<Sources>,
+    pub recorder: Recorder,
+    pub stores: Stores,
+    pub branches: BranchMap,
+    pub backoff: BackoffPolicy,
+    /// Consecutive failures per environment (namespace, name), for backoff.
+    pub(crate) failures: Mutex<HashMap<(String, String), u32>>,
+    /// Environments to reconcile now (webhooks, dependencies becoming ready).
+    pub trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
+}
+
+impl Context {
+    /// Record a failure; returns how many in a row.
+    pub fn failed(&self, namespace: &str, name: &str) -> u32 {
+        let mut f = self.failures.lock().expect("failures lock");
+        let n = f
+            .entry((namespace.to_string(), name.to_string()))
+            .or_default();
+        *n += 1;
+        *n
+    }
+
+    pub fn succeeded(&self, namespace: &str, name: &str) {
+        self.failures
+            .lock()
+            .expect("failures lock")
+            .remove(&(namespace.to_string(), name.to_string()));
+    }
+}

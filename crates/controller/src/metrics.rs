@@ -1,0 +1,342 @@
+//! Prometheus metrics (contract: DESIGN "Metrics", prefix `claude_env_`). Labels stay
+//! bounded: no error strings; revisions only in `source_revision_info`.
+
+use prometheus::{
+    Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    pub reconcile_total: IntCounterVec,
+    pub reconcile_duration_seconds: Histogram,
+    pub sync_total: IntCounterVec,
+    pub drift_percentage: GaugeVec,
+    pub drift_items: IntGaugeVec,
+    pub drift_remediations_total: IntCounterVec,
+    pub rollouts_total: IntCounterVec,
+    pub rollbacks_total: IntCounterVec,
+    pub rollback_duration_seconds: Histogram,
+    pub canary_weight: IntGaugeVec,
+    pub health_check_total: IntCounterVec,
+    pub git_fetch_duration_seconds: HistogramVec,
+    pub git_fetch_failures_total: IntCounterVec,
+    pub source_revision_info: IntGaugeVec,
+    pub mcp_server_up: IntGaugeVec,
+    pub build_info: IntGaugeVec,
+    pub webhook_requests_total: IntCounterVec,
+    pub leader: IntGaugeVec,
+    pub apply_requests_total: IntCounter,
+}
+
+const NS: &str = "claude_env";
+
+fn opts(name: &str, help: &str) -> Opts {
+    Opts::new(name, help).namespace(NS)
+}
+
+fn hopts(name: &str, help: &str, buckets: Vec<f64>) -> HistogramOpts {
+    HistogramOpts::new(name, help)
+        .namespace(NS)
+        .buckets(buckets)
+}
+
+/// Seconds, from a few ms (cached renders) to minutes (slow fetches, rollbacks).
+fn latency_buckets() -> Vec<f64> {
+    vec![
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0,
+    ]
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let m = Metrics {
+            reconcile_total: IntCounterVec::new(
+                opts("reconcile_total", "Reconciles by result"),
+                &["result"],
+            )
+            .unwrap(),
+            reconcile_duration_seconds: Histogram::with_opts(hopts(
+                "reconcile_duration_seconds",
+                "Duration of one reconcile",
+                latency_buckets(),
+            ))
+            .unwrap(),
+            sync_total: IntCounterVec::new(
+                opts(
+                    "sync_total",
+                    "Attempts to bring an environment to a revision, by result",
+                ),
+                &["environment", "result"],
+            )
+            .unwrap(),
+            drift_percentage: GaugeVec::new(
+                opts(
+                    "drift_percentage",
+                    "Drifted managed fields / managed fields x 100",
+                ),
+                &["namespace", "name", "environment"],
+            )
+            .unwrap(),
+            drift_items: IntGaugeVec::new(
+                opts("drift_items", "Drift items by category and severity"),
+                &["namespace", "name", "environment", "category", "severity"],
+            )
+            .unwrap(),
+            drift_remediations_total: IntCounterVec::new(
+                opts("drift_remediations_total", "Objects restored after drift"),
+                &["environment"],
+            )
+            .unwrap(),
+            rollouts_total: IntCounterVec::new(
+                opts("rollouts_total", "Finished rollouts by strategy and result"),
+                &["strategy", "result"],
+            )
+            .unwrap(),
+            rollbacks_total: IntCounterVec::new(
+                opts("rollbacks_total", "Rollbacks by reason"),
+                &["reason"],
+            )
+            .unwrap(),
+            rollback_duration_seconds: Histogram::with_opts(hopts(
+                "rollback_duration_seconds",
+                "From the failing decision to the stable revision restored and Available",
+                latency_buckets(),
+            ))
+            .unwrap(),
+            canary_weight: IntGaugeVec::new(
+                opts("canary_weight", "Current canary weight (percent)"),
+                &["namespace", "name", "environment"],
+            )
+            .unwrap(),
+            health_check_total: IntCounterVec::new(
+                opts(
+                    "health_check_total",
+                    "Health check runs by check kind and result",
+                ),
+                &["check", "result"],
+            )
+            .unwrap(),
+            git_fetch_duration_seconds: HistogramVec::new(
+                hopts(
+                    "git_fetch_duration_seconds",
+                    "Duration of git fetches",
+                    latency_buckets(),
+                ),
+                &["result"],
+            )
+            .unwrap(),
+            git_fetch_failures_total: IntCounterVec::new(
+                opts("git_fetch_failures_total", "Failed git fetches by category"),
+                &["category"],
+            )
+            .unwrap(),
+            source_revision_info: IntGaugeVec::new(
+                opts(
+                    "source_revision_info",
+                    "The revision last fetched per source",
+                ),
+                &["url", "branch", "revision"],
+            )
+            .unwrap(),
+            mcp_server_up: IntGaugeVec::new(
+                opts(
+                    "mcp_server_up",
+                    "1 when the MCP server's workload is Available",
+                ),
+                &["environment", "server"],
+            )
+            .unwrap(),
+            build_info: IntGaugeVec::new(opts("build_info", "Controller build"), &["version"])
+                .unwrap(),
+            webhook_requests_total: IntCounterVec::new(
+                opts(
+                    "webhook_requests_total",
+                    "Webhook requests by provider and outcome",
+                ),
+                &["provider", "result"],
+            )
+            .unwrap(),
+            leader: IntGaugeVec::new(
+                opts("leader", "1 while this replica holds the lease"),
+                &["lease"],
+            )
+            .unwrap(),
+            apply_requests_total: IntCounter::with_opts(opts(
+                "apply_requests_total",
+                "Server-side apply and delete requests made",
+            ))
+            .unwrap(),
+            registry,
+        };
+        m.register_all();
+        m.build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
+        m
+    }
+
+    fn register_all(&self) {
+        let r = &self.registry;
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(self.reconcile_total.clone()),
+            Box::new(self.reconcile_duration_seconds.clone()),
+            Box::new(self.sync_total.clone()),
+            Box::new(self.drift_percentage.clone()),
+            Box::new(self.drift_items.clone()),
+            Box::new(self.drift_remediations_total.clone()),
+            Box::new(self.rollouts_total.clone()),
+            Box::new(self.rollbacks_total.clone()),
+            Box::new(self.rollback_duration_seconds.clone()),
+            Box::new(self.canary_weight.clone()),
+            Box::new(self.health_check_total.clone()),
+            Box::new(self.git_fetch_duration_seconds.clone()),
+            Box::new(self.git_fetch_failures_total.clone()),
+            Box::new(self.source_revision_info.clone()),
+            Box::new(self.mcp_server_up.clone()),
+            Box::new(self.build_info.clone()),
+            Box::new(self.webhook_requests_total.clone()),
+            Box::new(self.leader.clone()),
+            Box::new(self.apply_requests_total.clone()),
+        ];
+        for c in collectors {
+            r.register(c).expect("metric names are unique");
+        }
+        #[cfg(target_os = "linux")]
+        r.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))
+        .expect("process collector registers once");
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buf)
+            .expect("text encoding of gathered metrics");
+        String::from_utf8(buf).expect("exposition format is UTF-8")
+    }
+
+    /// Drop the per-environment series of a deleted environment.
+    pub fn forget_environment(&self, namespace: &str, name: &str, environment: &str) {
+        let _ = self
+            .drift_percentage
+            .remove_label_values(&[namespace, name, environment]);
+        let _ = self
+            .canary_weight
+            .remove_label_values(&[namespace, name, environment]);
+        for (category, severity) in all_classes() {
+            let _ = self.drift_items.remove_label_values(&[
+                namespace,
+                name,
+                environment,
+                category,
+                severity,
+            ]);
+        }
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Every category × severity label pair, so absent classes are exported as 0 rather than
+/// going stale.
+pub fn all_classes() -> impl Iterator<Item = (&'static str, &'static str)> {
+    ["Security", "Availability", "Configuration", "Cosmetic"]
+        .into_iter()
+        .flat_map(|c| {
+            ["Critical", "High", "Medium", "Low"]
+                .into_iter()
+                .map(move |s| (c, s))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_design_metric_is_exported_with_the_prefix() {
+        let m = Metrics::new();
+        m.reconcile_total.with_label_values(&["success"]).inc();
+        m.sync_total.with_label_values(&["dev", "success"]).inc();
+        m.drift_percentage
+            .with_label_values(&["ns", "n", "dev"])
+            .set(1.0);
+        m.drift_items
+            .with_label_values(&["ns", "n", "dev", "Security", "Critical"])
+            .set(1);
+        m.drift_remediations_total.with_label_values(&["dev"]).inc();
+        m.rollouts_total
+            .with_label_values(&["Canary", "Succeeded"])
+            .inc();
+        m.rollbacks_total
+            .with_label_values(&["HealthCheckFailed"])
+            .inc();
+        m.rollback_duration_seconds.observe(1.0);
+        m.canary_weight
+            .with_label_values(&["ns", "n", "dev"])
+            .set(20);
+        m.health_check_total
+            .with_label_values(&["readiness", "success"])
+            .inc();
+        m.git_fetch_duration_seconds
+            .with_label_values(&["success"])
+            .observe(0.1);
+        m.git_fetch_failures_total
+            .with_label_values(&["network"])
+            .inc();
+        m.source_revision_info
+            .with_label_values(&["u", "main", "abc"])
+            .set(1);
+        m.mcp_server_up
+            .with_label_values(&["dev", "context7"])
+            .set(1);
+        m.reconcile_duration_seconds.observe(0.1);
+        let text = m.render();
+        for name in [
+            "reconcile_total",
+            "reconcile_duration_seconds",
+            "sync_total",
+            "drift_percentage",
+            "drift_items",
+            "drift_remediations_total",
+            "rollouts_total",
+            "rollbacks_total",
+            "rollback_duration_seconds",
+            "canary_weight",
+            "health_check_total",
+            "git_fetch_duration_seconds",
+            "git_fetch_failures_total",
+            "source_revision_info",
+            "mcp_server_up",
+            "build_info",
+        ] {
+            assert!(
+                text.contains(&format!("claude_env_{name}")),
+                "missing {name}"
+            );
+        }
+        assert!(text.contains("process_resident_memory_bytes"));
+    }
+
+    #[test]
+    fn forgetting_an_environment_removes_its_series() {
+        let m = Metrics::new();
+        m.drift_percentage
+            .with_label_values(&["ns", "gone", "dev"])
+            .set(5.0);
+        m.drift_items
+            .with_label_values(&["ns", "gone", "dev", "Security", "Critical"])
+            .set(1);
+        m.forget_environment("ns", "gone", "dev");
+        assert!(!m.render().contains("name=\"gone\""));
+    }
+}

@@ -1,0 +1,344 @@
+//! Git sources shared by every environment: one fetch per URL+branch per interval however
+//! many environments use it, and one parse per revision.
+//!
+//! Environments ask for the revision of their (url, branch) with the age they tolerate (their
+//! interval). The first caller past that age fetches; concurrent callers wait for it and
+//! reuse its result. A webhook only marks a source stale: the next caller fetches once, and
+//! a burst of pushes costs one fetch.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use claude_env_config::ParsedRepo;
+use claude_env_source::auth::Auth;
+use claude_env_source::git::GitCache;
+use tokio::sync::OnceCell;
+
+use crate::error::{Error, Result};
+use crate::metrics::Metrics;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SourceKey {
+    pub url: String,
+    pub branch: String,
+}
+
+/// What is known about one source.
+#[derive(Clone, Debug, Default)]
+struct Tracked {
+    revision: Option<String>,
+    fetched_at: Option<Instant>,
+    /// Set by webhooks: fetch on the next request, whatever the age.
+    invalidated_at: Option<Instant>,
+    /// (category, message) of the last failed fetch; cleared by a success.
+    last_error: Option<(&'static str, String)>,
+}
+
+impl Tracked {
+    fn fresh(&self, max_age: Duration, now: Instant) -> bool {
+        match self.fetched_at {
+            None => false,
+            Some(at) => {
+                now.duration_since(at) < max_age && self.invalidated_at.is_none_or(|inv| inv < at)
+            }
+        }
+    }
+}
+
+/// A parsed revision, shared by every environment rendering from it.
+pub struct Prepared {
+    pub revision: String,
+    pub parsed: ParsedRepo,
+}
+
+type PreparedKey = (String, String, Option<String>);
+
+pub struct Sources {
+    cache: Arc<GitCache>,
+    metrics: Metrics,
+    sources: Mutex<HashMap<SourceKey, Arc<tokio::sync::Mutex<Tracked>>>>,
+    prepared: Mutex<PreparedCache>,
+}
+
+/// Parsed revisions, most recently inserted last; small because environments converge on
+/// the tips of a few branches (older ones only matter during a rollback).
+struct PreparedCache {
+    entries: HashMap<PreparedKey, Arc<OnceCell<Arc<Prepared>>>>,
+    order: VecDeque<PreparedKey>,
+    capacity: usize,
+}
+
+impl Sources {
+    pub fn new(cache: GitCache, metrics: Metrics) -> Self {
+        Self {
+            cache: Arc::new(cache),
+            metrics,
+            sources: Mutex::default(),
+            prepared: Mutex::new(PreparedCache {
+                entries: HashMap::new(),
+                order: VecDeque::new(),
+                capacity: 32,
+            }),
+        }
+    }
+
+    fn tracked(&self, key: &SourceKey) -> Arc<tokio::sync::Mutex<Tracked>> {
+        self.sources
+            .lock()
+            .expect("sources lock")
+            .entry(key.clone())
+            .or_default()
+            .clone()
+    }
+
+    /// The revision of `key`, fetched if the last fetch is older than `max_age` or a
+    /// webhook marked it stale. `auth` is only awaited when a fetch is needed (so Secrets
+    /// are read once per fetch, not once per reconcile).
+    pub async fn revision<F, Fut>(
+        &self,
+        key: &SourceKey,
+        max_age: Duration,
+        timeout: Duration,
+        auth: F,
+    ) -> Result<String>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Auth>>,
+    {
+        let tracked = self.tracked(key);
+        let mut t = tracked.lock().await;
+        if t.fresh(max_age, Instant::now())
+            && let Some(rev) = &t.revision
+        {
+            return Ok(rev.clone());
+        }
+        // A failure within the interval is not retried by every environment that asks:
+        // they share it until the interval passes (the caller's backoff paces retries).
+        if let (Some(at), Some((kind, message))) = (t.fetched_at, &t.last_error)
+            && Instant::now().duration_since(at) < max_age.min(Duration::from_secs(5))
+            && t.invalidated_at.is_none_or(|inv| inv < at)
+        {
+            return Err(fetch_error(key, kind, message.clone()));
+        }
+        let auth = auth().await?;
+        let started = Instant::now();
+        let (cache, url, branch) = (self.cache.clone(), key.url.clone(), key.branch.clone());
+        let result =
+            tokio::task::spawn_blocking(move || cache.fetch(&url, &branch, &auth, timeout)).await?;
+        t.fetched_at = Some(started);
+        match result {
+            Ok(fetched) => {
+                self.metrics
+                    .git_fetch_duration_seconds
+                    .with_label_values(&["success"])
+                    .observe(fetched.duration.as_secs_f64());
+                if t.revision.as_deref() != Some(&fetched.revision) {
+                    if let Some(old) = &t.revision {
+                        let _ = self.metrics.source_revision_info.remove_label_values(&[
+                            &key.url,
+                            &key.branch,
+                            old,
+                        ]);
+                    }
+                    self.metrics
+                        .source_revision_info
+                        .with_label_values(&[&key.url, &key.branch, &fetched.revision])
+                        .set(1);
+                }
+                t.revision = Some(fetched.revision.clone());
+                t.last_error = None;
+                Ok(fetched.revision)
+            }
+            Err(e) => {
+                self.metrics
+                    .git_fetch_duration_seconds
+                    .with_label_values(&["failure"])
+                    .observe(started.elapsed().as_secs_f64());
+                self.metrics
+                    .git_fetch_failures_total
+                    .with_label_values(&[e.category()])
+                    .inc();
+                let kind = e.category();
+                let message = e.to_string();
+                t.last_error = Some((kind, message.clone()));
+                Err(fetch_error(key, kind, message))
+            }
+        }
+    }
+
+    /// Mark a source stale (a verified push): the next [`Sources::revision`] fetches.
+    pub fn invalidate(&self, key: &SourceKey) {
+        let tracked = self.tracked(key);
+        // Never blocks on a fetch in flight: try, and otherwise set it from a task.
+        let now = Instant::now();
+        if let Ok(mut t) = tracked.try_lock() {
+            t.invalidated_at = Some(now);
+            return;
+        }
+        tokio::spawn(async move {
+            tracked.lock().await.invalidated_at = Some(now);
+        });
+    }
+
+    /// Whether any environment has asked for this source (webhooks for unknown repos get 202
+    /// and nothing else).
+    pub fn known(&self) -> Vec<SourceKey> {
+        self.sources
+            .lock()
+            .expect("sources lock")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// The parsed config repository at `revision` (read straight from the commit's tree).
+    pub async fn prepare(
+        &self,
+        url: &str,
+        revision: &str,
+        path: Option<&str>,
+    ) -> Result<Arc<Prepared>> {
+        let key: PreparedKey = (
+            url.to_string(),
+            revision.to_string(),
+            path.map(str::to_string),
+        );
+        let cell = {
+            let mut cache = self.prepared.lock().expect("prepared lock");
+            cache.cell(key)
+        };
+        let (cache, url, revision, path) = (
+            self.cache.clone(),
+            url.to_string(),
+            revision.to_string(),
+            path.map(str::to_string),
+        );
+        cell.get_or_try_init(|| async move {
+            let prepared =
+                tokio::task::spawn_blocking(move || load(&cache, &url, &revision, path.as_deref()))
+                    .await??;
+            Ok(Arc::new(prepared))
+        })
+        .await
+        .cloned()
+    }
+
+    /// The full commit SHA of `rev` (a SHA, short SHA, branch or tag) in the cache of `url`.
+    pub async fn resolve(&self, url: &str, rev: &str) -> Result<String> {
+        let (cache, url, rev) = (self.cache.clone(), url.to_string(), rev.to_string());
+        tokio::task::spawn_blocking(move || {
+            let err = |message: String| Error::Load {
+                url: claude_env_source::url::redact(&url),
+                revision: rev.clone(),
+                message,
+            };
+            let repo = cache.open(&url).map_err(|e| err(e.to_string()))?;
+            let commit = repo
+                .revparse_single(&rev)
+                .and_then(|o| o.peel_to_commit())
+                .map_err(|e| {
+                    err(format!(
+                        "no such commit in the fetched history: {}",
+                        e.message()
+                    ))
+                })?;
+            Ok(commit.id().to_string())
+        })
+        .await?
+    }
+
+    /// Whether `revision` is in the local cache of `url` (rollback targets after restarts).
+    pub async fn has_commit(&self, url: &str, revision: &str) -> bool {
+        let (cache, url, revision) = (self.cache.clone(), url.to_string(), revision.to_string());
+        tokio::task::spawn_blocking(move || cache.commit_exists(&url, &revision).unwrap_or(false))
+            .await
+            .unwrap_or(false)
+    }
+}
+
+impl PreparedCache {
+    fn cell(&mut self, key: PreparedKey) -> Arc<OnceCell<Arc<Prepared>>> {
+        if let Some(cell) = self.entries.get(&key) {
+            return cell.clone();
+        }
+        while self.order.len() >= self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.entries.remove(&old);
+            }
+        }
+        let cell = Arc::new(OnceCell::new());
+        self.entries.insert(key.clone(), cell.clone());
+        self.order.push_back(key);
+        cell
+    }
+}
+
+fn load(cache: &GitCache, url: &str, revision: &str, path: Option<&str>) -> Result<Prepared> {
+    let err = |message: String| Error::Load {
+        url: claude_env_source::url::redact(url),
+        revision: revision.to_string(),
+        message,
+    };
+    let repo = cache.open(url).map_err(|e| err(e.to_string()))?;
+    let oid = git2::Oid::from_str(revision).map_err(|e| err(e.to_string()))?;
+    let snapshot =
+        claude_env_source::load::from_commit(&repo, oid, path).map_err(|e| err(e.to_string()))?;
+    Ok(Prepared {
+        revision: revision.to_string(),
+        parsed: ParsedRepo::parse(&snapshot),
+    })
+}
+
+fn fetch_error(key: &SourceKey, kind: &'static str, message: String) -> Error {
+    Error::Fetch {
+        url: claude_env_source::url::redact(&key.url),
+        branch: key.branch.clone(),
+        kind,
+        message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn freshness_respects_age_and_invalidation() {
+        let now = Instant::now();
+        let mut t = Tracked {
+            revision: Some("a".into()),
+            fetched_at: Some(now),
+            ..Default::default()
+        };
+        assert!(t.fresh(Duration::from_secs(60), now + Duration::from_secs(10)));
+        assert!(!t.fresh(Duration::from_secs(60), now + Duration::from_secs(61)));
+        t.invalidated_at = Some(now + Duration::from_millis(1));
+        assert!(!t.fresh(Duration::from_secs(60), now + Duration::from_secs(1)));
+        // A fetch after the invalidation is fresh again.
+        t.fetched_at = Some(now + Duration::from_millis(2));
+        assert!(t.fresh(Duration::from_secs(60), now + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn never_fetched_is_never_fresh() {
+        assert!(!Tracked::default().fresh(Duration::from_secs(600), Instant::now()));
+    }
+
+    #[test]
+    fn prepared_cache_evicts_the_oldest() {
+        let mut c = PreparedCache {
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+            capacity: 2,
+        };
+        let k = |r: &str| ("u".to_string(), r.to_string(), None);
+        let a = c.cell(k("a"));
+        assert!(Arc::ptr_eq(&a, &c.cell(k("a"))), "same key, same cell");
+        c.cell(k("b"));
+        c.cell(k("c"));
+        assert!(!c.entries.contains_key(&k("a")));
+        assert_eq!(c.entries.len(), 2);
+    }
+}
