@@ -6,6 +6,7 @@ pub mod backup;
 pub mod engine;
 pub mod fs;
 pub mod journal;
+pub mod lock;
 pub mod plan;
 pub mod state;
 pub mod txn;
