@@ -81,7 +81,7 @@ build_k8s() {
     ld+=" -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=$KUBE_MAJOR -X $p.gitMinor=$KUBE_MINOR -X $p.gitTreeState=clean"
   done
   go_build "kube $KUBE_VERSION (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)" \
-    "cold build takes ~7 min and ~2.3 GiB RAM on 2 cores" \
+    "cold build takes ~7 min on 2 idle cores, ~20 min on busy ones; ~2.3 GiB RAM" \
     "$HERE" "$BIN/k8s" "$ld" ./cmd/k8s
   local name
   for name in kubectl etcd kube-apiserver kube-controller-manager kube-scheduler; do
@@ -90,14 +90,14 @@ build_k8s() {
 }
 
 build_kwok() {
-  go_build "kwok $KWOK_VERSION" "cold build takes ~2 min" \
+  go_build "kwok $KWOK_VERSION" "cold build takes ~1-3 min" \
     "$HERE/tools/kwok" "$BIN/kwok" \
     "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}" \
     sigs.k8s.io/kwok/cmd/kwok
 }
 
 build_helm() {
-  go_build "helm $HELM_VERSION" "cold build takes ~3 min" \
+  go_build "helm $HELM_VERSION" "cold build takes ~1-3 min" \
     "$HERE/tools/helm" "$BIN/helm" \
     "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=$KUBE_MAJOR -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$KUBE_MINOR -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=$KUBE_MAJOR -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$KUBE_MINOR" \
     helm.sh/helm/v3/cmd/helm
