@@ -14,8 +14,14 @@ use crate::repo::LoadedRepo;
 
 pub fn run(src: &SourceArgs, args: &RenderArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let repo = LoadedRepo::load(src)?;
+    // Named explicitly, so it must exist (sync's is optional).
     let user = match &args.user_layer {
-        Some(p) => environment::read_user_layer(p)?,
+        Some(p) => Some(environment::read_user_layer(p)?.ok_or_else(|| {
+            environment::EnvError::UserLayer {
+                path: p.display().to_string(),
+                source: std::io::ErrorKind::NotFound.into(),
+            }
+        })?),
         None => None,
     };
     let env = environment::load(&repo, Selection::from(&args.selection), user)?;
