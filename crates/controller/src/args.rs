@@ -52,6 +52,10 @@ pub struct Args {
         env = "CLAUDE_ENV_CACHE_DIR"
     )]
     pub cache_dir: PathBuf,
+    /// Accept `file://` and path source URLs. Off by default: on a shared cluster they would
+    /// let anyone who can create a ClaudeEnvironment read the controller's disk.
+    #[arg(long)]
+    pub allow_local_urls: bool,
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "CLAUDE_ENV_LOG_FORMAT")]
     pub log_format: LogFormat,
     /// Branch an environment follows when `spec.source.branch` is empty, as

@@ -1,6 +1,7 @@
 //! One reconcile of one ClaudeEnvironment: fetch → render → validate → gate → apply/prune or
 //! detect drift → health → status.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -511,26 +512,38 @@ async fn read_auth(ctx: &Context, env: &ClaudeEnvironment) -> Result<Auth> {
     let Some(r) = &env.spec.source.secret_ref else {
         return Ok(Auth::None);
     };
+    let (_, data) = read_secret(ctx, env, &r.name).await?;
+    Auth::from_secret_data(&data).map_err(|e| Error::SecretInvalid {
+        namespace: env.namespace().unwrap_or_default(),
+        name: r.name.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// A Secret in the environment's namespace: (resourceVersion, data). Only Secrets the spec
+/// references are read.
+async fn read_secret(
+    ctx: &Context,
+    env: &ClaudeEnvironment,
+    name: &str,
+) -> Result<(String, BTreeMap<String, Vec<u8>>)> {
     let ns = env.namespace().unwrap_or_default();
     let secret = Api::<Secret>::namespaced(ctx.client.clone(), &ns)
-        .get(&r.name)
+        .get(name)
         .await
         .map_err(|source| Error::SecretRead {
             namespace: ns.clone(),
-            name: r.name.clone(),
+            name: name.to_string(),
             source,
         })?;
+    let version = secret.metadata.resource_version.clone().unwrap_or_default();
     let data = secret
         .data
         .unwrap_or_default()
         .into_iter()
         .map(|(k, v)| (k, v.0))
         .collect();
-    Auth::from_secret_data(&data).map_err(|e| Error::SecretInvalid {
-        namespace: ns,
-        name: r.name.clone(),
-        reason: e.to_string(),
-    })
+    Ok((version, data))
 }
 
 /// Write the status `observation` leads to, if it differs. Returns whether it wrote.

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use claude_env_config::ParsedRepo;
 use claude_env_source::auth::Auth;
 use claude_env_source::git::GitCache;
+use claude_env_source::verify::{Signer, TrustedKeys, VerifyError, verify_commit};
 use tokio::sync::OnceCell;
 
 use crate::error::{Error, Result};
@@ -54,12 +55,15 @@ pub struct Prepared {
 }
 
 type PreparedKey = (String, String, Option<String>);
+/// (url, revision, resourceVersion of the keys Secret).
+type VerifiedKey = (String, String, String);
 
 pub struct Sources {
     cache: Arc<GitCache>,
     metrics: Metrics,
     sources: Mutex<HashMap<SourceKey, Arc<tokio::sync::Mutex<Tracked>>>>,
     prepared: Mutex<PreparedCache>,
+    verified: Mutex<HashMap<VerifiedKey, Result<Signer, VerifyError>>>,
 }
 
 /// Parsed revisions, most recently inserted last; small because environments converge on
@@ -81,6 +85,7 @@ impl Sources {
                 order: VecDeque::new(),
                 capacity: 32,
             }),
+            verified: Mutex::default(),
         }
     }
 
@@ -247,6 +252,45 @@ impl Sources {
             Ok(commit.id().to_string())
         })
         .await?
+    }
+
+    /// Check `revision`'s signature against the trusted keys (a Secret's data). Results are
+    /// cached per (url, revision, keys version): a commit is verified once, not per reconcile.
+    pub async fn verify(
+        &self,
+        url: &str,
+        revision: &str,
+        keys_version: &str,
+        keys: std::collections::BTreeMap<String, Vec<u8>>,
+    ) -> Result<Result<Signer, VerifyError>> {
+        let key = (
+            url.to_string(),
+            revision.to_string(),
+            keys_version.to_string(),
+        );
+        if let Some(hit) = self.verified.lock().expect("verified lock").get(&key) {
+            return Ok(hit.clone());
+        }
+        let (cache, u, rev) = (self.cache.clone(), url.to_string(), revision.to_string());
+        let result = tokio::task::spawn_blocking(move || {
+            let trusted = TrustedKeys::from_secret_data(&keys)?;
+            let oid = git2::Oid::from_str(&rev).map_err(|e| VerifyError::CommitNotFound {
+                commit: rev.clone(),
+                reason: e.message().to_string(),
+            })?;
+            let repo = cache.open(&u).map_err(|e| VerifyError::CommitNotFound {
+                commit: rev.clone(),
+                reason: e.to_string(),
+            })?;
+            verify_commit(&repo, oid, &trusted)
+        })
+        .await?;
+        let mut verified = self.verified.lock().expect("verified lock");
+        if verified.len() > 256 {
+            verified.clear();
+        }
+        verified.insert(key, result.clone());
+        Ok(result)
     }
 
     /// Whether `revision` is in the local cache of `url` (rollback targets after restarts).
