@@ -346,7 +346,9 @@ impl<'a> Builder<'a> {
             let key_at = self.at(&span);
             let (key, plain) = match ev {
                 Event::MappingEnd => break,
-                Event::Scalar(v, style, _, _) => (v.into_owned(), style == ScalarStyle::Plain),
+                Event::Scalar(v, style, _, _) => {
+                    (Arc::<str>::from(&*v), style == ScalarStyle::Plain)
+                }
                 other => {
                     // Complex keys: parse and drop them with their value, report once.
                     self.node(other, span, depth + 1)?;
@@ -358,7 +360,7 @@ impl<'a> Builder<'a> {
             };
             let (ev, span) = self.next()?;
             let node = self.node(ev, span, depth + 1)?;
-            if plain && key == "<<" {
+            if plain && &*key == "<<" {
                 self.merge_key_sources(node, &mut merged);
                 continue;
             }
@@ -370,11 +372,7 @@ impl<'a> Builder<'a> {
                 self.report(rules::DUPLICATE_KEY, &key_at, msg);
                 continue;
             }
-            entries.push(Entry {
-                key: Arc::from(key.as_str()),
-                key_at,
-                node,
-            });
+            entries.push(Entry { key, key_at, node });
         }
         for e in merged {
             if !entries.iter().any(|x| x.key == e.key) {

@@ -17,34 +17,37 @@ const PATTERNS: &[(&str, &str)] = &[
     ("an Anthropic API key", r"sk-ant-[A-Za-z0-9_-]{20,}"),
     (
         "an OpenAI API key",
-        r"\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}",
+        r"(?-u:\b)sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}",
     ),
     (
         "an OpenAI API key",
-        r"\bsk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}\b",
-    ),
-    ("an OpenAI-style API key", r"\bsk-[A-Za-z0-9]{32,}\b"),
-    (
-        "a GitHub personal access token",
-        r"\bghp_[A-Za-z0-9]{36,}\b",
+        r"(?-u:\b)sk-[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}(?-u:\b)",
     ),
     (
+        "an OpenAI-style API key",
+        r"(?-u:\b)sk-[A-Za-z0-9]{32,}(?-u:\b)",
+    ),
+    (
         "a GitHub personal access token",
-        r"\bgithub_pat_[A-Za-z0-9_]{22,}\b",
+        r"(?-u:\b)ghp_[A-Za-z0-9]{36,}(?-u:\b)",
+    ),
+    (
+        "a GitHub personal access token",
+        r"(?-u:\b)github_pat_[A-Za-z0-9_]{22,}(?-u:\b)",
     ),
     (
         "a GitHub OAuth or app token",
-        r"\b(?:gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b",
+        r"(?-u:\b)(?:gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}(?-u:\b)",
     ),
     (
         "a GitLab personal access token",
-        r"\bglpat-[A-Za-z0-9_-]{20,}",
+        r"(?-u:\b)glpat-[A-Za-z0-9_-]{20,}",
     ),
     (
         "an AWS access key id",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
+        r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?-u:\b)",
     ),
-    ("a Slack token", r"\bxox[baprs]-[A-Za-z0-9-]{10,}"),
+    ("a Slack token", r"(?-u:\b)xox[baprs]-[A-Za-z0-9-]{10,}"),
     (
         "a Slack webhook URL",
         r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/-]{10,}",
@@ -55,18 +58,21 @@ const PATTERNS: &[(&str, &str)] = &[
     ),
     (
         "a JSON Web Token",
-        r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
     ),
-    ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    ("a Google API key", r"(?-u:\b)AIza[0-9A-Za-z_-]{35}(?-u:\b)"),
     (
         "a Stripe live secret key",
-        r"\b(?:sk|rk)_live_[0-9A-Za-z]{16,}\b",
+        r"(?-u:\b)(?:sk|rk)_live_[0-9A-Za-z]{16,}(?-u:\b)",
     ),
-    ("an npm access token", r"\bnpm_[A-Za-z0-9]{36}\b"),
+    (
+        "an npm access token",
+        r"(?-u:\b)npm_[A-Za-z0-9]{36}(?-u:\b)",
+    ),
     // userinfo with a literal password (`$`, `<`, `{`, `*` start templates and masks).
     (
         "a URL with an embedded password",
-        r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@$<{*][^/\s@]*@",
+        r"(?-u:\b)[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:[^/\s@$<{*][^/\s@]*@",
     ),
 ];
 
