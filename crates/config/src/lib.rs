@@ -71,16 +71,16 @@ impl Selection {
     }
 }
 
+/// `env`, `env/team`, `env/team/project`, or `env/-/project` without a team.
 impl std::fmt::Display for Selection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.environment)?;
-        if let Some(t) = &self.team {
-            write!(f, "/{t}")?;
+        match (&self.team, &self.project) {
+            (Some(t), Some(p)) => write!(f, "/{t}/{p}"),
+            (Some(t), None) => write!(f, "/{t}"),
+            (None, Some(p)) => write!(f, "/-/{p}"),
+            (None, None) => Ok(()),
         }
-        if let Some(p) = &self.project {
-            write!(f, "/{p}")?;
-        }
-        Ok(())
     }
 }
 

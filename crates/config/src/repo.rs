@@ -533,3 +533,7 @@ fn origin(layer: Layer, file: &str) -> Arc<Origin> {
         file: file.to_owned(),
     })
 }
+
+#[cfg(test)]
+#[path = "repo_tests.rs"]
+mod tests;
