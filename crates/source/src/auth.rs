@@ -8,6 +8,9 @@
 //! | `bearerToken` | HTTPS `Authorization: Bearer …` header |
 //! | `identity` + `known_hosts` (+ `identity.pub`, `password` as passphrase) | SSH key |
 //!
+//! A workstation has no Secret: [`Auth::Default`] uses the user's own Git setup instead
+//! (credential helpers and the SSH agent, see `git/user_credentials.rs`).
+//!
 //! This module is pure; [`crate::git`] turns an [`Auth`] into libgit2 callbacks.
 
 use std::collections::BTreeMap;
@@ -27,6 +30,10 @@ pub enum Auth {
     Bearer { token: String },
     /// SSH public key authentication with a pinned host key.
     Ssh(SshAuth),
+    /// The user's own Git credentials, as `git` finds them: the SSH agent for SSH URLs, git's
+    /// credential helpers for HTTPS, and SSH host keys checked by libgit2 against
+    /// `~/.ssh/known_hosts`. For single-user tools (the CLI), never for the controller.
+    Default,
 }
 
 /// SSH key material and the hosts to trust.
@@ -137,6 +144,7 @@ impl Auth {
             Auth::Basic { .. } => "basic",
             Auth::Bearer { .. } => "bearer",
             Auth::Ssh(_) => "ssh",
+            Auth::Default => "default",
         }
     }
 }
@@ -156,6 +164,7 @@ impl fmt::Debug for Auth {
                 .field("token", &"<redacted>")
                 .finish(),
             Auth::Ssh(ssh) => ssh.fmt(f),
+            Auth::Default => f.write_str("Auth::Default"),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::time::Instant;
 use git2::{CertificateCheckStatus, Cred, CredentialType, Oid, RemoteCallbacks};
 
 use super::error::Observed;
+use super::user_credentials;
 use crate::auth::Auth;
 use crate::known_hosts::HostKeyCheck;
 use crate::url::RepoUrl;
@@ -44,7 +45,9 @@ impl<'a> Session<'a> {
 
     pub fn callbacks(&'a self) -> RemoteCallbacks<'a> {
         let mut cbs = RemoteCallbacks::new();
-        cbs.credentials(|_url, user_from_url, allowed| self.credentials(user_from_url, allowed));
+        cbs.credentials(|url, user_from_url, allowed| {
+            self.credentials(url, user_from_url, allowed)
+        });
         cbs.certificate_check(|cert, _host| self.check_certificate(cert));
         cbs.transfer_progress(|_| self.before_deadline());
         cbs.sideband_progress(|_| self.before_deadline());
@@ -67,6 +70,7 @@ impl<'a> Session<'a> {
 
     fn credentials(
         &self,
+        url: &str,
         user_from_url: Option<&str>,
         allowed: CredentialType,
     ) -> Result<Cred, git2::Error> {
@@ -75,7 +79,7 @@ impl<'a> Session<'a> {
         // an attempt to authenticate.
         if !allowed.contains(CredentialType::SSH_KEY)
             && allowed.contains(CredentialType::USERNAME)
-            && matches!(self.auth, Auth::Ssh(_))
+            && matches!(self.auth, Auth::Ssh(_) | Auth::Default)
         {
             return Cred::username(ssh_user);
         }
@@ -97,6 +101,13 @@ impl<'a> Session<'a> {
                     ssh.passphrase.as_deref(),
                 )
             }
+            Auth::Default => match user_credentials::credentials(url, user_from_url, allowed) {
+                Ok(cred) => Ok(cred),
+                Err(reason) => {
+                    self.observed.borrow_mut().credentials_missing = Some(reason.clone());
+                    return Err(git2::Error::from_str(&reason));
+                }
+            },
             _ => {
                 let reason = missing_credentials(self.auth, allowed);
                 self.observed.borrow_mut().credentials_missing = Some(reason.clone());
@@ -117,6 +128,10 @@ impl<'a> Session<'a> {
         };
         let host = &self.target.host;
         let port = self.target.effective_port().unwrap_or(22);
+        if matches!(self.auth, Auth::Default) {
+            // As `git` does: libgit2 checks the user's ~/.ssh/known_hosts.
+            return Ok(CertificateCheckStatus::CertificatePassthrough);
+        }
         let verdict = match (self.auth, hostkey.hostkey()) {
             (Auth::Ssh(ssh), Some(blob)) => ssh.known_hosts.check(host, port, blob),
             (Auth::Ssh(_), None) => HostKeyCheck::UnknownHost,

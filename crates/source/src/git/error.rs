@@ -16,6 +16,8 @@ pub enum FetchError {
     },
     #[error("branch {branch} not found in {url}")]
     BranchNotFound { url: String, branch: String },
+    #[error("tag {tag} not found in {url}")]
+    TagNotFound { url: String, tag: String },
     #[error("{url} has not been fetched into the cache yet")]
     NotCached { url: String },
     #[error("repository {url} not found (branch {branch})")]
@@ -44,6 +46,8 @@ pub enum FetchError {
     InvalidUrl(#[from] crate::url::UrlError),
     #[error("invalid branch name {0:?}")]
     InvalidBranch(String),
+    #[error("invalid tag name {0:?}")]
+    InvalidTag(String),
     #[error("local repository URL {url} refused: local URLs are disabled in this cache")]
     LocalUrlRefused { url: String },
 }
@@ -54,6 +58,7 @@ impl FetchError {
         match self {
             FetchError::Auth { .. } => "auth",
             FetchError::BranchNotFound { .. }
+            | FetchError::TagNotFound { .. }
             | FetchError::RepoNotFound { .. }
             | FetchError::NotCached { .. } => "not-found",
             FetchError::Network { .. } => "network",
@@ -62,6 +67,7 @@ impl FetchError {
             FetchError::Io { .. } => "io",
             FetchError::InvalidUrl(_)
             | FetchError::InvalidBranch(_)
+            | FetchError::InvalidTag(_)
             | FetchError::LocalUrlRefused { .. } => "invalid",
         }
     }

@@ -31,30 +31,100 @@ impl GitCache {
         auth: &Auth,
         timeout: Duration,
     ) -> Result<Fetched, FetchError> {
+        let refname = format!("refs/heads/{branch}");
+        if branch.is_empty() || !git2::Reference::is_valid_name(&refname) {
+            return Err(FetchError::InvalidBranch(branch.to_owned()));
+        }
+        let t = self.transfer(url, Some(&refname), branch, auth, timeout)?;
+        let Some(tip) = t.tip else {
+            return Err(FetchError::BranchNotFound {
+                url: redact(url),
+                branch: branch.to_owned(),
+            });
+        };
+        Ok(t.fetched(tip))
+    }
+
+    /// Fetches the tag `refs/tags/<tag>` (lightweight or annotated) into the cache and returns
+    /// the commit it points at, as [`fetch`](Self::fetch) does for a branch. For tools that
+    /// load a tagged release (the CLI's `--rev v1.2`); the controller follows branches.
+    pub fn fetch_tag(
+        &self,
+        url: &str,
+        tag: &str,
+        auth: &Auth,
+        timeout: Duration,
+    ) -> Result<Fetched, FetchError> {
+        let refname = format!("refs/tags/{tag}");
+        if tag.is_empty() || !git2::Reference::is_valid_name(&refname) {
+            return Err(FetchError::InvalidTag(tag.to_owned()));
+        }
+        let t = self.transfer(url, Some(&refname), &refname, auth, timeout)?;
+        if t.tip.is_none() {
+            return Err(FetchError::TagNotFound {
+                url: redact(url),
+                tag: tag.to_owned(),
+            });
+        }
+        // An annotated tag points at a tag object: the revision is its commit.
+        let repo = self.open(url)?;
+        let commit = repo
+            .find_reference(&refname)
+            .and_then(|r| r.peel_to_commit())
+            .map_err(|e| FetchError::Corrupt {
+                url: redact(url),
+                reason: e.message().to_owned(),
+            })?
+            .id();
+        Ok(t.fetched(commit))
+    }
+
+    /// The branch the remote's `HEAD` points at (its default branch, what `git clone` checks
+    /// out), or `None` when the remote advertises no `HEAD` (an empty repository, or a bare
+    /// one whose `HEAD` names a branch that does not exist). Lists the remote's refs; no
+    /// branch in the cache moves. Blocking I/O.
+    pub fn default_branch(
+        &self,
+        url: &str,
+        auth: &Auth,
+        timeout: Duration,
+    ) -> Result<Option<String>, FetchError> {
+        Ok(self
+            .transfer(url, None, "HEAD", auth, timeout)?
+            .default_branch)
+    }
+
+    /// One connection to `url` under the URL's lock: fetch `wanted` (a full ref name) into
+    /// the same ref, or with `None` only list the remote's refs. `label` names what was
+    /// asked for in error messages.
+    fn transfer(
+        &self,
+        url: &str,
+        wanted: Option<&str>,
+        label: &str,
+        auth: &Auth,
+        timeout: Duration,
+    ) -> Result<Transfer, FetchError> {
         let start = Instant::now();
         let deadline = start + timeout;
         let target = RepoUrl::parse(url)?;
         if target.scheme == "file" && !self.allows_local_urls() {
             return Err(FetchError::LocalUrlRefused { url: redact(url) });
         }
-        let refname = format!("refs/heads/{branch}");
-        if branch.is_empty() || !git2::Reference::is_valid_name(&refname) {
-            return Err(FetchError::InvalidBranch(branch.to_owned()));
-        }
         let shown = redact(url);
         let _lock = self.lock(&target, deadline).map_err(|e| match e {
             LockError::Timeout => FetchError::Timeout {
                 url: shown.clone(),
-                branch: branch.to_owned(),
+                branch: label.to_owned(),
                 after: timeout,
             },
             LockError::Io(e) => e,
         })?;
         let repo = self.ensure_repo(&target)?;
-        let before = repo.refname_to_id(&refname).ok();
+        let before = wanted.and_then(|r| repo.refname_to_id(r).ok());
 
         timeouts::apply(timeout);
-        let session = Session::new(auth, &target, deadline, &refname);
+        let session = Session::new(auth, &target, deadline, wanted.unwrap_or(""));
         let mut options = FetchOptions::new();
         options
             .remote_callbacks(session.callbacks())
@@ -74,8 +144,10 @@ impl GitCache {
                 url: shown.clone(),
                 reason: e.message().to_owned(),
             })?;
-        let refspec = format!("+{refname}:{refname}");
-        let result = remote.fetch(&[&refspec], Some(&mut options), None);
+        // No refspec: connect and list only (libgit2 may download what `HEAD` points at,
+        // which the fetch of the default branch that usually follows then finds cached).
+        let refspecs: Vec<String> = wanted.iter().map(|r| format!("+{r}:{r}")).collect();
+        let result = remote.fetch(&refspecs, Some(&mut options), None);
         let stats = remote.stats();
         let (received_objects, received_bytes) = (stats.received_objects(), stats.received_bytes());
         drop(options);
@@ -86,31 +158,55 @@ impl GitCache {
                 &err,
                 &observed,
                 &shown,
-                branch,
+                label,
                 timeout,
                 &secrets(auth, url),
             ));
         }
-        let Some(tip) = session.tip.get() else {
-            return Err(FetchError::BranchNotFound {
-                url: shown,
-                branch: branch.to_owned(),
-            });
-        };
-        Ok(Fetched {
-            revision: tip.to_string(),
-            changed: before != Some(tip),
-            duration: start.elapsed(),
+        // Still known after the fetch's connection closed: libgit2 keeps the advertisement.
+        let default_branch = remote
+            .default_branch()
+            .ok()
+            .and_then(|b| b.as_str().ok().map(str::to_owned))
+            .and_then(|b| b.strip_prefix("refs/heads/").map(str::to_owned));
+        Ok(Transfer {
+            tip: session.tip.get(),
+            before,
+            default_branch,
+            start,
             received_objects,
             received_bytes,
         })
     }
 }
 
+/// What one connection found.
+struct Transfer {
+    /// The wanted ref after the fetch; `None` when the remote does not have it.
+    tip: Option<git2::Oid>,
+    before: Option<git2::Oid>,
+    default_branch: Option<String>,
+    start: Instant,
+    received_objects: usize,
+    received_bytes: usize,
+}
+
+impl Transfer {
+    fn fetched(&self, revision: git2::Oid) -> Fetched {
+        Fetched {
+            revision: revision.to_string(),
+            changed: self.before != self.tip,
+            duration: self.start.elapsed(),
+            received_objects: self.received_objects,
+            received_bytes: self.received_bytes,
+        }
+    }
+}
+
 /// Strings that must never appear in an error message.
 fn secrets<'a>(auth: &'a Auth, url: &'a str) -> Vec<&'a str> {
     let mut out = match auth {
-        Auth::None | Auth::Ssh(_) => vec![],
+        Auth::None | Auth::Ssh(_) | Auth::Default => vec![],
         Auth::Basic { password, .. } => vec![password.as_str()],
         Auth::Bearer { token } => vec![token.as_str()],
     };

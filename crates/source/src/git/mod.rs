@@ -21,6 +21,7 @@ mod callbacks;
 mod error;
 mod fetch;
 mod timeouts;
+mod user_credentials;
 
 use std::time::Duration;
 
