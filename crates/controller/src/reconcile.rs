@@ -153,6 +153,32 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
     let target = target.revision;
     Span::current().record("revision", status::short(&target));
 
+    if let Some(verify) = &env.spec.source.verify {
+        let (version, keys) = read_secret(ctx, &env, &verify.secret_ref.name).await?;
+        if let Err(e) = ctx
+            .sources
+            .verify(&plan.source.url, &target, &version, keys)
+            .await?
+        {
+            let obs = Observation::Unverified {
+                revision: target.clone(),
+                message: e.to_string(),
+            };
+            if write_status(ctx, &env, &old, &obs).await? {
+                publish(
+                    &ctx.recorder,
+                    &env,
+                    true,
+                    e.reason(),
+                    "Verify",
+                    e.to_string(),
+                )
+                .await;
+            }
+            return Ok(Action::requeue(plan.interval));
+        }
+    }
+
     let prepared = ctx
         .sources
         .prepare(&plan.source.url, &target, plan.path.as_deref())
