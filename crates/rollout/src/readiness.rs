@@ -1,0 +1,297 @@
+//! Readiness of the Deployments that run a new revision: Available, still rolling, or
+//! failed. Failures are decided as soon as they are seen (a crash loop fails now, not when
+//! the timeout ends — Flux users wait out whole timeouts for this).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use claude_env_api::Color;
+use jiff::Timestamp;
+
+use crate::action::FailureReason;
+use crate::observe::{Readiness, Role};
+
+/// One Deployment that must run `replicas` available pods of the new revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expect {
+    pub server: String,
+    pub role: Role,
+    pub replicas: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Ready {
+    Ready,
+    Waiting(String),
+    Failed(FailureReason, String),
+}
+
+/// Expectations for every server in `servers` with `role` at `replicas(total)`.
+pub fn expect_all(
+    servers: &BTreeMap<String, u32>,
+    role: Role,
+    replicas: impl Fn(u32) -> u32,
+) -> Vec<Expect> {
+    servers
+        .iter()
+        .map(|(server, n)| Expect {
+            server: server.clone(),
+            role,
+            replicas: replicas(*n),
+        })
+        .collect()
+}
+
+pub fn role_name(server: &str, role: Role) -> String {
+    match role {
+        Role::Stable => format!("{server} (stable)"),
+        Role::Canary => format!("{server} (canary)"),
+        Role::Color(Color::Blue) => format!("{server} (blue)"),
+        Role::Color(Color::Green) => format!("{server} (green)"),
+    }
+}
+
+/// Whether every expectation holds. `since` starts the progress deadline, which only
+/// applies until the pods were first ready (`was_ready`): a pod restarting later is a
+/// crash (caught by `crash_looping`) or a blip, not a missed deadline.
+pub fn evaluate(
+    expect: &[Expect],
+    live: &BTreeMap<(String, Role), Readiness>,
+    now: Timestamp,
+    since: Timestamp,
+    deadline: Duration,
+    was_ready: bool,
+) -> Ready {
+    let mut waiting = None;
+    for e in expect.iter().filter(|e| e.replicas > 0) {
+        let name = role_name(&e.server, e.role);
+        let Some(r) = live.get(&(e.server.clone(), e.role)) else {
+            waiting.get_or_insert_with(|| format!("{name}: not observed yet"));
+            continue;
+        };
+        if r.crash_looping {
+            return Ready::Failed(
+                FailureReason::CrashLoop,
+                format!("{name}: pods crash-looping or failed"),
+            );
+        }
+        if r.deadline_exceeded && r.current {
+            return Ready::Failed(
+                FailureReason::ProgressDeadline,
+                format!("{name}: progress deadline exceeded"),
+            );
+        }
+        if let Some(why) = not_ready(r, e.replicas) {
+            waiting.get_or_insert_with(|| format!("{name}: {why}"));
+        }
+    }
+    match waiting {
+        None => Ready::Ready,
+        Some(why) if !was_ready && elapsed(since, now) >= deadline => Ready::Failed(
+            FailureReason::ProgressDeadline,
+            format!(
+                "not Available within the progress deadline ({}s): {why}",
+                deadline.as_secs()
+            ),
+        ),
+        Some(why) => Ready::Waiting(why),
+    }
+}
+
+fn not_ready(r: &Readiness, want: u32) -> Option<String> {
+    if !r.current || r.replicas != want {
+        return Some("new spec not observed yet".into());
+    }
+    if r.updated < want {
+        return Some(format!("{} of {want} updated", r.updated));
+    }
+    if r.total > r.updated {
+        return Some(format!("{} old pods terminating", r.total - r.updated));
+    }
+    if r.available < want {
+        return Some(format!("{} of {want} available", r.available));
+    }
+    None
+}
+
+/// Time from `a` to `b` (zero if `b` is earlier: clocks of restarted controllers differ).
+pub fn elapsed(a: Timestamp, b: Timestamp) -> Duration {
+    let ns = b.as_nanosecond() - a.as_nanosecond();
+    Duration::from_nanos(ns.max(0) as u64)
+}
+
+/// `t + d`.
+pub fn after(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add(jiff::SignedDuration::try_from(d).unwrap_or(jiff::SignedDuration::MAX))
+        .unwrap_or(Timestamp::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    fn ready(n: u32) -> Readiness {
+        Readiness {
+            replicas: n,
+            updated: n,
+            available: n,
+            total: n,
+            current: true,
+            ..Readiness::default()
+        }
+    }
+
+    fn one(role: Role, n: u32) -> Vec<Expect> {
+        vec![Expect {
+            server: "ctx".into(),
+            role,
+            replicas: n,
+        }]
+    }
+
+    fn live(role: Role, r: Readiness) -> BTreeMap<(String, Role), Readiness> {
+        BTreeMap::from([(("ctx".to_string(), role), r)])
+    }
+
+    const DEADLINE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn all_available_is_ready() {
+        let r = evaluate(
+            &one(Role::Canary, 2),
+            &live(Role::Canary, ready(2)),
+            t(1),
+            t(0),
+            DEADLINE,
+            false,
+        );
+        assert_eq!(r, Ready::Ready);
+    }
+
+    #[test]
+    fn zero_replicas_need_no_observation() {
+        let r = evaluate(
+            &one(Role::Canary, 0),
+            &BTreeMap::new(),
+            t(1),
+            t(0),
+            DEADLINE,
+            false,
+        );
+        assert_eq!(r, Ready::Ready);
+    }
+
+    #[test]
+    fn unobserved_is_waiting() {
+        let r = evaluate(
+            &one(Role::Canary, 1),
+            &BTreeMap::new(),
+            t(1),
+            t(0),
+            DEADLINE,
+            false,
+        );
+        assert!(matches!(r, Ready::Waiting(m) if m.contains("not observed")));
+    }
+
+    #[test]
+    fn stale_replica_count_is_waiting() {
+        // The cache still shows the previous step's 1 replica.
+        let r = evaluate(
+            &one(Role::Canary, 2),
+            &live(Role::Canary, ready(1)),
+            t(1),
+            t(0),
+            DEADLINE,
+            false,
+        );
+        assert!(matches!(r, Ready::Waiting(_)));
+    }
+
+    #[test]
+    fn unavailable_pods_are_waiting() {
+        let mut r = ready(2);
+        r.available = 1;
+        let got = evaluate(
+            &one(Role::Canary, 2),
+            &live(Role::Canary, r),
+            t(1),
+            t(0),
+            DEADLINE,
+            false,
+        );
+        assert!(matches!(got, Ready::Waiting(m) if m.contains("1 of 2 available")));
+    }
+
+    #[test]
+    fn crash_loop_fails_at_once() {
+        let mut r = ready(2);
+        r.available = 0;
+        r.crash_looping = true;
+        let got = evaluate(
+            &one(Role::Canary, 2),
+            &live(Role::Canary, r),
+            t(1),
+            t(0),
+            DEADLINE,
+            false,
+        );
+        assert!(matches!(got, Ready::Failed(FailureReason::CrashLoop, _)));
+    }
+
+    #[test]
+    fn deadline_condition_fails() {
+        let mut r = ready(2);
+        r.available = 0;
+        r.deadline_exceeded = true;
+        let got = evaluate(
+            &one(Role::Stable, 2),
+            &live(Role::Stable, r),
+            t(1),
+            t(0),
+            DEADLINE,
+            false,
+        );
+        assert!(matches!(
+            got,
+            Ready::Failed(FailureReason::ProgressDeadline, _)
+        ));
+    }
+
+    #[test]
+    fn own_deadline_fails_when_the_condition_never_comes() {
+        let mut r = ready(2);
+        r.available = 0;
+        let got = evaluate(
+            &one(Role::Stable, 2),
+            &live(Role::Stable, r),
+            t(60),
+            t(0),
+            DEADLINE,
+            false,
+        );
+        assert!(matches!(
+            got,
+            Ready::Failed(FailureReason::ProgressDeadline, _)
+        ));
+    }
+
+    #[test]
+    fn deadline_does_not_apply_after_first_ready() {
+        let mut r = ready(2);
+        r.available = 1;
+        let got = evaluate(
+            &one(Role::Stable, 2),
+            &live(Role::Stable, r),
+            t(600),
+            t(0),
+            DEADLINE,
+            true,
+        );
+        assert!(matches!(got, Ready::Waiting(_)));
+    }
+}

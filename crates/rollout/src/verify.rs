@@ -1,0 +1,228 @@
+//! One verification: the new pods become ready, then every check reaches its measurement
+//! count within its failure limit — or the verification fails, times out, or waits for a
+//! human on an inconclusive measurement.
+
+use std::time::Duration;
+
+use claude_env_api::InconclusivePolicy;
+
+use crate::action::{Action, CheckTarget, FailureReason};
+use crate::approval::Gate;
+use crate::observe::{Observations, Outcome};
+use crate::plan::{CONSECUTIVE_ERROR_LIMIT, CheckKind, CheckPlan};
+use crate::readiness::{self, Expect, Ready, after, elapsed};
+use crate::state::{CheckCounters, Inconclusive, Verification};
+
+/// How soon to look again while pods roll (Deployment watch events usually come first).
+pub const POLL: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    Done,
+    Waiting {
+        message: String,
+        requeue: Duration,
+    },
+    /// Waiting for a human (no timeout applies).
+    Human(String),
+    Failed(FailureReason, String),
+}
+
+/// Everything a verification reads besides its own progress.
+pub struct Input<'a> {
+    pub plan: &'a CheckPlan,
+    pub obs: &'a Observations,
+    pub revision: &'a str,
+    pub expect: &'a [Expect],
+    pub target: CheckTarget,
+    /// Run the configured checks (false: readiness only, e.g. while promoting).
+    pub with_checks: bool,
+}
+
+/// Advance `v` by one decision; actions to run checks are pushed to `actions`.
+pub fn verify(
+    v: &mut Verification,
+    input: &Input<'_>,
+    consumed_approval: &mut Option<String>,
+    actions: &mut Vec<Action>,
+) -> Verdict {
+    let Input { plan, obs, .. } = *input;
+    let now = obs.now;
+    let ready = if plan.readiness {
+        readiness::evaluate(
+            input.expect,
+            &obs.readiness,
+            now,
+            v.started_at,
+            plan.progress_deadline,
+            v.ready_at.is_some(),
+        )
+    } else {
+        Ready::Ready
+    };
+    match ready {
+        Ready::Failed(reason, message) => {
+            actions.push(record(CheckKind::Readiness, Outcome::Fail));
+            return Verdict::Failed(reason, message);
+        }
+        Ready::Waiting(message) => {
+            return timed_out(v, plan, now, &message).unwrap_or(Verdict::Waiting {
+                message,
+                requeue: POLL,
+            });
+        }
+        Ready::Ready if v.ready_at.is_none() => {
+            v.ready_at = Some(now);
+            if plan.readiness && !input.expect.iter().all(|e| e.replicas == 0) {
+                actions.push(record(CheckKind::Readiness, Outcome::Pass));
+            }
+        }
+        Ready::Ready => {}
+    }
+    if !input.with_checks {
+        return Verdict::Done;
+    }
+    if let Some(failed) = count_results(v, input) {
+        return failed;
+    }
+    if let Some(inc) = v.inconclusive.clone() {
+        let gate = Gate {
+            approval: obs.approval.as_deref(),
+            revision: input.revision,
+        };
+        if !gate.take(consumed_approval) {
+            let why = format!("check {:?} is inconclusive ({})", inc.check, inc.message);
+            return Verdict::Human(gate.waiting_message(&why, consumed_approval.as_deref()));
+        }
+        // The human says the inconclusive measurement is fine: it counts as a pass, and
+        // the timeout starts over (the wait was not the revision's fault).
+        v.checks.entry(inc.check).or_default().passed += 1;
+        v.inconclusive = None;
+        v.started_at = now;
+    }
+    let mut due = Vec::new();
+    let mut next: Option<Duration> = None;
+    for spec in &plan.checks {
+        let c = v.checks.entry(spec.name.clone()).or_default();
+        if c.passed + c.failed >= spec.count {
+            continue;
+        }
+        match c.requested_at {
+            Some(at) if now < after(at, spec.interval) => {
+                let wait = elapsed(now, after(at, spec.interval));
+                next = Some(next.map_or(wait, |n| n.min(wait)));
+            }
+            _ => {
+                c.requested_at = Some(now);
+                due.push(spec.name.clone());
+                next = Some(next.map_or(spec.interval, |n| n.min(spec.interval)));
+            }
+        }
+    }
+    let Some(requeue) = next else {
+        return Verdict::Done;
+    };
+    let incomplete: Vec<&str> = plan
+        .checks
+        .iter()
+        .filter(|s| {
+            v.checks
+                .get(&s.name)
+                .is_none_or(|c| c.passed + c.failed < s.count)
+        })
+        .map(|s| s.name.as_str())
+        .collect();
+    let message = format!("checks running: {}", incomplete.join(", "));
+    if let Some(failed) = timed_out(v, plan, now, &message) {
+        return failed;
+    }
+    if !due.is_empty() {
+        actions.push(Action::RunChecks {
+            revision: input.revision.to_string(),
+            checks: due,
+            target: input.target,
+        });
+    }
+    Verdict::Waiting {
+        message,
+        requeue: requeue.max(Duration::from_secs(1)),
+    }
+}
+
+/// Fold this decision's results into the counters; a failure beyond the limits fails.
+fn count_results(v: &mut Verification, input: &Input<'_>) -> Option<Verdict> {
+    for r in &input.obs.results {
+        if r.revision != input.revision || r.at < v.started_at {
+            continue;
+        }
+        let Some(spec) = input.plan.checks.iter().find(|s| s.name == r.name) else {
+            continue;
+        };
+        let c: &mut CheckCounters = v.checks.entry(r.name.clone()).or_default();
+        let outcome = match (r.outcome, spec.inconclusive) {
+            (Outcome::Inconclusive, InconclusivePolicy::Pass) => Outcome::Pass,
+            (Outcome::Inconclusive, InconclusivePolicy::Fail) => Outcome::Fail,
+            (o, _) => o,
+        };
+        match outcome {
+            Outcome::Pass => {
+                c.passed += 1;
+                c.consecutive_errors = 0;
+            }
+            Outcome::Fail => {
+                c.failed += 1;
+                c.consecutive_errors = 0;
+                if c.failed > spec.failure_limit {
+                    return Some(Verdict::Failed(
+                        FailureReason::CheckFailed,
+                        format!(
+                            "check {:?} failed {} time(s), limit {}: {}",
+                            r.name, c.failed, spec.failure_limit, r.message
+                        ),
+                    ));
+                }
+            }
+            Outcome::Inconclusive => {
+                c.consecutive_errors = 0;
+                v.inconclusive = Some(Inconclusive {
+                    check: r.name.clone(),
+                    message: r.message.clone(),
+                });
+            }
+            Outcome::Error => {
+                c.consecutive_errors += 1;
+                if c.consecutive_errors >= CONSECUTIVE_ERROR_LIMIT {
+                    return Some(Verdict::Failed(
+                        FailureReason::CheckError,
+                        format!(
+                            "check {:?} could not run {} times in a row: {}",
+                            r.name, c.consecutive_errors, r.message
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn timed_out(
+    v: &Verification,
+    plan: &CheckPlan,
+    now: jiff::Timestamp,
+    doing: &str,
+) -> Option<Verdict> {
+    (elapsed(v.started_at, now) >= plan.timeout).then(|| {
+        Verdict::Failed(
+            FailureReason::Timeout,
+            format!(
+                "not verified within the timeout ({}s): {doing}",
+                plan.timeout.as_secs()
+            ),
+        )
+    })
+}
+
+fn record(check: CheckKind, outcome: Outcome) -> Action {
+    Action::RecordCheck { check, outcome }
+}
