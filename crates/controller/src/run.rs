@@ -152,11 +152,13 @@ pub async fn controller(
     Ok(())
 }
 
-/// Reconcile on spec changes, steering annotations and deletion; not on our status writes.
+/// Reconcile on spec changes, steering annotations, finalizers (the finalizer helper waits
+/// for the event of its own patch) and deletion; not on our status writes.
 fn spec_or_steering(e: &ClaudeEnvironment) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     predicates::generation(e).hash(&mut h);
+    predicates::finalizers(e).hash(&mut h);
     e.meta().deletion_timestamp.is_some().hash(&mut h);
     for key in [
         annotations::APPROVE,

@@ -2,8 +2,13 @@
 //! cluster or start it, a fresh namespace per test, cleanup, clients, CRD installation.
 
 pub mod cluster;
+pub mod controller;
+pub mod fixture;
 pub mod namespace;
+pub mod ship_support;
 pub mod wait;
 
 pub use cluster::{Cluster, repo_root};
+pub use controller::{Controller, metric};
+pub use fixture::{ConfigRepo, environment};
 pub use namespace::TestNamespace;

@@ -67,6 +67,25 @@ impl Drop for TestNamespace {
         // for the namespace's finalization.
         let cluster = CLUSTER_FOR_DROP.get();
         if let Some(cluster) = cluster {
+            // The test's controller is gone by now: drop our finalizers, or the namespace
+            // would wait for it forever.
+            let strip = format!(
+                "kubectl get claudeenvironments -n {ns} -o name | xargs -r -I{{}} kubectl patch -n {ns} {{}} --type=merge -p '{{\"metadata\":{{\"finalizers\":null}}}}'",
+                ns = self.name
+            );
+            let _ = std::process::Command::new("sh")
+                .args(["-c", &strip])
+                .env("KUBECONFIG", &cluster.kubeconfig)
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:{}",
+                        crate::repo_root().join("build/bin").display(),
+                        std::env::var("PATH").unwrap_or_default()
+                    ),
+                )
+                .stdout(std::process::Stdio::null())
+                .status();
             let _ = cluster
                 .kubectl()
                 .args([
