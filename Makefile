@@ -8,7 +8,7 @@ CRD_FILE := crds/claude-env.io_claudeenvironments.yaml
 # The local control plane: cluster-build, cluster-up, cluster-down.
 -include tests/cluster/cluster.mk
 
-.PHONY: test fmt-check clippy unit crds crds-check e2e demo bench
+.PHONY: test fmt-check clippy unit crds crds-check bins e2e demo bench
 
 test: fmt-check clippy crds-check unit e2e
 
@@ -29,11 +29,15 @@ crds-check:
 	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml 2>/dev/null || { mkdir -p build && $(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml; }
 	@diff -u $(CRD_FILE) build/crd.generated.yaml || { echo "crds/ is stale: run 'make crds' and commit"; exit 1; }
 
-e2e: cluster-up
+# The binaries e2e tests run (they look for them in target/debug).
+bins:
+	$(CARGO) build --locked -p claude-env-controller -p claude-env-cli
+
+e2e: cluster-up bins
 	$(CARGO) test --locked -p claude-env-e2e -- --test-threads=4
 
 demo:
-	@echo "make demo: not yet wired" && exit 1
+	hack/demo-cli.sh
 
 bench:
 	@echo "make bench: not yet wired" && exit 1
