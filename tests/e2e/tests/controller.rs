@@ -888,3 +888,77 @@ async fn production_waits_for_staging_to_be_healthy_on_the_same_revision() {
             .any(|h| h.revision == head)
     );
 }
+
+async fn lease_holder(ns: &TestNamespace) -> Option<String> {
+    use k8s_openapi::api::coordination::v1::Lease;
+    let leases: Api<Lease> = ns.api();
+    leases
+        .get_opt("claude-env-controller")
+        .await
+        .ok()??
+        .spec?
+        .holder_identity
+}
+
+#[tokio::test]
+async fn with_two_replicas_only_the_leader_writes_and_a_standby_takes_over() {
+    use claude_env_e2e::controller::Options;
+    let ns = TestNamespace::new("ha").await;
+    let repo = ConfigRepo::example();
+    let opts = || Options {
+        leader_elect: true,
+        ..Default::default()
+    };
+    let mut first = Controller::start_with(&ns.name, opts()).await;
+    let first_id = format!("controller-{}", first.metrics_port);
+    wait::until("first replica leads", Duration::from_secs(30), || async {
+        match lease_holder(&ns).await {
+            Some(h) if h == first_id => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let second = Controller::start_with(&ns.name, opts()).await;
+    let second_id = format!("controller-{}", second.metrics_port);
+
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    envs.create(
+        &PostParams::default(),
+        &environment(
+            "be",
+            &repo.url,
+            "staging",
+            "backend",
+            json!({"source": {"interval": "2s"}}),
+        ),
+    )
+    .await
+    .unwrap();
+    ready_at(&envs, "be", &repo.head(), Duration::from_secs(90)).await;
+    let leader = first.metrics().await;
+    let standby = second.metrics().await;
+    assert!(metric(&leader, "claude_env_reconcile_total", &[]).unwrap_or(0.0) > 0.0);
+    assert_eq!(metric(&leader, "claude_env_leader", &[]), Some(1.0));
+    assert_eq!(
+        metric(&standby, "claude_env_reconcile_total", &[]).unwrap_or(0.0),
+        0.0,
+        "the standby must not reconcile"
+    );
+    assert_eq!(
+        metric(&standby, "claude_env_leader", &[]).unwrap_or(0.0),
+        0.0
+    );
+
+    // The leader dies without releasing the lease; the standby takes over once it expires.
+    first.kill();
+    let next = repo.change(
+        "teams/backend/ha-note.yaml",
+        "metadata:\n  note: after failover\n",
+        "after failover",
+    );
+    ready_at(&envs, "be", &next, Duration::from_secs(90)).await;
+    assert_eq!(lease_holder(&ns).await.as_deref(), Some(second_id.as_str()));
+    let took_over = second.metrics().await;
+    assert!(metric(&took_over, "claude_env_reconcile_total", &[]).unwrap() > 0.0);
+    assert_eq!(metric(&took_over, "claude_env_leader", &[]), Some(1.0));
+}
