@@ -962,3 +962,216 @@ async fn with_two_replicas_only_the_leader_writes_and_a_standby_takes_over() {
     assert!(metric(&took_over, "claude_env_reconcile_total", &[]).unwrap() > 0.0);
     assert_eq!(metric(&took_over, "claude_env_leader", &[]), Some(1.0));
 }
+
+async fn annotate(api: &Api<ClaudeEnvironment>, name: &str, key: &str, value: &str) {
+    let patch = json!({"metadata": {"annotations": {key: value}}});
+    api.patch(
+        name,
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&patch),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn steering_annotations_force_a_fetch_and_roll_back_until_the_branch_moves() {
+    use claude_env_api::annotations;
+    let ns = TestNamespace::new("steer").await;
+    let repo = ConfigRepo::example();
+    let ctl = Controller::start(&ns.name).await;
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    envs.create(
+        &PostParams::default(),
+        &environment(
+            "be",
+            &repo.url,
+            "staging",
+            "backend",
+            json!({"source": {"interval": "10m"}}),
+        ),
+    )
+    .await
+    .unwrap();
+    let good = repo.head();
+    ready_at(&envs, "be", &good, Duration::from_secs(90)).await;
+
+    // Nothing changes: status is not rewritten (no resourceVersion churn).
+    let rv = envs.get("be").await.unwrap().metadata.resource_version;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        envs.get("be").await.unwrap().metadata.resource_version,
+        rv,
+        "status rewritten without a change"
+    );
+
+    // `reconcile` fetches now, though the interval is 10 minutes and no webhook came.
+    let mcp = repo.read("environments/staging/mcp-deploy.yaml");
+    let bad = repo.change(
+        "environments/staging/mcp-deploy.yaml",
+        &mcp.replace(STAGING_CONTEXT7, "context7-mcp:0.0.1-broken"),
+        "a bad bump",
+    );
+    annotate(&envs, "be", annotations::RECONCILE, "2026-11-21T10:00:00Z").await;
+    let env = ready_at(&envs, "be", &bad, Duration::from_secs(30)).await;
+    assert_eq!(
+        env.status.unwrap().last_handled_reconcile_at.as_deref(),
+        Some("2026-11-21T10:00:00Z")
+    );
+
+    // `rollback-to` (a short SHA, with the CLI's nonce) restores the good revision...
+    annotate(
+        &envs,
+        "be",
+        annotations::ROLLBACK_TO,
+        &format!("{}@1", &good[..10]),
+    )
+    .await;
+    let env = ready_at(&envs, "be", &good, Duration::from_secs(30)).await;
+    let status = env.status.unwrap();
+    let rollout = status.rollout.unwrap();
+    assert_eq!(rollout.phase, claude_env_api::RolloutPhase::RolledBack);
+    assert_eq!(rollout.failed_revision.as_deref(), Some(bad.as_str()));
+    assert_eq!(
+        status.history[0].result,
+        claude_env_api::HistoryResult::Succeeded
+    );
+    assert!(
+        status
+            .history
+            .iter()
+            .any(|h| h.result == claude_env_api::HistoryResult::RolledBack && h.revision == good)
+    );
+    let deployments: Api<Deployment> = ns.api();
+    assert!(image(&deployments.get("be-context7").await.unwrap()).contains(STAGING_CONTEXT7));
+
+    // ...and holds while the branch still points at the rejected commit...
+    annotate(&envs, "be", annotations::RECONCILE, "2026-11-21T10:05:00Z").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        envs.get("be")
+            .await
+            .unwrap()
+            .status
+            .unwrap()
+            .last_applied_revision
+            .as_deref(),
+        Some(good.as_str())
+    );
+
+    // ...until a new commit arrives.
+    let fixed = repo.change(
+        "environments/staging/mcp-deploy.yaml",
+        &mcp.replace(STAGING_CONTEXT7, "context7-mcp:1.4.3"),
+        "fixed bump",
+    );
+    assert_eq!(ctl.push_hook(&repo.url, "main").await, 202);
+    ready_at(&envs, "be", &fixed, Duration::from_secs(30)).await;
+}
+
+#[tokio::test]
+async fn a_label_selector_shards_environments_and_oversized_hooks_are_refused() {
+    use claude_env_e2e::controller::Options;
+    let ns = TestNamespace::new("shard").await;
+    let repo = ConfigRepo::example();
+    let ctl = Controller::start_with(
+        &ns.name,
+        Options {
+            extra_args: vec!["--label-selector".into(), "shard=a".into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    let mut mine = environment("mine", &repo.url, "staging", "backend", json!({}));
+    mine.metadata.labels = Some([("shard".to_string(), "a".to_string())].into());
+    let mut theirs = environment("theirs", &repo.url, "staging", "frontend", json!({}));
+    theirs.metadata.labels = Some([("shard".to_string(), "b".to_string())].into());
+    envs.create(&PostParams::default(), &theirs).await.unwrap();
+    envs.create(&PostParams::default(), &mine).await.unwrap();
+    ready_at(&envs, "mine", &repo.head(), Duration::from_secs(90)).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let other = envs.get("theirs").await.unwrap();
+    assert!(
+        other.status.is_none(),
+        "another shard's environment was touched: {:?}",
+        other.status
+    );
+    assert!(other.metadata.finalizers.is_none());
+
+    let big = vec![b'x'; 1024 * 1024 + 1];
+    assert_eq!(ctl.webhook("/hooks/github", &[], &big).await, 413);
+    let m = ctl.metrics().await;
+    assert_eq!(
+        metric(
+            &m,
+            "claude_env_webhook_requests_total",
+            &[("provider", "github"), ("result", "too-large")]
+        ),
+        Some(1.0)
+    );
+}
+
+#[tokio::test]
+async fn credentials_come_from_the_referenced_secret_and_never_leak() {
+    use claude_env_testkit::HttpAuth;
+    use k8s_openapi::api::core::v1::Secret;
+    let ns = TestNamespace::new("auth").await;
+    let repo = ConfigRepo::example_with(HttpAuth::Basic {
+        username: "platform".into(),
+        password: "s3cret-Pa55".into(),
+    });
+    let secrets: Api<Secret> = ns.api();
+    for (name, password) in [("git-good", "s3cret-Pa55"), ("git-bad", "wrong-Pa55word")] {
+        let s: Secret = serde_json::from_value(json!({
+            "metadata": {"name": name},
+            "stringData": {"username": "platform", "password": password}
+        }))
+        .unwrap();
+        secrets.create(&PostParams::default(), &s).await.unwrap();
+    }
+    let ctl = Controller::start(&ns.name).await;
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    let good = json!({"source": {"secretRef": {"name": "git-good"}}});
+    let bad = json!({"source": {"secretRef": {"name": "git-bad"}, "interval": "2s"}});
+    envs.create(
+        &PostParams::default(),
+        &environment("good", &repo.url, "staging", "backend", good),
+    )
+    .await
+    .unwrap();
+    ready_at(&envs, "good", &repo.head(), Duration::from_secs(90)).await;
+
+    // Another host name for the same server: its own source, so the good environment's
+    // fetch does not answer for it.
+    let other_url = repo.url.replace("127.0.0.1", "localhost");
+    envs.create(
+        &PostParams::default(),
+        &environment("bad", &other_url, "staging", "frontend", bad),
+    )
+    .await
+    .unwrap();
+    let message = wait::until("auth failure", Duration::from_secs(60), || async {
+        let env = envs.get("bad").await.map_err(|e| e.to_string())?;
+        match condition_of(&env, condition::READY) {
+            Some((s, r, m)) if s == "False" && r == "GitOperationFailed" => Ok(m),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert!(
+        !message.contains("wrong-Pa55word") && !message.contains("s3cret"),
+        "{message}"
+    );
+    let m = ctl.metrics().await;
+    assert!(
+        metric(
+            &m,
+            "claude_env_git_fetch_failures_total",
+            &[("category", "auth")]
+        )
+        .unwrap()
+            >= 1.0
+    );
+    assert!(!m.contains("Pa55"));
+}
