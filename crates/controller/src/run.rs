@@ -91,10 +91,10 @@ pub async fn controller(
     });
 
     if let Some(path) = &args.webhook_secret_file {
-        let secret = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let secret = trim_newline(secret);
+        // Fail at start when the file is missing; after that it is re-read per request.
+        std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
         let receiver = webhook::Receiver {
-            secret: Arc::new(secret),
+            secret_file: Arc::new(path.clone()),
             metrics: metrics.clone(),
             sources: sources.clone(),
             environments: env_reader.clone(),
@@ -216,11 +216,4 @@ impl<K: Resource> OwnerLabels for K {
         let ns = l.get(labels::OWNER_NAMESPACE)?;
         Some(ObjectRef::new(name).within(ns))
     }
-}
-
-fn trim_newline(mut secret: Vec<u8>) -> Vec<u8> {
-    while secret.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-        secret.pop();
-    }
-    secret
 }

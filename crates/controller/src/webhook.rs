@@ -1,6 +1,7 @@
 //! The push webhook receiver on `--webhook-addr`: a verified push marks its sources stale
 //! and reconciles only the environments using them. The payload is a hint; the fetch decides.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -13,7 +14,7 @@ use claude_env_source::url::same_repo;
 use claude_env_source::webhook::{self, MAX_BODY_BYTES, Outcome, Provider, PushHint};
 use kube::runtime::reflector::{ObjectRef, Store};
 use tokio::sync::mpsc;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::args::BranchMap;
 use crate::metrics::Metrics;
@@ -21,7 +22,8 @@ use crate::sources::{SourceKey, Sources};
 
 #[derive(Clone)]
 pub struct Receiver {
-    pub secret: Arc<Vec<u8>>,
+    /// Read on every request: a mounted Secret is updated in place when rotated.
+    pub secret_file: Arc<PathBuf>,
     pub metrics: Metrics,
     pub sources: Arc<Sources>,
     pub environments: Store<ClaudeEnvironment>,
@@ -58,9 +60,20 @@ async fn handle(
         count("too-large");
         return (StatusCode::PAYLOAD_TOO_LARGE, "body too large\n".into());
     };
+    let secret = match tokio::fs::read(&*r.secret_file).await {
+        Ok(s) => trim_newline(s),
+        Err(e) => {
+            warn!(file = %r.secret_file.display(), error = %e, "cannot read the webhook secret");
+            count("no-secret");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "webhook secret unavailable\n".into(),
+            );
+        }
+    };
     let outcome = webhook::receive(
         provider,
-        &r.secret,
+        &secret,
         |name| headers.get(name).and_then(|v| v.to_str().ok()),
         &body,
     );
@@ -119,5 +132,25 @@ impl Receiver {
             let _ = self.trigger.send(ObjectRef::from_obj(&*env));
         }
         (keys.len(), envs)
+    }
+}
+
+/// Secret files usually end with a newline nobody means as part of the secret.
+fn trim_newline(mut secret: Vec<u8>) -> Vec<u8> {
+    while secret.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        secret.pop();
+    }
+    secret
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trim_newline;
+
+    #[test]
+    fn trailing_newlines_are_not_part_of_the_secret() {
+        assert_eq!(trim_newline(b"s3cret\n".to_vec()), b"s3cret");
+        assert_eq!(trim_newline(b"s3cret\r\n".to_vec()), b"s3cret");
+        assert_eq!(trim_newline(b"s3 cret".to_vec()), b"s3 cret");
     }
 }
