@@ -256,3 +256,116 @@ fn checks(hc: Option<&HealthChecks>) -> Result<CheckPlan, PlanError> {
         checks,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(extra: serde_json::Value) -> ClaudeEnvironmentSpec {
+        let mut v = json!({"source": {"url": "https://example.com/r.git"}, "environment": "prod"});
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_immediate_with_readiness() {
+        let p = Plan::from_spec(&spec(json!({}))).unwrap();
+        assert_eq!(p.strategy, StrategyPlan::Immediate);
+        assert!(!p.approval_required);
+        assert_eq!(p.checks, CheckPlan::default());
+    }
+
+    #[test]
+    fn canary_steps_parse() {
+        let p = Plan::from_spec(&spec(
+            json!({"strategy": {"type": "Canary", "canary": {"steps": [
+                {"setWeight": 20}, {"pause": {"duration": "1m"}}, {"pause": {}}
+            ]}}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            p.strategy,
+            StrategyPlan::Canary {
+                steps: vec![
+                    Step::SetWeight(20),
+                    Step::Pause(Some(Duration::from_secs(60))),
+                    Step::Pause(None)
+                ]
+            }
+        );
+    }
+
+    #[test]
+    fn blue_green_defaults_to_auto_promotion_and_30s() {
+        let p = Plan::from_spec(&spec(json!({"strategy": {"type": "BlueGreen"}}))).unwrap();
+        assert_eq!(
+            p.strategy,
+            StrategyPlan::BlueGreen {
+                auto_promotion: true,
+                scale_down_delay: DEFAULT_SCALE_DOWN_DELAY
+            }
+        );
+    }
+
+    #[test]
+    fn checks_take_their_own_or_the_shared_settings() {
+        let p = Plan::from_spec(&spec(
+            json!({"approval": {"required": true}, "healthChecks": {
+                "timeout": "2m", "interval": "10s", "failureLimit": 2,
+                "readiness": {"progressDeadline": "30s"},
+                "http": [{"name": "h", "url": "http://x"}],
+                "mcp": [{"name": "m", "server": "ctx"}],
+                "prometheus": [{"name": "p", "address": "http://prom", "query": "up", "max": 1.0,
+                                "interval": "20s", "count": 3, "inconclusive": "Fail"}]
+            }}),
+        ))
+        .unwrap();
+        assert!(p.approval_required);
+        assert_eq!(p.checks.timeout, Duration::from_secs(120));
+        assert_eq!(p.checks.progress_deadline, Duration::from_secs(30));
+        let by = |n: &str| {
+            p.checks
+                .checks
+                .iter()
+                .find(|c| c.name == n)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(by("h").interval, Duration::from_secs(10));
+        assert_eq!(by("h").failure_limit, 2);
+        assert_eq!(by("m").kind, CheckKind::Mcp);
+        let prom = by("p");
+        assert_eq!(prom.interval, Duration::from_secs(20));
+        assert_eq!(prom.count, 3);
+        assert_eq!(prom.failure_limit, 0);
+        assert_eq!(prom.inconclusive, InconclusivePolicy::Fail);
+    }
+
+    #[test]
+    fn duplicate_check_names_are_rejected() {
+        let e = Plan::from_spec(&spec(json!({"healthChecks": {
+            "http": [{"name": "x", "url": "http://a"}],
+            "mcp": [{"name": "x", "url": "http://b"}]
+        }})))
+        .unwrap_err();
+        assert!(matches!(e, PlanError::DuplicateCheck(n) if n == "x"));
+    }
+
+    #[test]
+    fn invalid_steps_and_durations_are_errors_naming_the_field() {
+        let e = Plan::from_spec(&spec(
+            json!({"strategy": {"type": "Canary", "canary": {"steps": [
+                {"setWeight": 20, "pause": {}}
+            ]}}}),
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("step 0"));
+        let e = Plan::from_spec(&spec(json!({"healthChecks": {"timeout": "soon"}}))).unwrap_err();
+        assert!(e.to_string().contains("healthChecks.timeout"));
+        let e = Plan::from_spec(&spec(json!({"strategy": {"type": "Canary"}}))).unwrap_err();
+        assert!(matches!(e, PlanError::NoCanarySteps));
+    }
+}
