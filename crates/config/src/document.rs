@@ -13,13 +13,15 @@ use crate::tree::{Node, Value};
 pub struct DocumentError(#[from] serde_json::Error);
 
 pub(crate) fn to_merged(root: &Node) -> MergedDocument {
+    with_value(root, root.to_json())
+}
+
+/// The document of `root`, whose JSON form the caller already has.
+pub(crate) fn with_value(root: &Node, value: serde_json::Value) -> MergedDocument {
     let mut provenance = BTreeMap::new();
     let mut ptr = String::new();
     leaves(root, &mut ptr, &mut provenance);
-    MergedDocument {
-        value: root.to_json(),
-        provenance,
-    }
+    MergedDocument { value, provenance }
 }
 
 /// Scalars and empty containers are leaves; array elements are addressed by index. The

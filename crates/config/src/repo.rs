@@ -419,28 +419,26 @@ impl ParsedRepo {
     pub fn check(&self, sel: &Selection, user: Option<&UserLayer>) -> Checked {
         let o = self.outcome(sel, user);
         let mut all = Diagnostics::from(o.structural);
-        let document = if all.has_errors() {
-            None
-        } else {
-            Some(
-                o.tree
-                    .as_ref()
-                    .map(crate::document::to_merged)
-                    .unwrap_or_default(),
-            )
-        };
+        let mergeable = !all.has_errors();
         all.extend(o.findings);
-        if let Some(tree) = &o.tree
-            && !o.skip_merged_checks
-        {
+        let Some(tree) = &o.tree else {
+            return Checked {
+                document: mergeable.then(MergedDocument::default),
+                diagnostics: all.normalized(),
+            };
+        };
+        // One JSON rendering serves validation and the document.
+        let instance = tree.to_json();
+        if !o.skip_merged_checks {
             all.extend(validate::merged_findings(
                 tree,
+                &instance,
                 &self.schemas,
                 self.policy(sel),
             ));
         }
         Checked {
-            document,
+            document: mergeable.then(|| crate::document::with_value(tree, instance)),
             diagnostics: all.normalized(),
         }
     }
@@ -477,6 +475,7 @@ impl ParsedRepo {
             {
                 all.extend(validate::merged_findings(
                     tree,
+                    &tree.to_json(),
                     &self.schemas,
                     self.policy(&sel),
                 ));

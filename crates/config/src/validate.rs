@@ -34,15 +34,16 @@ pub(crate) fn fragment_findings(tree: &Node, scan_secrets: bool) -> Vec<Diagnost
 }
 
 /// Findings about the merged document of one selection.
+/// `instance` is `tree` as JSON.
 pub(crate) fn merged_findings(
     tree: &Node,
+    instance: &serde_json::Value,
     schemas: &[RepoSchema],
     policy: Policy,
 ) -> Vec<Diagnostic> {
-    let instance = tree.to_json();
-    let mut out = schema::check_merged(tree, &instance);
+    let mut out = schema::check_merged(tree, instance);
     for s in schemas {
-        out.extend(s.check(tree, &instance));
+        out.extend(s.check(tree, instance));
     }
     out.extend(semantic::check(tree, policy));
     out
