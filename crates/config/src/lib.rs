@@ -22,6 +22,7 @@ pub mod snapshot;
 pub mod strategy;
 
 mod layer;
+mod layout;
 mod merge;
 mod parse;
 mod repo;

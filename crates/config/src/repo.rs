@@ -3,12 +3,13 @@
 //! then cheap, which is what the controller needs to render many environments from one
 //! revision.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::Selection;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::layer;
+use crate::layout::{Layout, Place, base, layer_dir, named};
 use crate::merge::{self, Cursor};
 use crate::parse::{self, Format};
 use crate::provenance::{Layer, LayerKind, MergedDocument};
@@ -71,9 +72,7 @@ pub struct ParsedRepo {
     /// Layout findings (stray files, undeclared environments) and unusable schemas.
     repo_diagnostics: Vec<Diagnostic>,
     layers: BTreeMap<Layer, ParsedLayer>,
-    environment_dirs: BTreeSet<String>,
-    team_dirs: BTreeSet<String>,
-    project_dirs: BTreeSet<String>,
+    layout: Layout,
     schemas: Vec<RepoSchema>,
 }
 
@@ -124,21 +123,13 @@ impl ParsedRepo {
             settings_diagnostics,
             repo_diagnostics: Vec::new(),
             layers: BTreeMap::new(),
-            environment_dirs: BTreeSet::new(),
-            team_dirs: BTreeSet::new(),
-            project_dirs: BTreeSet::new(),
+            layout: Layout::default(),
             schemas: Vec::new(),
         };
         let mut fragments: BTreeMap<Layer, Vec<(&str, &[u8])>> = BTreeMap::new();
         fragments.insert(base(), Vec::new());
         for (path, bytes) in snapshot.files() {
-            if path
-                .split('/')
-                .any(|c| c.starts_with('.') && c != ".gitkeep")
-            {
-                continue;
-            }
-            match repo.classify(path) {
+            match repo.layout.classify(path) {
                 Place::Layer(l) => {
                     if wanted(&l) && Format::of(path).is_some() {
                         fragments.entry(l).or_default().push((path, bytes));
@@ -164,32 +155,9 @@ impl ParsedRepo {
         repo
     }
 
-    fn classify(&mut self, path: &str) -> Place {
-        let mut parts = path.splitn(3, '/');
-        let (top, second, rest) = (parts.next(), parts.next(), parts.next());
-        let (kind, dirs) = match top {
-            Some("base") if second.is_some() => return Place::Layer(base()),
-            Some("schemas") if path.ends_with(".json") => return Place::Schema,
-            Some("environments") => (LayerKind::Environment, &mut self.environment_dirs),
-            Some("teams") => (LayerKind::Team, &mut self.team_dirs),
-            Some("projects") => (LayerKind::Project, &mut self.project_dirs),
-            _ => return Place::Other,
-        };
-        match (second, rest) {
-            (Some(name), Some(_)) => {
-                dirs.insert(name.to_owned());
-                Place::Layer(Layer {
-                    kind,
-                    name: Some(name.to_owned()),
-                })
-            }
-            (Some(file), None) if Format::of(file).is_some() => Place::Stray,
-            _ => Place::Other,
-        }
-    }
-
     fn parse_layer(&self, l: &Layer, files: &[(&str, &[u8])], scan_secrets: bool) -> ParsedLayer {
-        let dir_origin = origin(l.clone(), &layer_dir(l));
+        let dir = layer_dir(l).unwrap_or_else(|| UserLayer::DEFAULT_NAME.to_owned());
+        let dir_origin = origin(l.clone(), &dir);
         let mut tree = Node {
             value: Value::Map(Vec::new()),
             at: At {
@@ -226,7 +194,7 @@ impl ParsedRepo {
         let Some(declared) = &self.settings.environments else {
             return;
         };
-        for dir in &self.environment_dirs {
+        for dir in &self.layout.environments {
             if !declared.iter().any(|e| &e.name == dir) {
                 self.repo_diagnostics.push(Diagnostic::warning(
                     rules::UNDECLARED_ENVIRONMENT,
@@ -249,16 +217,21 @@ impl ParsedRepo {
     pub fn environments(&self) -> Vec<&str> {
         match &self.settings.environments {
             Some(envs) => envs.iter().map(|e| e.name.as_str()).collect(),
-            None => self.environment_dirs.iter().map(String::as_str).collect(),
+            None => self
+                .layout
+                .environments
+                .iter()
+                .map(String::as_str)
+                .collect(),
         }
     }
 
     pub fn teams(&self) -> impl Iterator<Item = &str> {
-        self.team_dirs.iter().map(String::as_str)
+        self.layout.teams.iter().map(String::as_str)
     }
 
     pub fn projects(&self) -> impl Iterator<Item = &str> {
-        self.project_dirs.iter().map(String::as_str)
+        self.layout.projects.iter().map(String::as_str)
     }
 
     /// Every selection [`ParsedRepo::validate`] checks: each environment alone, with each
@@ -291,7 +264,7 @@ impl ParsedRepo {
         let env_known = settings::valid_dir_name(&sel.environment)
             && match &self.settings.environments {
                 Some(_) => self.settings.environment(&sel.environment).is_some(),
-                None => self.environment_dirs.contains(&sel.environment),
+                None => self.layout.environments.contains(&sel.environment),
             };
         if !env_known {
             let known = self.environments().join(", ");
@@ -313,14 +286,14 @@ impl ParsedRepo {
             (
                 &sel.team,
                 LayerKind::Team,
-                &self.team_dirs,
+                &self.layout.teams,
                 rules::UNKNOWN_TEAM,
                 "teams",
             ),
             (
                 &sel.project,
                 LayerKind::Project,
-                &self.project_dirs,
+                &self.layout.projects,
                 rules::UNKNOWN_PROJECT,
                 "projects",
             ),
@@ -492,37 +465,6 @@ impl ParsedRepo {
                 .environment(&sel.environment)
                 .is_some_and(|e| e.require_pinned_images),
         }
-    }
-}
-
-enum Place {
-    Layer(Layer),
-    Schema,
-    Stray,
-    Other,
-}
-
-fn base() -> Layer {
-    Layer {
-        kind: LayerKind::Base,
-        name: None,
-    }
-}
-
-fn named(kind: LayerKind, name: &str) -> Layer {
-    Layer {
-        kind,
-        name: Some(name.to_owned()),
-    }
-}
-
-fn layer_dir(l: &Layer) -> String {
-    match (&l.kind, &l.name) {
-        (LayerKind::Base, _) => "base".to_owned(),
-        (LayerKind::Environment, Some(n)) => format!("environments/{n}"),
-        (LayerKind::Team, Some(n)) => format!("teams/{n}"),
-        (LayerKind::Project, Some(n)) => format!("projects/{n}"),
-        _ => UserLayer::DEFAULT_NAME.to_owned(),
     }
 }
 
