@@ -9,4 +9,4 @@ pub mod url;
 pub mod verify;
 pub mod webhook;
 
-pub use load::{LoadError, from_commit, from_dir, resolve_rev};
+pub use load::{LoadError, from_commit, from_dir, from_rev, resolve_rev};

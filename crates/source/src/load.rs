@@ -164,6 +164,15 @@ pub fn resolve_rev(repo: &Repository, rev: &str) -> Result<Oid, LoadError> {
     Ok(object.peel_to_commit().map_err(err)?.id())
 }
 
+/// [`resolve_rev`] then [`from_commit`]: the snapshot of a branch, tag or SHA.
+pub fn from_rev(
+    repo: &Repository,
+    rev: &str,
+    subpath: Option<&str>,
+) -> Result<RepoSnapshot, LoadError> {
+    from_commit(repo, resolve_rev(repo, rev)?, subpath)
+}
+
 /// Loads the config repository at `subpath` (default: the root) of `commit`'s tree,
 /// reading blobs straight from the object database. The revision is the commit SHA.
 pub fn from_commit(

@@ -257,3 +257,23 @@ fn symlinks_are_not_followed() {
     let from_git = load::from_commit(&repo, oid, None).unwrap();
     assert_eq!(paths(&from_git), paths(&snap));
 }
+
+#[test]
+fn a_bare_repository_loads_by_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), FILES);
+    let repo = Repository::init(dir.path()).unwrap();
+    let oid = commit_all(&repo, "c");
+    let bare_dir = tempfile::tempdir().unwrap();
+    let bare = git2::build::RepoBuilder::new()
+        .bare(true)
+        .clone(
+            dir.path().to_str().unwrap(),
+            &bare_dir.path().join("cache.git"),
+        )
+        .unwrap();
+    let branch = repo.head().unwrap().shorthand().unwrap().to_owned();
+    let snap = load::from_rev(&bare, &branch, None).unwrap();
+    assert_eq!(snap.revision.as_deref(), Some(oid.to_string().as_str()));
+    assert_eq!(paths(&snap), paths(&load::from_dir(dir.path()).unwrap()));
+}
