@@ -174,7 +174,8 @@ impl ParsedRepo {
             structural.extend(parsed.diagnostics);
             match parsed.root {
                 Some(root) => {
-                    findings.extend(validate::fragment_findings(&root, scan_secrets));
+                    let source = std::str::from_utf8(bytes).unwrap_or_default();
+                    findings.extend(validate::fragment_findings(&root, source, scan_secrets));
                     layer::add_fragment(&mut tree, &root, &mut cur);
                 }
                 None => broken = true,

@@ -80,6 +80,14 @@ static SET: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new(PATTERNS.iter().map(|(_, p)| p)).expect("secret patterns compile")
 });
 
+/// The patterns one by one, to find where the first matching one starts.
+static REGEXES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    PATTERNS
+        .iter()
+        .map(|(_, p)| Regex::new(p).expect("secret patterns compile"))
+        .collect()
+});
+
 static AWS_SECRET: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[A-Za-z0-9/+=]{40}$").expect("regex compiles"));
 
@@ -143,21 +151,36 @@ const POINTER_SUFFIXES: &[&str] = &[
 const MIN_LENGTH: usize = 12;
 const MIN_ENTROPY: f64 = 3.0;
 
+/// A value that looks like a credential: what kind, and where in the value it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Finding {
+    pub kind: &'static str,
+    /// Byte offset in the value (0 for findings about the whole value).
+    pub offset: usize,
+}
+
 /// What the value looks like, if it looks like a credential.
-pub(crate) fn scan(key: Option<&str>, value: &str) -> Option<&'static str> {
+pub(crate) fn scan(key: Option<&str>, value: &str) -> Option<Finding> {
+    // Token formats on the value as written: a reference never looks like a token, and
+    // offsets stay true to the source.
+    if let Some(i) = SET.matches(value).iter().next() {
+        let offset = REGEXES[i].find(value).map_or(0, |m| m.start());
+        return Some(Finding {
+            kind: PATTERNS[i].0,
+            offset,
+        });
+    }
+    let whole = |kind| Some(Finding { kind, offset: 0 });
     let literal = without_references(value);
     let literal = literal.trim();
     if literal.is_empty() {
         return None;
     }
-    if let Some(i) = SET.matches(literal).iter().next() {
-        return Some(PATTERNS[i].0);
-    }
     let key = normalize(key?);
     if (key.contains("awssecret") || key.contains("secretaccesskey"))
         && AWS_SECRET.is_match(literal)
     {
-        return Some("an AWS secret access key");
+        return whole("an AWS secret access key");
     }
     if !is_credential_key(&key) {
         return None;
@@ -170,7 +193,7 @@ pub(crate) fn scan(key: Option<&str>, value: &str) -> Option<&'static str> {
     {
         return None;
     }
-    Some("a credential (high-entropy text under a credential-like key)")
+    whole("a credential (high-entropy text under a credential-like key)")
 }
 
 fn normalize(key: &str) -> String {

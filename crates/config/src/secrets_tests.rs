@@ -66,7 +66,11 @@ fn well_known_token_formats_are_found_anywhere() {
         ),
     ];
     for (value, kind) in &cases {
-        assert_eq!(scan(Some("args"), value), Some(*kind), "{kind}");
+        assert_eq!(
+            scan(Some("args"), value).map(|f| f.kind),
+            Some(*kind),
+            "{kind}"
+        );
         // Embedded in text, under any key.
         let text = format!("run with {value} please");
         assert!(scan(None, &text).is_some(), "{kind} in text");
@@ -114,7 +118,7 @@ fn high_entropy_text_under_credential_keys_is_found() {
 fn aws_secret_keys_are_found_by_key_and_shape() {
     let v = format!("{}/{}", body(20), body(19));
     assert_eq!(
-        scan(Some("AWS_SECRET_ACCESS_KEY"), &v),
+        scan(Some("AWS_SECRET_ACCESS_KEY"), &v).map(|f| f.kind),
         Some("an AWS secret access key")
     );
 }
@@ -169,4 +173,11 @@ fn entropy_of_simple_strings() {
     assert!((entropy("ab") - 1.0).abs() < 1e-9);
     assert!((entropy("abcd") - 2.0).abs() < 1e-9);
     assert!(entropy(&body(32)) > 4.0);
+}
+
+#[test]
+fn findings_say_where_in_the_value_the_token_starts() {
+    let v = format!("line one\nuse ghp_{} here", body(36));
+    assert_eq!(scan(None, &v).unwrap().offset, 13);
+    assert_eq!(scan(Some("password"), &body(24)).unwrap().offset, 0);
 }
