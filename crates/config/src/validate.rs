@@ -15,8 +15,9 @@ pub(crate) fn fragment_findings(tree: &Node, source: &str, scan_secrets: bool) -
     let mut out = schema::check_fragment(tree);
     tree.for_each_string(&mut |key, s, at| {
         if let Err(e) = reference::references(s) {
+            let (line, col) = position_in(source, at, s, e.offset);
             let msg = format!("malformed reference: {e}");
-            out.push(Diagnostic::error(rules::SECRET_REFERENCE, &at.origin.file, msg).at(at.line, at.col));
+            out.push(Diagnostic::error(rules::SECRET_REFERENCE, &at.origin.file, msg).at(line, col));
         }
         if scan_secrets && let Some(found) = secrets::scan(key, s) {
             let what = key.map_or_else(|| "a value".to_owned(), |k| format!("the value of `{k}`"));
@@ -102,6 +103,16 @@ mod tests {
     fn a_token_in_a_folded_block_points_at_the_value() {
         let file = format!("memory: >\n  some words\n  more {} words\n", token());
         assert_eq!(secret_at(&file), (2, 3));
+    }
+
+    #[test]
+    fn a_malformed_reference_in_a_block_is_found_on_its_line() {
+        let ds = check(
+            "",
+            &[("base/a.yaml", "memory: |\n  ok\n  use ${secret:Bad/key}\n")],
+        );
+        let d = ds.iter().next().unwrap();
+        assert_eq!((d.rule, d.line, d.column), ("secret-reference", 3, 7));
     }
 
     #[test]
