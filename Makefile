@@ -8,7 +8,7 @@ CRD_FILE := crds/claude-env.io_claudeenvironments.yaml
 # The local control plane: cluster-build, cluster-up, cluster-down.
 -include tests/cluster/cluster.mk
 
-.PHONY: test fmt-check clippy unit crds crds-check bins e2e demo bench
+.PHONY: test fmt-check clippy unit crds crds-check bins e2e demo demo-down demo-cli bench
 
 test: fmt-check clippy crds-check unit e2e
 
@@ -36,8 +36,16 @@ bins:
 e2e: cluster-up bins
 	$(CARGO) test --locked -p claude-env-e2e -- --test-threads=4
 
+# The controller on the local control plane with config-repo-example (hack/demo.sh).
 demo:
-	hack/demo-cli.sh
+	@hack/demo.sh
+
+demo-down:
+	@hack/demo.sh down
+
+# The CLI alone on config-repo-example (no cluster).
+demo-cli:
+	@hack/demo-cli.sh
 
 bench:
 	@echo "make bench: not yet wired" && exit 1
