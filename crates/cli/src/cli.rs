@@ -29,8 +29,9 @@ pub struct SourceArgs {
     /// of the working tree.
     #[arg(long, global = true, value_name = "REV")]
     pub rev: Option<String>,
-    /// Branch to load from a Git URL (default: the remote's default branch).
-    #[arg(long, global = true, value_name = "BRANCH", conflicts_with = "rev")]
+    /// Branch to load from a Git URL (default: the remote's default branch). With --rev: the
+    /// branch whose history holds that commit.
+    #[arg(long, global = true, value_name = "BRANCH")]
     pub branch: Option<String>,
     /// Subdirectory of the repository that holds claude-env.yaml.
     #[arg(long, global = true, value_name = "SUBDIR")]

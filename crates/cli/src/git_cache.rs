@@ -1,162 +1,140 @@
-//! `--repo URL`: a bare clone per URL in the user's cache directory, fetched on every use,
-//! then resolved to one commit. Reading a commit's tree needs no checkout, so the cache
-//! stays small and a dirty working copy can never leak into what is rendered.
+//! `--repo URL`: the shared Git cache of the source crate
+//! ([`claude_env_source::git::GitCache`], the one the controller uses), in the user's cache
+//! directory, with the user's own credentials ([`Auth::Default`]: ssh-agent and git's
+//! credential helpers). This module only decides what to fetch for `--branch` / `--rev`.
+//! Reading a commit's tree needs no checkout, so the cache stays small and a dirty working
+//! copy can never leak into what is rendered.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use git2::{Cred, CredentialType, FetchOptions, RemoteCallbacks, Repository};
+use claude_env_source::auth::Auth;
+use claude_env_source::git::{FetchError, GitCache};
+use git2::{Oid, Repository};
 
-use crate::hash::sha256_hex;
+/// Bounds each fetch (a stalled connection, a huge repository).
+const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
+/// The branch used when the remote advertises no default branch.
+const FALLBACK_BRANCH: &str = "main";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("cannot find a cache directory: set XDG_CACHE_HOME or HOME")]
     NoCacheDir,
-    #[error("cannot create the cache directory {}", path.display())]
-    CacheDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("cannot fetch {url}")]
-    Fetch {
-        url: String,
-        #[source]
-        source: git2::Error,
-    },
-    #[error("{url} has no branch {branch:?}")]
-    NoBranch { url: String, branch: String },
-    #[error("revision {rev:?} not found in {repo}")]
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("revision {rev:?} not found in {repo}{hint}")]
     NoRevision {
         repo: String,
         rev: String,
-        #[source]
-        source: git2::Error,
-    },
-    #[error("{repo}")]
-    Git {
-        repo: String,
+        /// How to make it findable, if anything can.
+        hint: String,
         #[source]
         source: git2::Error,
     },
 }
 
-/// Where a URL's bare clone lives: `$XDG_CACHE_HOME/claude-env/repos/<hash of the URL>`.
-pub fn cache_dir(url: &str) -> Result<PathBuf, GitError> {
+/// Where the bare clones live: `$XDG_CACHE_HOME/claude-env/repos` (else `~/.cache/...`),
+/// one `<name>-<hash of the URL>.git` per URL.
+pub fn cache_root() -> Result<PathBuf, GitError> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .ok_or(GitError::NoCacheDir)?;
-    Ok(base
-        .join("claude-env")
-        .join("repos")
-        .join(&sha256_hex(url.as_bytes())[..16]))
+    Ok(base.join("claude-env").join("repos"))
 }
 
-/// Fetch `url` into its cache and return the cached repository and the commit wanted:
-/// `rev` (any revision git understands, or a remote branch name), else `branch`, else the
-/// remote's default branch.
+/// The CLI's cache: local URLs allowed (`file://`, a bare repository on disk) — the user
+/// can read their own disk anyway, unlike a controller's tenants.
+pub fn cache() -> Result<GitCache, GitError> {
+    Ok(GitCache::new(cache_root()?)?.allow_local_urls(true))
+}
+
+/// Fetch what `branch` / `rev` need from `url` and return the cached repository and the
+/// commit wanted:
+///
+/// * neither: the tip of the remote's default branch (`main` if it advertises none);
+/// * `branch`: its tip;
+/// * `rev` that looks like a commit SHA: found in the history of `branch` (default: the
+///   default branch) or of anything fetched before;
+/// * any other `rev`: a branch of that name, else a tag, else a revision expression
+///   (`main~2`) on the default branch.
 pub fn fetch(
     url: &str,
     branch: Option<&str>,
     rev: Option<&str>,
-) -> Result<(Repository, git2::Oid), GitError> {
-    let dir = cache_dir(url)?;
-    std::fs::create_dir_all(&dir).map_err(|source| GitError::CacheDir {
-        path: dir.clone(),
-        source,
-    })?;
-    let git = |source| GitError::Git {
-        repo: dir.display().to_string(),
-        source,
+) -> Result<(Repository, Oid), GitError> {
+    let cache = cache()?;
+    let auth = Auth::Default;
+    let follow = |branch: Option<&str>| -> Result<String, GitError> {
+        let b = match branch {
+            Some(b) => b.to_string(),
+            None => cache
+                .default_branch(url, &auth, FETCH_TIMEOUT)?
+                .unwrap_or_else(|| FALLBACK_BRANCH.to_string()),
+        };
+        cache.fetch(url, &b, &auth, FETCH_TIMEOUT)?;
+        Ok(b)
     };
-    let repo = match Repository::open_bare(&dir) {
-        Ok(r) => r,
-        Err(_) => Repository::init_bare(&dir).map_err(git)?,
+    let Some(rev) = rev else {
+        let b = follow(branch)?;
+        return Ok((cache.open(url)?, tip(&cache, url, &b)?));
     };
-    let default_branch = fetch_all(&repo, url)?;
-    let commit = {
-        let wanted = |r: &str| repo.revparse_single(r).and_then(|o| o.peel_to_commit());
-        match (rev, branch) {
-            (Some(rev), _) => wanted(rev)
-                .or_else(|_| wanted(&format!("refs/remotes/origin/{rev}")))
-                .map_err(|source| GitError::NoRevision {
-                    repo: url.to_string(),
-                    rev: rev.to_string(),
-                    source,
-                })?,
-            (None, Some(b)) => {
-                wanted(&format!("refs/remotes/origin/{b}")).map_err(|_| GitError::NoBranch {
-                    url: url.to_string(),
-                    branch: b.to_string(),
-                })?
-            }
-            (None, None) => {
-                let b = default_branch.unwrap_or_else(|| "main".to_string());
-                wanted(&format!("refs/remotes/origin/{b}")).map_err(|_| GitError::NoBranch {
-                    url: url.to_string(),
-                    branch: b,
-                })?
-            }
+    if branch.is_none() && !looks_like_sha(rev) {
+        match cache.fetch(url, rev, &auth, FETCH_TIMEOUT) {
+            Ok(f) => return Ok((cache.open(url)?, oid(&f.revision))),
+            Err(FetchError::BranchNotFound { .. } | FetchError::InvalidBranch(_)) => {}
+            Err(e) => return Err(e.into()),
         }
-        .id()
-    };
-    Ok((repo, commit))
+        match cache.fetch_tag(url, rev, &auth, FETCH_TIMEOUT) {
+            Ok(f) => return Ok((cache.open(url)?, oid(&f.revision))),
+            Err(FetchError::TagNotFound { .. } | FetchError::InvalidTag(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let followed = follow(branch)?;
+    let repo = cache.open(url)?;
+    let found = repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map(|c| c.id());
+    match found {
+        Ok(id) => Ok((repo, id)),
+        Err(source) => Err(GitError::NoRevision {
+            repo: claude_env_source::url::redact(url),
+            rev: rev.to_string(),
+            hint: if branch.is_some() {
+                String::new()
+            } else {
+                format!(
+                    " (not a branch or tag, nor in the history of {followed}; \
+                     pass --branch for a commit on another branch)"
+                )
+            },
+            source,
+        }),
+    }
 }
 
-/// Fetch every branch and tag; returns the remote's default branch name.
-fn fetch_all(repo: &Repository, url: &str) -> Result<Option<String>, GitError> {
-    let fetch_err = |source| GitError::Fetch {
-        url: url.to_string(),
-        source,
-    };
-    let mut remote = repo.remote_anonymous(url).map_err(fetch_err)?;
-    let mut opts = FetchOptions::new();
-    opts.remote_callbacks(callbacks());
-    opts.prune(git2::FetchPrune::On);
-    remote
-        .fetch(
-            &[
-                "+refs/heads/*:refs/remotes/origin/*",
-                "+refs/tags/*:refs/tags/*",
-            ],
-            Some(&mut opts),
-            None,
-        )
-        .map_err(fetch_err)?;
-    // Available after the fetch's connection (libgit2 keeps the advertised refs).
-    let head = remote.default_branch().ok();
-    Ok(head
-        .as_ref()
-        .and_then(|b| b.as_str().ok())
-        .and_then(|b| b.strip_prefix("refs/heads/"))
-        .map(str::to_string))
+fn tip(cache: &GitCache, url: &str, branch: &str) -> Result<Oid, GitError> {
+    let rev = cache
+        .cached_revision(url, branch)?
+        .ok_or_else(|| FetchError::BranchNotFound {
+            url: claude_env_source::url::redact(url),
+            branch: branch.to_string(),
+        })?;
+    Ok(oid(&rev))
 }
 
-/// Credentials as `git` would find them: the SSH agent, then git's credential helpers.
-/// Each kind is tried once, so a wrong credential fails instead of looping.
-fn callbacks() -> RemoteCallbacks<'static> {
-    let mut tried = CredentialType::empty();
-    let mut cb = RemoteCallbacks::new();
-    cb.credentials(move |url, username, allowed| {
-        let user = username.unwrap_or("git");
-        if allowed.contains(CredentialType::SSH_KEY) && !tried.contains(CredentialType::SSH_KEY) {
-            tried |= CredentialType::SSH_KEY;
-            return Cred::ssh_key_from_agent(user);
-        }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT)
-            && !tried.contains(CredentialType::USER_PASS_PLAINTEXT)
-        {
-            tried |= CredentialType::USER_PASS_PLAINTEXT;
-            let config = git2::Config::open_default()?;
-            return Cred::credential_helper(&config, url, username);
-        }
-        Err(git2::Error::from_str(
-            "no usable credentials (ssh-agent, git credential helper)",
-        ))
-    });
-    cb
+/// A SHA the cache just reported.
+fn oid(sha: &str) -> Oid {
+    Oid::from_str(sha).expect("the cache reports 40-hex-digit SHAs")
+}
+
+/// 4 to 40 hex digits: a (short) commit SHA rather than a branch or tag name.
+fn looks_like_sha(rev: &str) -> bool {
+    (4..=40).contains(&rev.len()) && rev.chars().all(|c| c.is_ascii_hexdigit())
 }
 
 /// Whether `repo` (as given to `--repo`) names a Git URL rather than a directory.
@@ -166,7 +144,7 @@ pub fn is_url(repo: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_url;
+    use super::{is_url, looks_like_sha};
 
     #[test]
     fn urls_and_directories_are_told_apart() {
@@ -180,6 +158,16 @@ mod tests {
         }
         for dir in [".", "config-repo-example", "/work/repo", "../x"] {
             assert!(!is_url(dir), "{dir}");
+        }
+    }
+
+    #[test]
+    fn shas_are_told_from_names() {
+        for sha in ["1f2e", "1f2e3d4c5b6a", &"a".repeat(40)] {
+            assert!(looks_like_sha(sha), "{sha}");
+        }
+        for name in ["main", "v1.2", "abc", "release-1f2e", &"a".repeat(41), "HEAD~1"] {
+            assert!(!looks_like_sha(name), "{name}");
         }
     }
 }

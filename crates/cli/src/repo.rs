@@ -117,6 +117,7 @@ fn load_dir_commit(dir: &Path, rev: &str, args: &SourceArgs) -> Result<LoadedRep
         .map_err(|source| GitError::NoRevision {
             repo: dir.display().to_string(),
             rev: rev.to_string(),
+            hint: String::new(),
             source,
         })?
         .id();

@@ -296,3 +296,14 @@ fn alias_bombs_are_refused() {
     assert!(p.root.is_none());
     assert!(p.diagnostics[0].message.contains("too many nodes"));
 }
+
+#[test]
+fn crlf_line_endings_parse_with_the_same_positions() {
+    let root = ok(yaml(
+        "settings:\r\n  model: sonnet\r\nmemory: |\r\n  a\r\n  b\r\n",
+    ));
+    let model = get(&root, &["settings", "model"]);
+    assert_eq!((model.at.line, model.at.col), (2, 10));
+    assert_eq!(model.value.as_str(), Some("sonnet"));
+    assert_eq!(get(&root, &["memory"]).value.as_str(), Some("a\nb\n"));
+}

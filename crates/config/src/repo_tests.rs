@@ -235,3 +235,41 @@ fn selections_cover_every_combination() {
         ]
     );
 }
+
+#[test]
+fn the_typed_document_of_a_bare_merge_can_fail_where_validation_would_have_said_why() {
+    let s = repo(
+        "",
+        &[(
+            "base/a.yaml",
+            "mcpServers:\n  s: {deploy: {image: x, port: high}}\n",
+        )],
+    );
+    let p = ParsedRepo::parse(&s);
+    let merged = p.merge(&full(), None).unwrap();
+    assert!(merged.document().is_err());
+    let err = p.load(&full(), None).unwrap_err();
+    assert!(
+        err.iter().any(|d| d.rule == "schema" && d.line == 2),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_loaded_document_converts_to_the_typed_model() {
+    let s = repo(
+        "",
+        &[(
+            "base/a.yaml",
+            "mcpServers:\n  s:\n    command: npx\n    args: [-y, x]\n    env: {K: '${secret:s/k}'}\ncommands: {review: '# Review'}\n",
+        )],
+    );
+    let doc = ParsedRepo::parse(&s)
+        .load(&full(), None)
+        .unwrap()
+        .document()
+        .unwrap();
+    assert_eq!(doc.mcp_servers["s"].args, ["-y", "x"]);
+    assert_eq!(doc.mcp_servers["s"].env["K"], "${secret:s/k}");
+    assert_eq!(doc.commands["review"], "# Review");
+}
