@@ -113,7 +113,7 @@ const CREDENTIAL_KEYS: &[&str] = &[
     "privatekey",
     "credential",
     "authorization",
-    "auth",
+    "authkey",
 ];
 /// Keys that merely point at a credential or describe one (`passwordFile`, `apiKeyHelper`,
 /// `secretName`, `maxTokens`).
@@ -206,8 +206,6 @@ fn normalize(key: &str) -> String {
 fn is_credential_key(key: &str) -> bool {
     CREDENTIAL_KEYS.iter().any(|k| key.contains(k))
         && !POINTER_SUFFIXES.iter().any(|s| key.ends_with(s))
-        // `author` and `authors` are people, not credentials.
-        && (!key.contains("author") || key.contains("authorization"))
 }
 
 /// `Bearer xyz` → `xyz`: the scheme is not part of the secret.

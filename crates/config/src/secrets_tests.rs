@@ -181,3 +181,9 @@ fn findings_say_where_in_the_value_the_token_starts() {
     assert_eq!(scan(None, &v).unwrap().offset, 13);
     assert_eq!(scan(Some("password"), &body(24)).unwrap().offset, 0);
 }
+
+#[test]
+fn oauth_settings_are_not_credentials() {
+    assert_eq!(scan(Some("oauthScopes"), "repo,read:org,workflow"), None);
+    assert!(scan(Some("GITHUB_AUTH_KEY"), &body(24)).is_some());
+}
