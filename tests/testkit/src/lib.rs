@@ -7,7 +7,9 @@
 
 mod daemon;
 mod http;
+pub mod mcp;
 mod net;
+pub mod prometheus;
 mod repo;
 mod signing;
 mod ssh;

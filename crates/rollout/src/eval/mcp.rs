@@ -9,7 +9,7 @@ use super::{Evaluation, excerpt};
 /// The protocol version the check asks for. A server supporting another answers with its
 /// own; any version the server names is accepted (the check is about liveness, not
 /// negotiation).
-pub const PROTOCOL_VERSION: &str = "2025-06-18";
+pub const PROTOCOL_VERSION: &str = "2025-11-25";
 
 /// `Accept` header of every POST (the transport requires both).
 pub const ACCEPT: &str = "application/json, text/event-stream";
@@ -189,7 +189,7 @@ mod tests {
 
     fn init_ok() -> Value {
         json!({"jsonrpc": "2.0", "id": 1, "result": {
-            "protocolVersion": "2025-06-18",
+            "protocolVersion": "2025-11-25",
             "capabilities": {"tools": {}},
             "serverInfo": {"name": "context7", "version": "1.2.0"}
         }})
@@ -210,7 +210,7 @@ mod tests {
     fn a_complete_initialize_result_passes() {
         let info = check_initialize(&init_ok()).unwrap();
         assert_eq!(info.name, "context7");
-        assert_eq!(info.protocol_version, "2025-06-18");
+        assert_eq!(info.protocol_version, "2025-11-25");
         assert_eq!(info.version.as_deref(), Some("1.2.0"));
     }
 
