@@ -964,14 +964,17 @@ async fn every_dashboard_query_parses_and_returns_series_from_a_running_controll
 
     // Three environments of one team: staging and production run MCP servers in-cluster.
     let envs: Api<ClaudeEnvironment> = ns.api();
-    for (name, environment_name) in [
-        ("be-staging", "staging"),
-        ("be-production", "production"),
-        ("be-development", "development"),
+    // Development polls every 5 s, so a Git outage shows as a steady run of failed fetches
+    // (within its interval a failed fetch serves the cached revision).
+    for (name, environment_name, interval) in [
+        ("be-staging", "staging", "1m"),
+        ("be-production", "production", "1m"),
+        ("be-development", "development", "5s"),
     ] {
+        let spec = json!({"source": {"interval": interval}});
         envs.create(
             &PostParams::default(),
-            &environment(name, &repo.url, environment_name, "backend", json!({})),
+            &environment(name, &repo.url, environment_name, "backend", spec),
         )
         .await
         .unwrap();
@@ -1036,6 +1039,23 @@ async fn every_dashboard_query_parses_and_returns_series_from_a_running_controll
             other => Err(format!("{other:?}")),
         }
     })
+    .await;
+    // Keep it down until Prometheus has seen the counter grow (a labelled counter is born at
+    // its first increment, which increase() cannot see): the retries (backoff from 1 s) add more.
+    wait::until(
+        "Prometheus sees git fetch failures increase",
+        Duration::from_secs(90),
+        || async {
+            let r = prom
+                .query("sum by (category) (increase(claude_env_git_fetch_failures_total[10m])) > 0")
+                .await?;
+            if r.is_empty() {
+                Err("no increase yet".into())
+            } else {
+                Ok(())
+            }
+        },
+    )
     .await;
     repo.server.restart();
 
