@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod args;
+pub mod checks;
 pub mod conditions;
 pub mod context;
 pub mod depends;
