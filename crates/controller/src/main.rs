@@ -13,10 +13,14 @@ use tracing_subscriber::EnvFilter;
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     init_logging(args.log_format);
-    let client = kube::Client::try_default()
-        .await
-        .context("building a Kubernetes client")?;
     let metrics = Metrics::new();
+    let config = kube::Config::infer()
+        .await
+        .context("loading the kubeconfig or in-cluster config")?;
+    let client = kube::client::ClientBuilder::try_from(config)
+        .context("building a Kubernetes client")?
+        .with_layer(&metrics.count_requests())
+        .build();
     let ready = Readiness::default();
 
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)

@@ -28,6 +28,7 @@ pub struct Metrics {
     pub webhook_requests_total: IntCounterVec,
     pub leader: IntGaugeVec,
     pub apply_requests_total: IntCounter,
+    pub kube_requests_total: IntCounterVec,
 }
 
 const NS: &str = "claude_env";
@@ -169,6 +170,14 @@ impl Metrics {
                 "Server-side apply and delete requests made",
             ))
             .unwrap(),
+            kube_requests_total: IntCounterVec::new(
+                opts(
+                    "kube_requests_total",
+                    "Requests to the Kubernetes API by method (watch separately)",
+                ),
+                &["method"],
+            )
+            .unwrap(),
             registry,
         };
         m.register_all();
@@ -200,6 +209,7 @@ impl Metrics {
             Box::new(self.webhook_requests_total.clone()),
             Box::new(self.leader.clone()),
             Box::new(self.apply_requests_total.clone()),
+            Box::new(self.kube_requests_total.clone()),
         ];
         for c in collectors {
             r.register(c).expect("metric names are unique");
@@ -218,6 +228,19 @@ impl Metrics {
             .encode(&self.registry.gather(), &mut buf)
             .expect("text encoding of gathered metrics");
         String::from_utf8(buf).expect("exposition format is UTF-8")
+    }
+
+    /// A client layer counting every request to the API server (`kube_requests_total`): the
+    /// cost per reconcile the benchmarks report.
+    pub fn count_requests<B>(
+        &self,
+    ) -> tower::util::MapRequestLayer<impl Fn(http::Request<B>) -> http::Request<B> + Clone + use<B>>
+    {
+        let counter = self.kube_requests_total.clone();
+        tower::util::MapRequestLayer::new(move |req: http::Request<B>| {
+            counter.with_label_values(&[request_method(&req)]).inc();
+            req
+        })
     }
 
     /// Drop the per-environment series of a deleted environment.
@@ -243,6 +266,23 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// `WATCH` for watch requests (GETs with `watch=true`), else the HTTP method.
+fn request_method<B>(req: &http::Request<B>) -> &'static str {
+    let watch = req
+        .uri()
+        .query()
+        .is_some_and(|q| q.split('&').any(|p| p == "watch=true" || p == "watch=1"));
+    match *req.method() {
+        http::Method::GET if watch => "WATCH",
+        http::Method::GET => "GET",
+        http::Method::POST => "POST",
+        http::Method::PUT => "PUT",
+        http::Method::PATCH => "PATCH",
+        http::Method::DELETE => "DELETE",
+        _ => "OTHER",
     }
 }
 
@@ -325,6 +365,43 @@ mod tests {
             );
         }
         assert!(text.contains("process_resident_memory_bytes"));
+    }
+
+    #[test]
+    fn requests_are_counted_by_method_with_watches_apart() {
+        let m = Metrics::new();
+        let req = |method: &str, uri: &str| {
+            http::Request::builder()
+                .method(method)
+                .uri(uri)
+                .body(())
+                .unwrap()
+        };
+        assert_eq!(
+            request_method(&req(
+                "GET",
+                "/api/v1/namespaces/a/configmaps?watch=true&resourceVersion=1"
+            )),
+            "WATCH"
+        );
+        assert_eq!(
+            request_method(&req("GET", "/api/v1/namespaces/a/configmaps")),
+            "GET"
+        );
+        assert_eq!(request_method(&req("PATCH", "/apis/apps/v1/x")), "PATCH");
+        use tower::Layer;
+        let svc =
+            m.count_requests::<()>()
+                .layer(tower::service_fn(|_r: http::Request<()>| async {
+                    Ok::<_, ()>(())
+                }));
+        let mut svc = svc;
+        futures::executor::block_on(tower::ServiceExt::oneshot(&mut svc, req("DELETE", "/x")))
+            .unwrap();
+        assert!(
+            m.render()
+                .contains("claude_env_kube_requests_total{method=\"DELETE\"} 1")
+        );
     }
 
     #[test]
