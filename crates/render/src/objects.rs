@@ -56,7 +56,9 @@ pub fn render_objects(doc: &Document, ctx: &RenderContext) -> Result<DesiredObje
     Ok(render(doc, ctx)?.objects)
 }
 
-/// The objects for files already rendered from `doc` with the same context.
+/// The objects for files already rendered from `doc` with the same context (as rendered:
+/// never files after [`ClaudeFiles::resolve_env`], whose workstation values must not end
+/// up in a ConfigMap).
 pub fn objects_for_files(
     doc: &Document,
     ctx: &RenderContext,
