@@ -371,6 +371,45 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
             "--set {set}: expected failure with {expect:?}, got: {err}"
         );
     }
+
+    // The packaged chart carries the CRD, the rules and the dashboards (copies, no links).
+    let pkg = tempfile::tempdir().unwrap();
+    run_ok(
+        helm(cluster)
+            .args(["package", CHART, "--destination"])
+            .arg(pkg.path()),
+        None,
+    );
+    let tgz = std::fs::read_dir(pkg.path())
+        .unwrap()
+        .next()
+        .expect("a packaged chart")
+        .unwrap()
+        .path();
+    let text = run_ok(
+        helm(cluster)
+            .args(["template", "x"])
+            .arg(&tgz)
+            .args([
+                "--include-crds",
+                "--set",
+                "metrics.prometheusRule.enabled=true",
+            ])
+            .args(["--set", "grafanaDashboards.enabled=true"]),
+        None,
+    );
+    let packaged = yaml_docs(&text);
+    only(&packaged, "CustomResourceDefinition");
+    let rule = only(&packaged, "PrometheusRule");
+    assert_eq!(
+        rule["spec"]["groups"][0]["rules"].as_array().unwrap().len(),
+        9
+    );
+    let dashboards = packaged
+        .iter()
+        .filter(|d| d["kind"] == "ConfigMap" && d["metadata"]["labels"]["grafana_dashboard"] == "1")
+        .count();
+    assert_eq!(dashboards, 2);
 }
 
 #[tokio::test]
