@@ -2,14 +2,17 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "claude-env",
     version,
-    about = "Validate, render, diff and sync Claude Code + MCP environments from a layered config repository",
-    after_help = "Exit codes: 0 ok, 1 findings (validation errors, drift, differences), 2 usage or runtime error."
+    about = "Validate, render, diff and sync Claude Code + MCP environments from a layered config repository; steer them in a cluster",
+    after_help = "Cluster mode: `status`, `history` and `rollback` act on ClaudeEnvironments in a cluster when given a NAME \
+or any of --cluster, -n/--namespace, -A/--all-namespaces, --kubeconfig, --context (KUBECONFIG alone does not switch); \
+`diff` when given a NAME, --cluster, --kubeconfig or --context. `reconcile` and `approve` always act on a cluster.\n\
+Exit codes: 0 ok, 1 findings (validation errors, drift, differences, environments not Ready), 2 usage or runtime error."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -44,16 +47,23 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Render one environment: the files Claude Code reads, or the Kubernetes objects.
     Render(RenderArgs),
-    /// Show how a local target (default ~/.claude) differs from the rendered environment.
+    /// Show how a local target (default ~/.claude) differs from the rendered environment; or
+    /// how a ClaudeEnvironment's live objects differ from it (NAME, --cluster).
     Diff(DiffArgs),
     /// Write the rendered environment into a local target (default ~/.claude), atomically.
     Sync(SyncArgs),
-    /// Local drift of a synced target, and whether the repository moved on since.
+    /// Local drift of a synced target and whether the repository moved on since; or
+    /// ClaudeEnvironments in a cluster (a table, or one in detail).
     Status(StatusArgs),
-    /// Restore a target to the state before its last sync or rollback (or a named backup).
+    /// Restore a target to the state before its last sync or rollback (or a named backup);
+    /// or roll a ClaudeEnvironment back to a revision.
     Rollback(RollbackArgs),
-    /// List the syncs and rollbacks of a target.
+    /// List the syncs and rollbacks of a target; or the revisions a ClaudeEnvironment ran.
     History(HistoryArgs),
+    /// Ask the controller to fetch and reconcile a ClaudeEnvironment now.
+    Reconcile(ReconcileArgs),
+    /// Approve a ClaudeEnvironment's rollout waiting for approval.
+    Approve(ApproveArgs),
 }
 
 /// Which layers make up the environment.
@@ -84,6 +94,63 @@ pub struct TeamSelectionArgs {
     pub project: Option<String>,
 }
 
+/// `diff`'s selection: required locally; in a cluster the ClaudeEnvironment (NAME) provides it
+/// and these override it.
+#[derive(Clone, Debug, Default, Args)]
+pub struct DiffSelectionArgs {
+    /// Environment (environments/<ENV>/).
+    #[arg(
+        long = "env",
+        short = 'e',
+        value_name = "ENV",
+        required_unless_present = "name"
+    )]
+    pub environment: Option<String>,
+    /// Team (teams/<TEAM>/); required for a local target.
+    #[arg(
+        long,
+        short = 't',
+        required_unless_present_any = ["name", "cluster", "kubeconfig", "context"]
+    )]
+    pub team: Option<String>,
+    /// Project (projects/<PROJECT>/).
+    #[arg(long, short = 'p')]
+    pub project: Option<String>,
+}
+
+/// How to reach a cluster, as kubectl does.
+#[derive(Clone, Debug, Default, Args)]
+pub struct KubeArgs {
+    /// Kubeconfig file [default: $KUBECONFIG, else ~/.kube/config, else the in-cluster
+    /// service account].
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context [default: the current context].
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: Option<String>,
+}
+
+impl KubeArgs {
+    pub fn given(&self) -> bool {
+        self.kubeconfig.is_some() || self.context.is_some()
+    }
+}
+
+/// How long `--wait` waits.
+#[derive(Clone, Debug, Args)]
+pub struct WaitArgs {
+    /// Wait until the controller has acted on the request, and print the outcome.
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits (e.g. 90s, 5m).
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration, requires = "wait")]
+    pub timeout: std::time::Duration,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| e.to_string())
+}
+
 /// A local directory Claude Code reads.
 #[derive(Clone, Debug, Default, Args)]
 pub struct TargetArgs {
@@ -99,9 +166,17 @@ pub struct PlacementArgs {
     /// Name of the ClaudeEnvironment (prefixes object names) [default: ENV-TEAM-PROJECT].
     #[arg(long, value_name = "NAME")]
     pub instance: Option<String>,
-    /// Namespace the objects are created in.
-    #[arg(long, short = 'n', value_name = "NAMESPACE", default_value = "default")]
-    pub namespace: String,
+    /// Namespace the objects are created in [default: default; in a cluster: the
+    /// kubeconfig context's].
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+impl PlacementArgs {
+    /// The namespace outside a cluster: `default` unless given.
+    pub fn namespace(&self) -> &str {
+        self.namespace.as_deref().unwrap_or("default")
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -109,6 +184,7 @@ pub enum ReportFormat {
     #[default]
     Human,
     Json,
+    Yaml,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -146,13 +222,31 @@ pub struct RenderArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("cluster_mode").multiple(true).args(["name", "cluster", "kubeconfig", "context"])))]
 pub struct DiffArgs {
+    /// A ClaudeEnvironment: diff the repository, rendered as it would render it, against
+    /// the live objects in its cluster (implies --cluster).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Diff against the live objects in a cluster instead of a local target: the fields
+    /// claude-env manages, and objects missing or no longer rendered.
+    #[arg(long)]
+    pub cluster: bool,
     #[command(flatten)]
-    pub selection: TeamSelectionArgs,
-    #[command(flatten)]
-    pub target: TargetArgs,
+    pub selection: DiffSelectionArgs,
+    /// Target directory [default: $HOME/.claude].
+    #[arg(long, value_name = "DIR", conflicts_with = "cluster_mode")]
+    pub target: Option<PathBuf>,
     #[command(flatten)]
     pub placement: PlacementArgs,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+impl DiffArgs {
+    pub fn is_cluster(&self) -> bool {
+        self.name.is_some() || self.cluster || self.kube.given()
+    }
 }
 
 #[derive(Debug, Args)]
@@ -171,38 +265,145 @@ pub struct SyncArgs {
     pub placement: PlacementArgs,
 }
 
-#[derive(Debug, Args)]
-pub struct StatusArgs {
-    #[command(flatten)]
-    pub target: TargetArgs,
-    /// Only check local drift; do not load the repository.
+/// Which ClaudeEnvironments: `-n`, `-A` and how to reach the cluster. Any of these selects
+/// cluster mode for `status`, `history` and `rollback`.
+#[derive(Clone, Debug, Default, Args)]
+pub struct ClusterArgs {
+    /// Act on ClaudeEnvironments in a cluster (implied by a NAME and the flags below).
     #[arg(long)]
+    pub cluster: bool,
+    /// Namespace of the ClaudeEnvironment(s) [default: the kubeconfig context's].
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+impl ClusterArgs {
+    pub fn given(&self) -> bool {
+        self.cluster || self.namespace.is_some() || self.kube.given()
+    }
+}
+
+/// The namespace of one named ClaudeEnvironment and how to reach its cluster.
+#[derive(Clone, Debug, Default, Args)]
+pub struct TargetEnvironmentArgs {
+    /// The ClaudeEnvironment.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Its namespace [default: the kubeconfig context's].
+    #[arg(long, short = 'n', value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("cluster_mode").multiple(true).args(["name", "cluster", "namespace", "all_namespaces", "kubeconfig", "context"])))]
+pub struct StatusArgs {
+    /// A ClaudeEnvironment to show in detail: conditions, drift items, rollout, inventory,
+    /// history (cluster mode).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Every namespace (cluster mode).
+    #[arg(long, short = 'A', conflicts_with_all = ["name", "namespace"])]
+    pub all_namespaces: bool,
+    /// Target directory [default: $HOME/.claude].
+    #[arg(long, value_name = "DIR", conflicts_with = "cluster_mode")]
+    pub target: Option<PathBuf>,
+    /// Only check local drift; do not load the repository.
+    #[arg(long, conflicts_with = "cluster_mode")]
     pub local: bool,
+    /// Output format (json/yaml in a cluster: the ClaudeEnvironment objects).
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: ReportFormat,
 }
 
+impl StatusArgs {
+    pub fn is_cluster(&self) -> bool {
+        self.name.is_some() || self.all_namespaces || self.cluster.given()
+    }
+}
+
 #[derive(Debug, Args)]
+#[command(group(ArgGroup::new("cluster_mode").multiple(true).args(["name", "cluster", "namespace", "kubeconfig", "context", "wait"])))]
 pub struct RollbackArgs {
-    /// A backup id, or a revision (at least 4 characters of it) that was synced before.
+    /// A ClaudeEnvironment to roll back (cluster mode).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// Locally: a backup id, or a revision (at least 4 characters of it) that was synced
+    /// before. In a cluster: a commit (short SHAs are resolved by the controller), tag or
+    /// branch [default: the newest revision in the history that succeeded before the one
+    /// applied].
     #[arg(long, value_name = "REV|BACKUP-ID")]
     pub to: Option<String>,
     #[command(flatten)]
-    pub target: TargetArgs,
+    pub cluster: ClusterArgs,
+    /// Target directory [default: $HOME/.claude].
+    #[arg(long, value_name = "DIR", conflicts_with = "cluster_mode")]
+    pub target: Option<PathBuf>,
     /// Overwrite local changes to managed files (they are backed up first).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cluster_mode")]
     pub force: bool,
-    /// Show what would change; write nothing.
+    /// Show what would change (in a cluster: the patch); write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+impl RollbackArgs {
+    pub fn is_cluster(&self) -> bool {
+        self.name.is_some() || self.cluster.given() || self.wait.wait
+    }
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("cluster_mode").multiple(true).args(["name", "cluster", "namespace", "kubeconfig", "context"])))]
+pub struct HistoryArgs {
+    /// A ClaudeEnvironment whose revisions to list (cluster mode).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Target directory [default: $HOME/.claude].
+    #[arg(long, value_name = "DIR", conflicts_with = "cluster_mode")]
+    pub target: Option<PathBuf>,
+    /// Output format (json/yaml: the records, oldest first).
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: ReportFormat,
+}
+
+impl HistoryArgs {
+    pub fn is_cluster(&self) -> bool {
+        self.name.is_some() || self.cluster.given()
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub env: TargetEnvironmentArgs,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// Print the patch; send nothing.
     #[arg(long)]
     pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
+pub struct ApproveArgs {
     #[command(flatten)]
-    pub target: TargetArgs,
-    #[arg(long, short = 'o', value_enum, default_value_t)]
-    pub output: ReportFormat,
+    pub env: TargetEnvironmentArgs,
+    /// The revision to approve [default: the one the rollout is paused on]. Required when
+    /// nothing is waiting (approving a revision ahead of its rollout).
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+    /// Print the patch; send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[cfg(test)]

@@ -70,7 +70,10 @@ impl From<&TeamSelectionArgs> for Selection {
 pub struct Placement {
     /// ClaudeEnvironment name; default: the selection joined by `-`.
     pub instance: Option<String>,
+    /// The ClaudeEnvironment's namespace.
     pub namespace: String,
+    /// Where the objects go (`spec.targetNamespace`); default: `namespace`.
+    pub target_namespace: Option<String>,
 }
 
 /// One selection, merged and typed.
@@ -132,7 +135,10 @@ impl Environment {
         RenderContext {
             instance: placement.instance.clone().unwrap_or(default_instance),
             owner_namespace: placement.namespace.clone(),
-            target_namespace: placement.namespace.clone(),
+            target_namespace: placement
+                .target_namespace
+                .clone()
+                .unwrap_or_else(|| placement.namespace.clone()),
             environment: s.environment.clone(),
             team: s.team.clone(),
             project: s.project.clone(),

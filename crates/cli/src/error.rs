@@ -43,6 +43,11 @@ pub enum CliError {
     Output(#[from] std::io::Error),
     #[error("cannot serialize the output: {0}")]
     Serialize(String),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
+    /// Arguments that parse but do not fit together.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl CliError {

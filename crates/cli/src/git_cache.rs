@@ -166,7 +166,14 @@ mod tests {
         for sha in ["1f2e", "1f2e3d4c5b6a", &"a".repeat(40)] {
             assert!(looks_like_sha(sha), "{sha}");
         }
-        for name in ["main", "v1.2", "abc", "release-1f2e", &"a".repeat(41), "HEAD~1"] {
+        for name in [
+            "main",
+            "v1.2",
+            "abc",
+            "release-1f2e",
+            &"a".repeat(41),
+            "HEAD~1",
+        ] {
             assert!(!looks_like_sha(name), "{name}");
         }
     }

@@ -3,7 +3,8 @@
 //!
 //! Layout: [`cli`] is the command line, [`commands`] one module per command, [`sync`] the
 //! workstation sync engine, [`repo`] / [`git_cache`] load the repository, [`environment`]
-//! bridges to the config engine and renderer, [`explain`] formats provenance.
+//! bridges to the config engine and renderer, [`explain`] formats provenance, [`cluster`]
+//! reads and steers ClaudeEnvironments in a cluster.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod environment;
 pub mod error;

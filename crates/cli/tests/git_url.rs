@@ -76,14 +76,22 @@ fn branches_tags_and_revisions_of_a_url() {
     let (repo, v1) = repository();
     let home = tempfile::tempdir().unwrap();
     let url = repo.file_url();
-    assert_eq!(model(home.path(), &url, &[]), "sonnet", "the default branch");
+    assert_eq!(
+        model(home.path(), &url, &[]),
+        "sonnet",
+        "the default branch"
+    );
     assert_eq!(model(home.path(), &url, &["--branch", "develop"]), "haiku");
     assert_eq!(model(home.path(), &url, &["--rev", "develop"]), "haiku");
     assert_eq!(model(home.path(), &url, &["--rev", "v1"]), "opus", "a tag");
     assert_eq!(model(home.path(), &url, &["--rev", &v1[..8]]), "opus");
     assert_eq!(model(home.path(), &url, &["--rev", "main~1"]), "opus");
     assert_eq!(
-        model(home.path(), &url, &["--branch", "develop", "--rev", "develop~1"]),
+        model(
+            home.path(),
+            &url,
+            &["--branch", "develop", "--rev", "develop~1"]
+        ),
         "sonnet"
     );
     claude_env(home.path())
@@ -117,10 +125,7 @@ fn a_git_credential_helper_supplies_https_credentials() {
     let store = home.path().join("git-credentials");
     std::fs::write(
         &store,
-        format!(
-            "http://alice:s3cret-passw0rd@127.0.0.1:{}\n",
-            server.port()
-        ),
+        format!("http://alice:s3cret-passw0rd@127.0.0.1:{}\n", server.port()),
     )
     .unwrap();
     std::fs::write(

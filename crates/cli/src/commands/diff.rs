@@ -1,4 +1,5 @@
 //! `claude-env diff`: unified diffs between a local target and what `sync` would write.
+//! With a NAME or `--cluster`: `commands::cluster::diff`, against the live objects.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -13,13 +14,22 @@ use crate::error::{CliError, Exit};
 use crate::sync::state;
 
 pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let target = target_dir(&args.target)?;
-    let want = desired(
-        src,
-        Selection::from(&args.selection),
-        &args.placement,
-        &target,
-    )?;
+    if args.is_cluster() {
+        return super::cluster::diff::run(src, args, out);
+    }
+    let target = target_dir(args.target.as_deref())?;
+    let sel = &args.selection;
+    let (Some(environment), Some(team)) = (&sel.environment, &sel.team) else {
+        return Err(CliError::Usage(
+            "diff against a local target needs --env and --team".into(),
+        ));
+    };
+    let selection = Selection {
+        environment: environment.clone(),
+        team: Some(team.clone()),
+        project: sel.project.clone(),
+    };
+    let want = desired(src, selection, &args.placement, &target)?;
     // Compared: every rendered file, and every file the last sync wrote (a file no longer
     // rendered shows as removed). Other files in the target are not ours to compare.
     let managed = state::load_state(&target)?

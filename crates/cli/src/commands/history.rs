@@ -2,16 +2,15 @@
 
 use std::io::Write;
 
-use super::{json_out, short_rev, target_dir};
-use crate::cli::{HistoryArgs, ReportFormat};
+use super::{short_rev, structured_out, target_dir};
+use crate::cli::HistoryArgs;
 use crate::error::{CliError, Exit};
 use crate::sync::state::{self, Operation};
 
 pub fn run(args: &HistoryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let target = target_dir(&args.target)?;
+    let target = target_dir(args.target.as_deref())?;
     let entries = state::load_history(&target)?;
-    if args.output == ReportFormat::Json {
-        json_out(out, &entries)?;
+    if structured_out(out, args.output, &entries)? {
         return Ok(Exit::Ok);
     }
     if entries.is_empty() {

@@ -2,11 +2,12 @@
 //! returns how it ended. Shared here: where the target is, and what it should hold.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command, TargetArgs};
+use crate::cli::{Cli, Command, ReportFormat};
 use crate::error::{CliError, Exit};
 
+mod cluster;
 mod diff;
 mod history;
 mod render;
@@ -24,16 +25,21 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
         Command::Render(a) => render::run(src, &a, out),
         Command::Diff(a) => diff::run(src, &a, out),
         Command::Sync(a) => sync::run(src, &a, out),
+        Command::Status(a) if a.is_cluster() => cluster::status::run(&a, out),
         Command::Status(a) => status::run(src, &a, out),
+        Command::Rollback(a) if a.is_cluster() => cluster::steer::rollback(&a, out),
         Command::Rollback(a) => rollback::run(&a, out),
+        Command::History(a) if a.is_cluster() => cluster::history::run(&a, out),
         Command::History(a) => history::run(&a, out),
+        Command::Reconcile(a) => cluster::steer::reconcile(&a, out),
+        Command::Approve(a) => cluster::steer::approve(&a, out),
     }
 }
 
 /// `--target`, else `$HOME/.claude`.
-pub fn target_dir(args: &TargetArgs) -> Result<PathBuf, CliError> {
-    match &args.target {
-        Some(t) => Ok(t.clone()),
+pub fn target_dir(target: Option<&Path>) -> Result<PathBuf, CliError> {
+    match target {
+        Some(t) => Ok(t.to_path_buf()),
         None => std::env::var_os("HOME")
             .filter(|h| !h.is_empty())
             .map(|h| PathBuf::from(h).join(".claude"))
@@ -72,4 +78,25 @@ pub fn json_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<()
     let s = serde_json::to_string_pretty(value).map_err(|e| CliError::Serialize(e.to_string()))?;
     writeln!(out, "{s}")?;
     Ok(())
+}
+
+pub fn yaml_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
+    let s = serde_saphyr::to_string_with_options(value, options)
+        .map_err(|e| CliError::Serialize(e.to_string()))?;
+    write!(out, "{s}")?;
+    Ok(())
+}
+
+/// `-o json|yaml`: print `value` and return true; `-o human`: false (the caller prints).
+pub fn structured_out(
+    out: &mut dyn Write,
+    format: ReportFormat,
+    value: &impl serde::Serialize,
+) -> Result<bool, CliError> {
+    match format {
+        ReportFormat::Human => Ok(false),
+        ReportFormat::Json => json_out(out, value).map(|()| true),
+        ReportFormat::Yaml => yaml_out(out, value).map(|()| true),
+    }
 }

@@ -5,7 +5,7 @@ use std::io::Write;
 use claude_env_config::Selection;
 use serde::Serialize;
 
-use super::json_out;
+use super::{json_out, yaml_out};
 use crate::cli::{RenderArgs, RenderFormat, SourceArgs};
 use crate::environment::{self, Placement};
 use crate::error::{CliError, Exit};
@@ -27,7 +27,8 @@ pub fn run(src: &SourceArgs, args: &RenderArgs, out: &mut dyn Write) -> Result<E
     let env = environment::load(&repo, Selection::from(&args.selection), user)?;
     let place = Placement {
         instance: args.placement.instance.clone(),
-        namespace: args.placement.namespace.clone(),
+        namespace: args.placement.namespace().to_string(),
+        target_namespace: None,
     };
     if args.explain {
         let leaves = explain::leaves(&env.merged);
@@ -90,10 +91,4 @@ impl<'a> From<&'a claude_env_render::ClaudeFiles> for FilesOut<'a> {
                 .collect(),
         }
     }
-}
-
-fn yaml_out(out: &mut dyn Write, value: &impl Serialize) -> Result<(), CliError> {
-    let s = serde_saphyr::to_string(value).map_err(|e| CliError::Serialize(e.to_string()))?;
-    write!(out, "{s}")?;
-    Ok(())
 }

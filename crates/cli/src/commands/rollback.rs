@@ -9,7 +9,7 @@ use crate::sync::engine::{self, Options};
 use crate::sync::fs::RealFs;
 
 pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let target = target_dir(&args.target)?;
+    let target = target_dir(args.target.as_deref())?;
     let opts = Options {
         force: args.force,
         dry_run: args.dry_run,

@@ -1,8 +1,8 @@
 //! `claude-env status`: is a synced target still what was synced, and is that still what
 //! the repository says?
 //!
-//! Local for now; cluster status (`--cluster`, `-n`) will be a sibling of [`local`] chosen
-//! by the arguments, reporting through the same [`Exit`] contract.
+//! This is the local half; cluster status (`status NAME`, `--cluster`, `-n`, `-A`) is
+//! `commands::cluster::status`, chosen by the arguments, with the same [`Exit`] contract.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::workstation::{desired, placement_of, selection_of, source_of};
-use super::{json_out, short_rev, target_dir};
+use super::{short_rev, structured_out, target_dir};
 use crate::cli::{ReportFormat, SourceArgs, StatusArgs};
 use crate::error::{CliError, Exit};
 use crate::sync::plan::{self, Drift};
@@ -70,7 +70,7 @@ impl Report {
 }
 
 fn local(src: &SourceArgs, args: &StatusArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let target = target_dir(&args.target)?;
+    let target = target_dir(args.target.as_deref())?;
     let Some(st) = state::load_state(&target)? else {
         let report = Report {
             target: target.display().to_string(),
@@ -143,8 +143,7 @@ fn finish(out: &mut dyn Write, format: ReportFormat, r: &Report) -> Result<Exit,
     } else {
         Exit::Ok
     };
-    if format == ReportFormat::Json {
-        json_out(out, r)?;
+    if structured_out(out, format, r)? {
         return Ok(exit);
     }
     writeln!(out, "target:      {}", r.target)?;

@@ -12,7 +12,7 @@ use crate::sync::engine::{self, Options, Outcome};
 use crate::sync::fs::RealFs;
 
 pub fn run(src: &SourceArgs, args: &SyncArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
-    let target = target_dir(&args.target)?;
+    let target = target_dir(args.target.target.as_deref())?;
     let selection = Selection::from(&args.selection);
     let want = desired(src, selection.clone(), &args.placement, &target)?;
     let opts = Options {

@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use super::{json_out, short_rev};
-use crate::cli::{ReportFormat, SourceArgs, ValidateArgs};
+use super::{short_rev, structured_out};
+use crate::cli::{SourceArgs, ValidateArgs};
 use crate::environment;
 use crate::error::{CliError, Exit};
 use crate::repo::LoadedRepo;
@@ -17,8 +17,7 @@ pub fn run(src: &SourceArgs, args: &ValidateArgs, out: &mut dyn Write) -> Result
     } else {
         Exit::Ok
     };
-    if args.output == ReportFormat::Json {
-        json_out(out, &diagnostics.to_json())?;
+    if structured_out(out, args.output, &diagnostics.to_json())? {
         return Ok(exit);
     }
     for d in &diagnostics {

@@ -34,11 +34,12 @@ pub fn desired(
     let env = environment::load(&repo, selection.clone(), user)?;
     let place = Placement {
         instance: placement.instance.clone(),
-        namespace: placement.namespace.clone(),
+        namespace: placement.namespace().to_string(),
+        target_namespace: None,
     };
     let rendered = env.files(&repo, &place)?;
     let (files, env_values) = environment::resolve_env(&rendered, |v| std::env::var(v).ok())?;
-    let default_ns = placement.namespace == "default";
+    let default_ns = placement.namespace() == "default";
     let origin = Origin {
         repo: repo.repo.clone(),
         path: repo.path.clone(),
@@ -48,7 +49,7 @@ pub fn desired(
         team: selection.team,
         project: selection.project,
         instance: placement.instance.clone(),
-        namespace: (!default_ns).then(|| placement.namespace.clone()),
+        namespace: (!default_ns).then(|| placement.namespace().to_string()),
     };
     Ok(Desired {
         origin,
@@ -74,7 +75,7 @@ pub fn source_of(origin: &Origin, cli: &SourceArgs) -> SourceArgs {
 pub fn placement_of(origin: &Origin) -> PlacementArgs {
     PlacementArgs {
         instance: origin.instance.clone(),
-        namespace: origin.namespace.clone().unwrap_or_else(|| "default".into()),
+        namespace: origin.namespace.clone(),
     }
 }
 

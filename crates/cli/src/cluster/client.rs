@@ -1,0 +1,234 @@
+//! The API server: a client from `--kubeconfig` / `--context` (else `KUBECONFIG`, else
+//! `~/.kube/config`, else the in-cluster service account, as kubectl does), and the few
+//! requests the CLI makes.
+
+use std::time::{Duration, Instant};
+
+use claude_env_api::ClaudeEnvironment;
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use serde_json::Value;
+
+use super::{ClusterError, describe, status_code};
+use crate::cli::KubeArgs;
+
+/// Field manager of the CLI's annotation patches (visible in managedFields).
+pub const FIELD_MANAGER: &str = "claude-env-cli";
+
+/// How often `--wait` looks.
+const POLL: Duration = Duration::from_millis(500);
+
+/// A connected cluster.
+pub struct Cluster {
+    pub client: Client,
+    /// The kubeconfig context's namespace (or the service account's, or `default`).
+    pub default_namespace: String,
+}
+
+/// The single-threaded runtime a cluster command runs on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(ClusterError::Runtime)
+}
+
+impl Cluster {
+    pub async fn connect(args: &KubeArgs) -> Result<Cluster, ClusterError> {
+        let options = KubeConfigOptions {
+            context: args.context.clone(),
+            ..KubeConfigOptions::default()
+        };
+        let config = match (&args.kubeconfig, &args.context) {
+            (Some(path), _) => {
+                let kc = Kubeconfig::read_from(path).map_err(|e| {
+                    ClusterError::Config(format!("{}: {}", path.display(), chain(&e)))
+                })?;
+                Config::from_custom_kubeconfig(kc, &options)
+                    .await
+                    .map_err(|e| ClusterError::Config(chain(&e)))?
+            }
+            (None, Some(_)) => Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| ClusterError::Config(chain(&e)))?,
+            (None, None) => Config::infer()
+                .await
+                .map_err(|e| ClusterError::Config(chain(&e)))?,
+        };
+        let default_namespace = config.default_namespace.clone();
+        let client = Client::try_from(config).map_err(|e| ClusterError::Config(describe(&e)))?;
+        Ok(Cluster {
+            client,
+            default_namespace,
+        })
+    }
+
+    /// `-n NS`, else the default namespace.
+    pub fn namespace(&self, given: Option<&str>) -> String {
+        given.map_or_else(|| self.default_namespace.clone(), str::to_string)
+    }
+
+    fn environments(&self, namespace: &str) -> Api<ClaudeEnvironment> {
+        Api::namespaced(self.client.clone(), namespace)
+    }
+
+    /// One ClaudeEnvironment; absent is an error naming it.
+    pub async fn get(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ClaudeEnvironment, ClusterError> {
+        self.get_opt(namespace, name)
+            .await?
+            .ok_or_else(|| ClusterError::NotFound {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            })
+    }
+
+    pub async fn get_opt(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<ClaudeEnvironment>, ClusterError> {
+        self.environments(namespace)
+            .get_opt(name)
+            .await
+            .map_err(|e| api_error(&e, format!("reading ClaudeEnvironment {namespace}/{name}")))
+    }
+
+    /// The ClaudeEnvironments of a namespace (`None`: all), by namespace and name.
+    pub async fn list(
+        &self,
+        namespace: Option<&str>,
+    ) -> Result<Vec<ClaudeEnvironment>, ClusterError> {
+        let api = match namespace {
+            Some(ns) => self.environments(ns),
+            None => Api::all(self.client.clone()),
+        };
+        let where_ = namespace.map_or("all namespaces".to_string(), |n| format!("namespace {n}"));
+        let mut items = api
+            .list(&ListParams::default())
+            .await
+            .map_err(|e| api_error(&e, format!("listing ClaudeEnvironments in {where_}")))?
+            .items;
+        items.sort_by(|a, b| {
+            (&a.metadata.namespace, &a.metadata.name)
+                .cmp(&(&b.metadata.namespace, &b.metadata.name))
+        });
+        Ok(items)
+    }
+
+    /// A JSON merge patch of the ClaudeEnvironment's metadata (see [`super::patch`]).
+    pub async fn patch(
+        &self,
+        namespace: &str,
+        name: &str,
+        patch: &Value,
+    ) -> Result<ClaudeEnvironment, ClusterError> {
+        let params = PatchParams {
+            field_manager: Some(FIELD_MANAGER.to_string()),
+            ..PatchParams::default()
+        };
+        self.environments(namespace)
+            .patch(name, &params, &Patch::Merge(patch))
+            .await
+            .map_err(|e| match status_code(&e) {
+                Some(404) => ClusterError::NotFound {
+                    namespace: namespace.to_string(),
+                    name: name.to_string(),
+                },
+                _ => api_error(
+                    &e,
+                    format!("annotating ClaudeEnvironment {namespace}/{name}"),
+                ),
+            })
+    }
+
+    /// Poll until `done` holds for the ClaudeEnvironment (returned), or time out with
+    /// `describe_last` of the last version seen.
+    pub async fn wait_for(
+        &self,
+        namespace: &str,
+        name: &str,
+        timeout: Duration,
+        what: &str,
+        done: impl Fn(&ClaudeEnvironment) -> bool,
+        describe_last: impl Fn(&ClaudeEnvironment) -> String,
+    ) -> Result<ClaudeEnvironment, ClusterError> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let env = self.get(namespace, name).await?;
+            if done(&env) {
+                return Ok(env);
+            }
+            if Instant::now() >= deadline {
+                return Err(ClusterError::Timeout {
+                    what: what.to_string(),
+                    after: humantime::format_duration(timeout).to_string(),
+                    last: describe_last(&env),
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// A rendered object as it is live (`None`: it does not exist).
+    pub async fn live_object(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        let resource = match kind {
+            "Deployment" => ApiResource::erase::<Deployment>(&()),
+            "Service" => ApiResource::erase::<Service>(&()),
+            "ConfigMap" => ApiResource::erase::<ConfigMap>(&()),
+            other => {
+                return Err(ClusterError::Api {
+                    action: format!("reading {other}/{namespace}/{name}"),
+                    message: "not a kind claude-env renders".into(),
+                });
+            }
+        };
+        let api: Api<DynamicObject> =
+            Api::namespaced_with(self.client.clone(), namespace, &resource);
+        let found = api
+            .get_opt(name)
+            .await
+            .map_err(|e| api_error(&e, format!("reading {kind}/{namespace}/{name}")))?;
+        Ok(found.map(|o| serde_json::to_value(o).expect("objects serialize to JSON")))
+    }
+}
+
+/// An API error in context; a missing resource type means the CRD is not installed.
+fn api_error(e: &kube::Error, action: String) -> ClusterError {
+    if let kube::Error::Api(s) = e
+        && s.code == 404
+        && s.message.contains("could not find the requested resource")
+    {
+        return ClusterError::NoCrd;
+    }
+    ClusterError::Api {
+        action,
+        message: describe(e),
+    }
+}
+
+/// An error and its causes, on one line.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}

@@ -1,0 +1,547 @@
+//! `diff --cluster` (pure): the objects the controller would apply for a revision, compared
+//! with the live ones on the fields claude-env manages.
+//!
+//! The verdict — which fields differ, their category and severity, the percentage — is
+//! [`claude_env_drift::detect`], the controller's own drift detection, so the CLI and the
+//! controller never disagree. The unified diffs shown with it compare the desired object
+//! with a *projection* of the live one onto the desired fields: only what we set, found the
+//! way the drift crate finds it (list elements by their merge keys, values equal as the API
+//! server stores them), so server defaults and other managers' fields never show.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+
+use claude_env_drift::{DriftReport, IgnoreRules, ObjectKey, detect};
+use claude_env_render::DesiredObjects;
+use serde_json::{Map, Value};
+use similar::TextDiff;
+
+use super::view::columns;
+
+/// One object the controller would apply.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Desired {
+    pub key: ObjectKey,
+    pub value: Value,
+}
+
+/// The objects as the controller applies them: the ConfigMap, then each server's Service
+/// and Deployment, the Deployment with the environment's progress deadline (which the
+/// controller sets from `spec.healthChecks.readiness.progressDeadline`).
+pub fn desired(rendered: &DesiredObjects, progress_deadline_secs: u64) -> Vec<Desired> {
+    let mut out = vec![Desired::new(json(&rendered.config_map))];
+    for s in &rendered.servers {
+        out.push(Desired::new(json(&s.service)));
+        let mut deployment = json(&s.deployment);
+        deployment["spec"]["progressDeadlineSeconds"] = progress_deadline_secs.max(1).into();
+        out.push(Desired::new(deployment));
+    }
+    out
+}
+
+impl Desired {
+    pub fn new(value: Value) -> Desired {
+        let s = |p: &str| {
+            value
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        Desired {
+            key: ObjectKey::new(s("/kind"), s("/metadata/namespace"), s("/metadata/name")),
+            value,
+        }
+    }
+}
+
+fn json<T: serde::Serialize>(object: &T) -> Value {
+    serde_json::to_value(object).expect("k8s-openapi objects serialize to JSON")
+}
+
+/// The outcome of one comparison.
+#[derive(Debug)]
+pub struct Comparison {
+    pub report: DriftReport,
+    /// Unified diffs, then the summary.
+    pub text: String,
+    /// Objects in the inventory that are no longer rendered (the next apply prunes them).
+    pub stale: Vec<ObjectKey>,
+}
+
+impl Comparison {
+    pub fn differs(&self) -> bool {
+        self.report.is_drifted() || !self.stale.is_empty()
+    }
+}
+
+/// Compare `desired` with `live` (what exists, by key). `stale` are inventory objects not
+/// rendered any more, with their live values (absent ones are already gone and not listed).
+pub fn compare(
+    desired: &[Desired],
+    live: &HashMap<ObjectKey, Value>,
+    stale: &[(ObjectKey, Value)],
+    ignore: &IgnoreRules,
+) -> Comparison {
+    let report = detect(
+        desired.iter().map(|d| (&d.key, &d.value)),
+        |k| live.get(k),
+        ignore,
+    );
+    let mut text = String::new();
+    // A renamed ConfigMap (its name is a content hash) is best shown against the one it
+    // replaces, when that is unambiguous.
+    let stale_config_maps: Vec<&(ObjectKey, Value)> = stale
+        .iter()
+        .filter(|(k, _)| k.kind == "ConfigMap")
+        .collect();
+    let missing_config_maps = desired
+        .iter()
+        .filter(|d| d.key.kind == "ConfigMap" && !live.contains_key(&d.key))
+        .count();
+    let mut replaced: BTreeSet<&ObjectKey> = BTreeSet::new();
+    for d in desired {
+        let name = |k: &ObjectKey| format!("{}/{}/{}", k.kind, k.namespace, k.name);
+        match live.get(&d.key) {
+            Some(l) if report.drifted_objects.contains(&d.key) => {
+                let old = project(&d.key, &d.value, l, "", None, ignore);
+                unified(
+                    &mut text,
+                    &yaml(&old),
+                    &yaml(&d.value),
+                    &name(&d.key),
+                    &name(&d.key),
+                );
+            }
+            Some(_) => {}
+            None if d.key.kind == "ConfigMap"
+                && missing_config_maps == 1
+                && stale_config_maps.len() == 1 =>
+            {
+                let (old_key, old_live) = stale_config_maps[0];
+                replaced.insert(old_key);
+                let mut old = project(&d.key, &d.value, old_live, "", None, ignore);
+                old["metadata"]["name"] = old_key.name.clone().into();
+                unified(
+                    &mut text,
+                    &yaml(&old),
+                    &yaml(&d.value),
+                    &name(old_key),
+                    &name(&d.key),
+                );
+            }
+            None => {
+                let diff = TextDiff::from_lines("", &yaml(&d.value))
+                    .unified_diff()
+                    .to_string();
+                let _ = write!(text, "--- /dev/null\n+++ b/{}\n{diff}", name(&d.key));
+            }
+        }
+    }
+    let stale_keys: Vec<ObjectKey> = stale.iter().map(|(k, _)| k.clone()).collect();
+    summary(&mut text, desired, &report, &stale_keys, &replaced);
+    Comparison {
+        report,
+        text,
+        stale: stale_keys,
+    }
+}
+
+fn unified(out: &mut String, old: &str, new: &str, old_name: &str, new_name: &str) {
+    let diff = TextDiff::from_lines(old, new);
+    let _ = write!(
+        out,
+        "{}",
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{old_name}"), &format!("b/{new_name}"))
+    );
+}
+
+fn summary(
+    out: &mut String,
+    desired: &[Desired],
+    report: &DriftReport,
+    stale: &[ObjectKey],
+    replaced: &BTreeSet<&ObjectKey>,
+) {
+    if !report.is_drifted() && stale.is_empty() {
+        let _ = writeln!(
+            out,
+            "no differences: {} managed field(s) of {} object(s) match",
+            report.managed_leaves,
+            desired.len()
+        );
+        return;
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(
+        out,
+        "{} of {} managed field(s) differ ({:.1}%):",
+        report.drifted_leaves,
+        report.managed_leaves,
+        report.percentage()
+    );
+    let rows: Vec<Vec<String>> = report
+        .items
+        .iter()
+        .map(|i| {
+            vec![
+                i.object.clone(),
+                if i.path.is_empty() {
+                    "(whole object)".into()
+                } else {
+                    i.path.clone()
+                },
+                format!("{:?}", i.category),
+                format!("{:?}", i.severity),
+                format!("{:?}", i.kind),
+            ]
+        })
+        .collect();
+    if !rows.is_empty() {
+        for line in columns(&["OBJECT", "PATH", "CATEGORY", "SEVERITY", "KIND"], &rows).lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if report.total_items > report.items.len() {
+        let _ = writeln!(
+            out,
+            "  ({} more not listed)",
+            report.total_items - report.items.len()
+        );
+    }
+    if !stale.is_empty() {
+        let _ = writeln!(out, "no longer rendered (the next apply prunes them):");
+        for k in stale {
+            let note = if replaced.contains(k) {
+                " (replaced by the new config ConfigMap, diffed above)"
+            } else {
+                ""
+            };
+            let _ = writeln!(out, "  {k}{note}");
+        }
+    }
+}
+
+/// The live object reduced to the desired object's fields, in the desired order: what the
+/// live values of the fields we manage are. Ignored paths take the desired value (they never
+/// count as different); a field missing live is left out.
+fn project(
+    key: &ObjectKey,
+    desired: &Value,
+    live: &Value,
+    pointer: &str,
+    field: Option<&str>,
+    ignore: &IgnoreRules,
+) -> Value {
+    if !pointer.is_empty() && ignore.matches(key, pointer) {
+        return desired.clone();
+    }
+    match (desired, live) {
+        (Value::Object(d), Value::Object(l)) => {
+            let mut out = Map::new();
+            for (k, dv) in d {
+                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                if let Some(lv) = l.get(k) {
+                    out.insert(k.clone(), project(key, dv, lv, &p, Some(k), ignore));
+                } else if ignore.matches(key, &p) {
+                    out.insert(k.clone(), dv.clone());
+                }
+            }
+            Value::Object(out)
+        }
+        (Value::Array(d), Value::Array(l)) => {
+            let merge = field.and_then(|f| merge_key(f, d));
+            let mut out = Vec::new();
+            for (i, dv) in d.iter().enumerate() {
+                let p = format!("{pointer}/{i}");
+                let lv = match merge {
+                    Some(mk) => l.iter().find(|e| e.get(mk) == dv.get(mk)),
+                    None => l.get(i),
+                };
+                match lv {
+                    Some(lv) => out.push(project(key, dv, lv, &p, None, ignore)),
+                    None if ignore.matches(key, &p) => out.push(dv.clone()),
+                    None => {}
+                }
+            }
+            Value::Array(out)
+        }
+        (Value::Object(_) | Value::Array(_), _) => live.clone(),
+        (d, l) if same(pointer, d, l) => d.clone(),
+        (_, l) => l.clone(),
+    }
+}
+
+/// The merge keys of the lists we render, as `claude_env_drift` matches them: used only
+/// when every element carries the key; other lists are positional.
+fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
+    let candidates: &[&'static str] = match field {
+        "containers" | "initContainers" | "env" | "volumes" | "imagePullSecrets" => &["name"],
+        "volumeMounts" => &["mountPath"],
+        "ports" => &["containerPort", "port"],
+        _ => &[],
+    };
+    candidates
+        .iter()
+        .copied()
+        .find(|k| items.iter().all(|i| i.get(k).is_some()))
+}
+
+/// Equal as the API server stores it: numbers by value, resource quantities by amount.
+fn same(pointer: &str, desired: &Value, live: &Value) -> bool {
+    match (desired, live) {
+        (Value::Number(d), Value::Number(l)) => d.as_f64() == l.as_f64(),
+        (Value::String(d), Value::String(l)) if pointer.contains("/resources/") => {
+            d == l
+                || matches!((quantity(d), quantity(l)), (Some(a), Some(b)) if (a - b).abs() <= f64::EPSILON * a.abs().max(1.0))
+        }
+        _ => desired == live,
+    }
+}
+
+/// A Kubernetes quantity (`500m`, `0.5`, `1Gi`, `1e3`) as a number.
+fn quantity(q: &str) -> Option<f64> {
+    const SUFFIXES: [(&str, f64); 13] = [
+        ("Ki", 1024.0),
+        ("Mi", 1048576.0),
+        ("Gi", 1073741824.0),
+        ("Ti", 1099511627776.0),
+        ("Pi", 1125899906842624.0),
+        ("Ei", 1152921504606846976.0),
+        ("n", 1e-9),
+        ("u", 1e-6),
+        ("m", 1e-3),
+        ("k", 1e3),
+        ("M", 1e6),
+        ("G", 1e9),
+        ("T", 1e12),
+    ];
+    for (suffix, factor) in SUFFIXES {
+        if let Some(n) = q.strip_suffix(suffix) {
+            return n.parse::<f64>().ok().map(|n| n * factor);
+        }
+    }
+    q.parse().ok()
+}
+
+fn yaml(value: &Value) -> String {
+    let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
+    serde_saphyr::to_string_with_options(value, options).unwrap_or_else(|e| format!("# {e}\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn deployment() -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "be-context7", "namespace": "ns", "labels": {"app": "context7"}},
+            "spec": {
+                "replicas": 1,
+                "template": {"spec": {"containers": [{
+                    "name": "mcp", "image": "ctx7:1",
+                    "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                    "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}
+                }]}}
+            }
+        })
+    }
+
+    fn config_map(name: &str, model: &str) -> Value {
+        json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "ns"},
+            "data": {"settings.json": format!("{{\n  \"model\": \"{model}\",\n  \"x\": 1\n}}\n")}
+        })
+    }
+
+    /// What the API server returns: defaults, other managers' fields, reordered lists.
+    fn live_deployment() -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "be-context7", "namespace": "ns", "labels": {"app": "context7"},
+                "uid": "123", "resourceVersion": "9", "annotations": {"deployment.kubernetes.io/revision": "1"}},
+            "spec": {
+                "replicas": 1, "revisionHistoryLimit": 10,
+                "template": {"spec": {"containers": [{
+                    "name": "mcp", "image": "ctx7:1", "imagePullPolicy": "IfNotPresent",
+                    "env": [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}],
+                    "resources": {"limits": {"cpu": "0.5", "memory": "128Mi"}}
+                }], "restartPolicy": "Always"}}
+            },
+            "status": {"replicas": 1}
+        })
+    }
+
+    fn keyed(values: &[Value]) -> HashMap<ObjectKey, Value> {
+        values
+            .iter()
+            .map(|v| (Desired::new(v.clone()).key, v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn server_defaults_and_reordered_lists_are_no_difference() {
+        let desired = [Desired::new(deployment())];
+        let c = compare(
+            &desired,
+            &keyed(&[live_deployment()]),
+            &[],
+            &IgnoreRules::default(),
+        );
+        assert!(!c.differs(), "{}", c.text);
+        assert_eq!(
+            c.text,
+            "no differences: 10 managed field(s) of 1 object(s) match\n"
+        );
+    }
+
+    #[test]
+    fn a_changed_field_shows_as_a_diff_of_managed_fields_only() {
+        let mut live = live_deployment();
+        live["spec"]["template"]["spec"]["containers"][0]["image"] = "evil:6".into();
+        live["spec"]["replicas"] = 3.into();
+        let desired = [Desired::new(deployment())];
+        let c = compare(&desired, &keyed(&[live]), &[], &IgnoreRules::default());
+        assert!(c.differs());
+        assert_eq!(c.report.drifted_leaves, 2);
+        let t = &c.text;
+        assert!(
+            t.starts_with("--- a/Deployment/ns/be-context7\n+++ b/Deployment/ns/be-context7\n"),
+            "{t}"
+        );
+        assert!(t.contains("-  replicas: 3\n+  replicas: 1\n"), "{t}");
+        assert!(
+            t.contains("-      - name: mcp\n        image: evil:6")
+                || t.contains("-        image: evil:6\n+        image: ctx7:1\n"),
+            "{t}"
+        );
+        for noise in [
+            "imagePullPolicy",
+            "revisionHistoryLimit",
+            "uid",
+            "status",
+            "0.5",
+        ] {
+            assert!(!t.contains(noise), "{noise} in\n{t}");
+        }
+        assert!(
+            t.contains("2 of 10 managed field(s) differ (20.0%):"),
+            "{t}"
+        );
+        assert!(
+            t.contains("Deployment/ns/be-context7   /spec/replicas"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn ignored_paths_are_neither_drift_nor_diff() {
+        let mut live = live_deployment();
+        live["spec"]["replicas"] = 3.into();
+        live["metadata"]["labels"]["app"] = "other".into();
+        let ignore = IgnoreRules::parse(&["Deployment:/spec/replicas"]).unwrap();
+        let c = compare(&[Desired::new(deployment())], &keyed(&[live]), &[], &ignore);
+        assert_eq!(c.report.drifted_leaves, 1);
+        assert!(!c.text.contains("-  replicas"), "{}", c.text);
+        assert!(
+            c.text.contains("-    app: other\n+    app: context7\n"),
+            "{}",
+            c.text
+        );
+    }
+
+    #[test]
+    fn a_missing_object_is_shown_whole_and_a_stale_one_is_listed() {
+        let stale = ObjectKey::new("Service", "ns", "be-old");
+        let c = compare(
+            &[Desired::new(deployment())],
+            &HashMap::new(),
+            &[(stale.clone(), json!({}))],
+            &IgnoreRules::default(),
+        );
+        assert!(c.differs());
+        assert!(
+            c.text
+                .starts_with("--- /dev/null\n+++ b/Deployment/ns/be-context7\n@@"),
+            "{}",
+            c.text
+        );
+        assert!(c.text.contains("+        image: ctx7:1\n"), "{}", c.text);
+        assert!(
+            c.text.contains("(whole object)   Availability"),
+            "{}",
+            c.text
+        );
+        assert!(
+            c.text.contains(
+                "no longer rendered (the next apply prunes them):\n  Service/ns/be-old\n"
+            ),
+            "{}",
+            c.text
+        );
+        assert_eq!(c.stale, vec![stale]);
+    }
+
+    #[test]
+    fn a_renamed_config_map_is_diffed_against_the_one_it_replaces() {
+        let old = config_map("be-config-aaa", "sonnet");
+        let new = config_map("be-config-bbb", "opus");
+        let old_key = Desired::new(old.clone()).key;
+        let c = compare(
+            &[Desired::new(new)],
+            &HashMap::new(),
+            &[(old_key, old)],
+            &IgnoreRules::default(),
+        );
+        let t = &c.text;
+        assert!(
+            t.starts_with("--- a/ConfigMap/ns/be-config-aaa\n+++ b/ConfigMap/ns/be-config-bbb\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("-  name: be-config-aaa\n+  name: be-config-bbb\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains("-      \"model\": \"sonnet\",\n+      \"model\": \"opus\",\n"),
+            "{t}"
+        );
+        assert!(
+            t.contains(
+                "ConfigMap/ns/be-config-aaa (replaced by the new config ConfigMap, diffed above)"
+            ),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn quantities_compare_by_amount() {
+        assert!(same(
+            "/x/resources/limits/cpu",
+            &json!("500m"),
+            &json!("0.5")
+        ));
+        assert!(same(
+            "/x/resources/limits/memory",
+            &json!("1Gi"),
+            &json!("1024Mi")
+        ));
+        assert!(!same(
+            "/x/resources/limits/cpu",
+            &json!("500m"),
+            &json!("1")
+        ));
+        assert!(
+            !same("/x/args/0", &json!("500m"), &json!("0.5")),
+            "only under resources"
+        );
+        assert!(same("/spec/replicas", &json!(1), &json!(1.0)));
+    }
+}

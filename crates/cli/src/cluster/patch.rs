@@ -1,0 +1,330 @@
+//! The steering requests (pure): which revision a command means, the annotation value, the
+//! JSON merge patch that sets it, and when the controller has acted on it.
+//!
+//! A merge patch of `metadata.annotations` touches only the one key: other annotations,
+//! labels, spec and status are left alone, and no resourceVersion is needed (steering is
+//! last-writer-wins, like `kubectl annotate --overwrite`).
+
+use claude_env_api::{
+    ClaudeEnvironment, ClaudeEnvironmentStatus, HistoryResult, RolloutPhase, annotations,
+};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::ClusterError;
+
+/// `{"metadata": {"annotations": {key: value}}}`.
+pub fn annotation(key: &str, value: &str) -> Value {
+    json!({ "metadata": { "annotations": { key: value } } })
+}
+
+/// RFC 3339 in UTC to the millisecond: distinct for two requests a moment apart.
+pub fn timestamp(now: Timestamp) -> String {
+    now.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// A request: the annotation and its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub key: &'static str,
+    pub value: String,
+}
+
+impl Request {
+    pub fn patch(&self) -> Value {
+        annotation(self.key, &self.value)
+    }
+}
+
+/// `claude-env.io/reconcile=<now>`: any new value makes the controller fetch and reconcile.
+pub fn reconcile(now: Timestamp) -> Request {
+    Request {
+        key: annotations::RECONCILE,
+        value: timestamp(now),
+    }
+}
+
+/// The controller has handled this reconcile request.
+pub fn reconcile_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+    status(env).last_handled_reconcile_at.as_deref() == Some(request.value.as_str())
+}
+
+/// `claude-env.io/rollback-to=<rev>@<now>`: the time makes a second rollback to the same
+/// revision a new request (the controller acts on each value once).
+pub fn rollback(revision: &str, now: Timestamp) -> Result<Request, ClusterError> {
+    check_revision(revision)?;
+    Ok(Request {
+        key: annotations::ROLLBACK_TO,
+        value: format!("{revision}@{}", timestamp(now)),
+    })
+}
+
+/// The controller has acted on this rollback request and runs the revision: the applied
+/// revision starts with `revision` when that is a (short) SHA; a tag or branch name was
+/// resolved by the controller, so acting on the request is all that can be checked.
+pub fn rollback_done(env: &ClaudeEnvironment, request: &Request, revision: &str) -> bool {
+    let s = status(env);
+    let handled = s.last_handled_rollback_to.as_deref() == Some(request.value.as_str());
+    let applied = s.last_applied_revision.as_deref().unwrap_or_default();
+    handled && (!looks_like_sha(revision) || applied.starts_with(&revision.to_ascii_lowercase()))
+}
+
+/// Where `rollback` without `--to` goes: the last known good revision if it is not the one
+/// applied, else the newest revision in the history that succeeded and is not applied.
+pub fn default_rollback_target(status: &ClaudeEnvironmentStatus) -> Option<String> {
+    let applied = status.last_applied_revision.as_deref();
+    let not_applied = |r: &&str| Some(*r) != applied;
+    status
+        .last_known_good_revision
+        .as_deref()
+        .filter(not_applied)
+        .or_else(|| {
+            status
+                .history
+                .iter()
+                .filter(|h| h.result == HistoryResult::Succeeded)
+                .map(|h| h.revision.as_str())
+                .find(not_applied)
+        })
+        .map(str::to_string)
+}
+
+/// What `approve` sends, and what is waiting (if anything).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Approval {
+    pub request: Request,
+    /// The revision the rollout is paused on, if it is.
+    pub waiting: Option<String>,
+}
+
+/// The revision a paused rollout waits on.
+pub fn waiting_for_approval(status: &ClaudeEnvironmentStatus) -> Option<&str> {
+    let r = status.rollout.as_ref()?;
+    (r.phase == RolloutPhase::Paused)
+        .then_some(r.revision.as_deref())
+        .flatten()
+}
+
+/// `claude-env.io/approve=<revision>`: the paused revision by default; `--revision` may be a
+/// prefix of it (expanded, since the controller compares whole SHAs) or another revision
+/// (approved ahead of its rollout). Nothing waiting and no `--revision`: refused.
+pub fn approve(env: &ClaudeEnvironment, requested: Option<&str>) -> Result<Approval, ClusterError> {
+    let s = status(env);
+    let waiting = waiting_for_approval(&s).map(str::to_string);
+    let revision = match (requested, &waiting) {
+        (Some(r), Some(w)) if !r.is_empty() && w.starts_with(r) => w.clone(),
+        (Some(r), _) => {
+            check_revision(r)?;
+            r.to_string()
+        }
+        (None, Some(w)) => w.clone(),
+        (None, None) => {
+            return Err(ClusterError::NothingToApprove {
+                namespace: env.metadata.namespace.clone().unwrap_or_default(),
+                name: env.metadata.name.clone().unwrap_or_default(),
+                rollout: s
+                    .rollout
+                    .as_ref()
+                    .map_or("none".to_string(), |r| format!("{:?}", r.phase)),
+            });
+        }
+    };
+    Ok(Approval {
+        request: Request {
+            key: annotations::APPROVE,
+            value: revision,
+        },
+        waiting,
+    })
+}
+
+/// A revision as an annotation value can carry it: no `@` (the nonce separator), no spaces.
+fn check_revision(revision: &str) -> Result<(), ClusterError> {
+    let ok = !revision.is_empty()
+        && revision.len() <= 250
+        && !revision.contains('@')
+        && !revision.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(ClusterError::InvalidRevision(revision.to_string()))
+    }
+}
+
+/// 4 to 40 hex digits.
+pub fn looks_like_sha(rev: &str) -> bool {
+    (4..=40).contains(&rev.len()) && rev.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn status(env: &ClaudeEnvironment) -> ClaudeEnvironmentStatus {
+    env.status.clone().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use claude_env_api::{HistoryEntry, RolloutStatus};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+    const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const C: &str = "cccccccccccccccccccccccccccccccccccccccc";
+
+    fn now() -> Timestamp {
+        "2026-11-21T05:58:49.087654Z".parse().unwrap()
+    }
+
+    fn env(status: ClaudeEnvironmentStatus) -> ClaudeEnvironment {
+        let mut e: ClaudeEnvironment = serde_json::from_value(json!({
+            "apiVersion": "claude-env.io/v1alpha1", "kind": "ClaudeEnvironment",
+            "metadata": {"name": "be", "namespace": "team-be"},
+            "spec": {"source": {"url": "u"}, "environment": "production"}
+        }))
+        .unwrap();
+        e.status = Some(status);
+        e
+    }
+
+    fn paused_on(rev: &str) -> ClaudeEnvironmentStatus {
+        ClaudeEnvironmentStatus {
+            rollout: Some(RolloutStatus {
+                phase: RolloutPhase::Paused,
+                revision: Some(rev.into()),
+                ..RolloutStatus::default()
+            }),
+            ..ClaudeEnvironmentStatus::default()
+        }
+    }
+
+    fn entry(rev: &str, result: HistoryResult) -> HistoryEntry {
+        HistoryEntry {
+            revision: rev.into(),
+            time: Time(now()),
+            result,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn patches_touch_only_one_annotation() {
+        assert_eq!(
+            annotation("claude-env.io/approve", "abc"),
+            json!({"metadata": {"annotations": {"claude-env.io/approve": "abc"}}})
+        );
+        let r = reconcile(now());
+        assert_eq!(
+            r.patch(),
+            json!({"metadata": {"annotations": {"claude-env.io/reconcile": "2026-11-21T05:58:49.087Z"}}})
+        );
+    }
+
+    #[test]
+    fn a_rollback_request_carries_the_revision_and_a_time_nonce() {
+        let r = rollback("1f2e3d4", now()).unwrap();
+        assert_eq!(r.key, "claude-env.io/rollback-to");
+        assert_eq!(r.value, "1f2e3d4@2026-11-21T05:58:49.087Z");
+        let later = rollback("1f2e3d4", now() + jiff::SignedDuration::from_millis(1)).unwrap();
+        assert_ne!(
+            r.value, later.value,
+            "the same revision twice is two requests"
+        );
+        for bad in ["", "a@b", "a b", "x\n"] {
+            assert!(matches!(
+                rollback(bad, now()),
+                Err(ClusterError::InvalidRevision(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_rollback_is_done_when_handled_and_running_the_revision() {
+        let r = rollback(&A[..7], now()).unwrap();
+        let mut s = ClaudeEnvironmentStatus {
+            last_applied_revision: Some(B.into()),
+            ..Default::default()
+        };
+        assert!(!rollback_done(&env(s.clone()), &r, &A[..7]));
+        s.last_handled_rollback_to = Some(r.value.clone());
+        assert!(
+            !rollback_done(&env(s.clone()), &r, &A[..7]),
+            "not applied yet"
+        );
+        s.last_applied_revision = Some(A.into());
+        assert!(rollback_done(&env(s.clone()), &r, &A[..7]));
+        // A tag: the controller resolved it; handling the request is what can be seen.
+        let tag = rollback("v1.2", now()).unwrap();
+        s.last_handled_rollback_to = Some(tag.value.clone());
+        assert!(rollback_done(&env(s), &tag, "v1.2"));
+    }
+
+    #[test]
+    fn a_reconcile_is_done_when_the_controller_echoes_the_value() {
+        let r = reconcile(now());
+        let mut s = ClaudeEnvironmentStatus {
+            last_handled_reconcile_at: Some("2026-01-01T00:00:00.000Z".into()),
+            ..Default::default()
+        };
+        assert!(!reconcile_done(&env(s.clone()), &r));
+        s.last_handled_reconcile_at = Some(r.value.clone());
+        assert!(reconcile_done(&env(s), &r));
+    }
+
+    #[test]
+    fn rollback_defaults_to_the_last_good_revision_that_is_not_applied() {
+        let mut s = ClaudeEnvironmentStatus {
+            last_applied_revision: Some(C.into()),
+            last_known_good_revision: Some(B.into()),
+            history: vec![
+                entry(C, HistoryResult::Failed),
+                entry(B, HistoryResult::Succeeded),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(default_rollback_target(&s).as_deref(), Some(B));
+        // Applied and good: the one before it.
+        s.last_applied_revision = Some(B.into());
+        s.history = vec![
+            entry(B, HistoryResult::Succeeded),
+            entry(C, HistoryResult::Invalid),
+            entry(A, HistoryResult::Succeeded),
+        ];
+        assert_eq!(default_rollback_target(&s).as_deref(), Some(A));
+        s.history.truncate(1);
+        assert_eq!(default_rollback_target(&s), None);
+    }
+
+    #[test]
+    fn approve_defaults_to_the_paused_revision_and_expands_a_prefix() {
+        let a = approve(&env(paused_on(A)), None).unwrap();
+        assert_eq!(a.request.key, "claude-env.io/approve");
+        assert_eq!(a.request.value, A);
+        assert_eq!(a.waiting.as_deref(), Some(A));
+        let short = approve(&env(paused_on(A)), Some(&A[..8])).unwrap();
+        assert_eq!(short.request.value, A, "the controller compares whole SHAs");
+        let other = approve(&env(paused_on(A)), Some(B)).unwrap();
+        assert_eq!(other.request.value, B);
+        assert_eq!(other.waiting.as_deref(), Some(A));
+    }
+
+    #[test]
+    fn approve_refuses_when_nothing_waits_unless_a_revision_is_named() {
+        let idle = ClaudeEnvironmentStatus {
+            rollout: Some(RolloutStatus::default()),
+            ..Default::default()
+        };
+        let err = approve(&env(idle.clone()), None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "nothing in team-be/be is waiting for approval (rollout: Idle); pass --revision REV \
+             to approve a revision ahead of its rollout"
+        );
+        let none = approve(&env(ClaudeEnvironmentStatus::default()), None).unwrap_err();
+        assert!(none.to_string().contains("(rollout: none)"), "{none}");
+        let ahead = approve(&env(idle), Some(C)).unwrap();
+        assert_eq!((ahead.request.value.as_str(), ahead.waiting), (C, None));
+        // Progressing is not waiting for anyone.
+        let mut progressing = paused_on(A);
+        progressing.rollout.as_mut().unwrap().phase = RolloutPhase::Progressing;
+        assert!(approve(&env(progressing), None).is_err());
+    }
+}

@@ -1,0 +1,689 @@
+//! ClaudeEnvironments for people (pure): the `status` table, one environment in detail, the
+//! history table, and for programs the objects without their managedFields. Every function
+//! takes `now`, so ages are testable.
+
+use std::fmt::Write as _;
+
+use claude_env_api::{
+    ClaudeEnvironment, ClaudeEnvironmentStatus, DriftStatus, HistoryEntry, RolloutStatus,
+    annotations, condition,
+};
+use jiff::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use serde_json::Value;
+
+/// The status table's columns.
+const HEADERS: [&str; 10] = [
+    "NAME",
+    "ENVIRONMENT",
+    "TEAM",
+    "PROJECT",
+    "REVISION",
+    "READY",
+    "DRIFT",
+    "ROLLOUT",
+    "AGE",
+    "CHANGED",
+];
+
+/// Condition types in the order people read them.
+const CONDITION_ORDER: [&str; 7] = [
+    condition::READY,
+    condition::STALLED,
+    condition::RECONCILING,
+    condition::HEALTHY,
+    condition::DRIFTED,
+    condition::PROGRESSING,
+    condition::SOURCE_VERIFIED,
+];
+
+/// Not Ready, or drifted: what makes `status` exit 1.
+pub fn needs_attention(env: &ClaudeEnvironment) -> bool {
+    let s = status(env);
+    let ready = find(&s.conditions, condition::READY).is_some_and(|c| c.status == "True");
+    let drifted = find(&s.conditions, condition::DRIFTED).is_some_and(|c| c.status == "True")
+        || s.drift.as_ref().is_some_and(|d| d.drifted_fields > 0);
+    !ready || drifted
+}
+
+/// One row of the status table.
+pub fn row(env: &ClaudeEnvironment, now: Timestamp) -> Vec<String> {
+    let s = status(env);
+    let dash = || "-".to_string();
+    vec![
+        env.metadata.name.clone().unwrap_or_default(),
+        env.spec.environment.clone(),
+        env.spec.team.clone().unwrap_or_else(dash),
+        env.spec.project.clone().unwrap_or_else(dash),
+        s.last_applied_revision
+            .as_deref()
+            .map_or_else(dash, |r| short(r).to_string()),
+        find(&s.conditions, condition::READY).map_or_else(dash, |c| c.status.clone()),
+        s.drift
+            .as_ref()
+            .map_or_else(dash, |d| format!("{:.1}%", d.percentage)),
+        s.rollout.as_ref().map_or_else(dash, rollout_cell),
+        env.metadata
+            .creation_timestamp
+            .as_ref()
+            .map_or_else(dash, |t| age(t.0, now)),
+        last_change(&s).map_or_else(dash, |t| age(t, now)),
+    ]
+}
+
+/// The status table; with `namespaces`, a NAMESPACE column first (as `kubectl get -A`).
+pub fn table(envs: &[ClaudeEnvironment], namespaces: bool, now: Timestamp) -> String {
+    let mut headers: Vec<&str> = HEADERS.to_vec();
+    let rows: Vec<Vec<String>> = envs
+        .iter()
+        .map(|e| {
+            let mut r = row(e, now);
+            if namespaces {
+                r.insert(0, e.metadata.namespace.clone().unwrap_or_default());
+            }
+            r
+        })
+        .collect();
+    if namespaces {
+        headers.insert(0, "NAMESPACE");
+    }
+    columns(&headers, &rows)
+}
+
+/// `Paused (step 2, 25%)`, `Promoting (green)`, `Idle`.
+pub fn rollout_cell(r: &RolloutStatus) -> String {
+    let mut parts = Vec::new();
+    if let Some(step) = r.step {
+        parts.push(format!("step {step}"));
+    }
+    if let Some(w) = r.weight {
+        parts.push(format!("{w}%"));
+    }
+    if let Some(c) = r.active_color {
+        parts.push(format!("{c:?}").to_lowercase());
+    }
+    let phase = format!("{:?}", r.phase);
+    if parts.is_empty() {
+        phase
+    } else {
+        format!("{phase} ({})", parts.join(", "))
+    }
+}
+
+/// Everything about one environment.
+pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
+    let s = status(env);
+    let spec = &env.spec;
+    let name = env.metadata.name.clone().unwrap_or_default();
+    let namespace = env.metadata.namespace.clone().unwrap_or_default();
+    let mut o = String::new();
+    let mut field = |label: &str, value: String| {
+        let _ = writeln!(o, "{:<13} {value}", format!("{label}:"));
+    };
+    field("Name", format!("{name} (namespace {namespace})"));
+    let selection = [
+        Some(spec.environment.as_str()),
+        spec.team.as_deref(),
+        spec.project.as_deref(),
+    ]
+    .iter()
+    .map(|p| p.unwrap_or("-"))
+    .collect::<Vec<_>>()
+    .join(" / ");
+    field(
+        "Environment",
+        format!("{selection} (environment / team / project)"),
+    );
+    let mut source = spec.source.url.clone();
+    if let Some(b) = &spec.source.branch {
+        source.push_str(&format!(", branch {b}"));
+    }
+    if let Some(p) = &spec.source.path {
+        source.push_str(&format!(", path {p}"));
+    }
+    field("Source", source);
+    if let Some(t) = &spec.target_namespace {
+        field("Objects in", format!("namespace {t}"));
+    }
+    let mut strategy = format!("{:?}", spec.strategy.type_);
+    if spec.approval.as_ref().is_some_and(|a| a.required) {
+        strategy.push_str(", approval required");
+    }
+    field("Strategy", strategy);
+    if spec.suspend {
+        field(
+            "Suspended",
+            "yes: nothing is applied, pruned or remediated".into(),
+        );
+    }
+    let rev = |r: &Option<String>| {
+        r.as_deref()
+            .map_or("-".to_string(), |r| short(r).to_string())
+    };
+    let mut revisions = format!("applied {}", rev(&s.last_applied_revision));
+    if s.last_attempted_revision != s.last_applied_revision {
+        revisions.push_str(&format!(", attempted {}", rev(&s.last_attempted_revision)));
+    }
+    revisions.push_str(&format!(
+        ", last known good {}",
+        rev(&s.last_known_good_revision)
+    ));
+    field("Revision", revisions);
+    if let Some(t) = &env.metadata.creation_timestamp {
+        field("Age", age(t.0, now));
+    }
+    if s.observed_generation.is_some() && s.observed_generation != env.metadata.generation {
+        field(
+            "Note",
+            "the controller has not seen the latest spec yet (observedGeneration is behind)".into(),
+        );
+    }
+
+    o.push_str("\nConditions:\n");
+    let conditions = ordered(&s.conditions);
+    if conditions.is_empty() {
+        o.push_str("  (none yet: the controller has not reconciled it)\n");
+    }
+    for c in conditions {
+        let _ = writeln!(
+            o,
+            "  {}={}  {}  ({} ago)",
+            c.type_,
+            c.status,
+            c.reason,
+            age(c.last_transition_time.0, now)
+        );
+        for line in c.message.lines() {
+            let _ = writeln!(o, "    {line}");
+        }
+    }
+
+    o.push_str("\nDrift:        ");
+    match &s.drift {
+        None => o.push_str("not measured yet\n"),
+        Some(d) => drift_section(&mut o, d, now),
+    }
+
+    o.push_str("\nRollout:      ");
+    match &s.rollout {
+        None => o.push_str("-\n"),
+        Some(r) => {
+            let _ = write!(o, "{}", rollout_cell(r));
+            if let Some(rev) = &r.revision {
+                let _ = write!(o, ", revision {}", short(rev));
+            }
+            if let Some(stable) = &r.stable_revision {
+                let _ = write!(o, " (stable {})", short(stable));
+            }
+            o.push('\n');
+            if let Some(m) = &r.message {
+                let _ = writeln!(o, "              {m}");
+            }
+            if let Some(f) = &r.failed_revision {
+                let _ = writeln!(
+                    o,
+                    "              failed revision {} is not retried until the branch moves",
+                    short(f)
+                );
+            }
+            if let Some(w) = crate::cluster::patch::waiting_for_approval(&s) {
+                let _ = writeln!(
+                    o,
+                    "              waiting for approval of {}: claude-env approve {name} -n {namespace}",
+                    short(w)
+                );
+            }
+        }
+    }
+
+    let requests = requests(env, &s);
+    if !requests.is_empty() {
+        o.push_str("\nRequests:\n");
+        o.push_str(&indent(
+            &columns(&["ANNOTATION", "VALUE", "STATE"], &requests),
+            2,
+        ));
+    }
+
+    let entries = s
+        .inventory
+        .as_ref()
+        .map(|i| i.entries.as_slice())
+        .unwrap_or_default();
+    let _ = writeln!(o, "\nInventory:    {} object(s)", entries.len());
+    for e in entries {
+        let _ = writeln!(o, "  {}/{}/{}", e.kind, e.namespace, e.name);
+    }
+
+    o.push_str("\nHistory:\n");
+    if s.history.is_empty() {
+        o.push_str("  (none)\n");
+    } else {
+        o.push_str(&indent(&history_table(&s.history, now), 2));
+    }
+    o
+}
+
+fn drift_section(o: &mut String, d: &DriftStatus, now: Timestamp) {
+    let _ = write!(
+        o,
+        "{:.1}% ({} of {} managed fields)",
+        d.percentage, d.drifted_fields, d.managed_fields
+    );
+    if let Some(t) = &d.detected_at {
+        let _ = write!(o, ", detected {} ago", age(t.0, now));
+    }
+    o.push('\n');
+    if !d.items.is_empty() {
+        let rows: Vec<Vec<String>> = d
+            .items
+            .iter()
+            .map(|i| {
+                vec![
+                    i.object.clone(),
+                    if i.path.is_empty() {
+                        "(whole object)".into()
+                    } else {
+                        i.path.clone()
+                    },
+                    format!("{:?}", i.category),
+                    format!("{:?}", i.severity),
+                    format!("{:?}", i.kind),
+                ]
+            })
+            .collect();
+        o.push_str(&indent(
+            &columns(&["OBJECT", "PATH", "CATEGORY", "SEVERITY", "KIND"], &rows),
+            2,
+        ));
+        if (d.items.len() as i64) < d.drifted_fields {
+            let _ = writeln!(
+                o,
+                "  ({} more drifted field(s) not listed)",
+                d.drifted_fields - d.items.len() as i64
+            );
+        }
+    }
+    if let Some(r) = &d.last_remediation {
+        let _ = writeln!(
+            o,
+            "  last remediation {} ago: restored {} field(s) in {}",
+            age(r.time.0, now),
+            r.drifted_fields,
+            r.objects.join(", ")
+        );
+    }
+}
+
+/// The steering annotations present, and whether the controller acted on them.
+fn requests(env: &ClaudeEnvironment, s: &ClaudeEnvironmentStatus) -> Vec<Vec<String>> {
+    let a = env.metadata.annotations.clone().unwrap_or_default();
+    let mut rows = Vec::new();
+    let state = |handled: bool| if handled { "handled" } else { "pending" }.to_string();
+    if let Some(v) = a.get(annotations::RECONCILE) {
+        let handled = s.last_handled_reconcile_at.as_deref() == Some(v.as_str());
+        rows.push(vec![
+            annotations::RECONCILE.into(),
+            v.clone(),
+            state(handled),
+        ]);
+    }
+    if let Some(v) = a.get(annotations::ROLLBACK_TO) {
+        let handled = s.last_handled_rollback_to.as_deref() == Some(v.as_str());
+        rows.push(vec![
+            annotations::ROLLBACK_TO.into(),
+            v.clone(),
+            state(handled),
+        ]);
+    }
+    if let Some(v) = a.get(annotations::APPROVE) {
+        let waiting = crate::cluster::patch::waiting_for_approval(s);
+        let note = match waiting {
+            Some(w) if w == v => "pending (the rollout is paused on it)".to_string(),
+            Some(w) => format!("ignored: the rollout waits on {}", short(w)),
+            None => "-".to_string(),
+        };
+        rows.push(vec![annotations::APPROVE.into(), v.clone(), note]);
+    }
+    rows
+}
+
+/// History, oldest first (as the local `history`): TIME, AGE, REVISION, RESULT, MESSAGE
+/// (first line).
+pub fn history_table(history: &[HistoryEntry], now: Timestamp) -> String {
+    let rows: Vec<Vec<String>> = history
+        .iter()
+        .rev()
+        .map(|h| {
+            vec![
+                h.time.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                age(h.time.0, now),
+                short(&h.revision).to_string(),
+                format!("{:?}", h.result),
+                h.message.as_deref().map_or_else(String::new, first_line),
+            ]
+        })
+        .collect();
+    columns(&["TIME", "AGE", "REVISION", "RESULT", "MESSAGE"], &rows)
+}
+
+/// The object as `kubectl get -o json` shows it: without managedFields.
+pub fn for_output(env: &ClaudeEnvironment) -> Value {
+    let mut v = serde_json::to_value(env).expect("ClaudeEnvironment serializes");
+    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.remove("managedFields");
+    }
+    v
+}
+
+/// A `v1/List` of them.
+pub fn list_for_output(envs: &[ClaudeEnvironment]) -> Value {
+    serde_json::json!({
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": envs.iter().map(for_output).collect::<Vec<_>>(),
+    })
+}
+
+/// kubectl's age format (`45s`, `3m12s`, `5h`, `2d3h`, `400d`).
+pub fn age(since: Timestamp, now: Timestamp) -> String {
+    let secs = now.as_second() - since.as_second();
+    if secs < -1 {
+        return "<invalid>".into();
+    }
+    let secs = secs.max(0);
+    if secs < 120 {
+        return format!("{secs}s");
+    }
+    let minutes = secs / 60;
+    if minutes < 10 {
+        return match secs % 60 {
+            0 => format!("{minutes}m"),
+            s => format!("{minutes}m{s}s"),
+        };
+    }
+    if minutes < 180 {
+        return format!("{minutes}m");
+    }
+    let hours = minutes / 60;
+    if hours < 8 {
+        return match minutes % 60 {
+            0 => format!("{hours}h"),
+            m => format!("{hours}h{m}m"),
+        };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    let days = hours / 24;
+    if hours < 24 * 8 {
+        return match hours % 24 {
+            0 => format!("{days}d"),
+            h => format!("{days}d{h}h"),
+        };
+    }
+    if days < 365 * 2 {
+        return format!("{days}d");
+    }
+    format!("{}y{}d", days / 365, days % 365)
+}
+
+/// The first 12 characters of a revision, as elsewhere in claude-env.
+pub fn short(rev: &str) -> &str {
+    &rev[..rev.len().min(12)]
+}
+
+/// The last time something happened: the newest history entry or Ready transition.
+fn last_change(s: &ClaudeEnvironmentStatus) -> Option<Timestamp> {
+    let history = s.history.first().map(|h| h.time.0);
+    let ready = find(&s.conditions, condition::READY).map(|c| c.last_transition_time.0);
+    history.into_iter().chain(ready).max()
+}
+
+fn find<'a>(conditions: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == type_)
+}
+
+fn ordered(conditions: &[Condition]) -> Vec<&Condition> {
+    let rank = |c: &Condition| {
+        CONDITION_ORDER
+            .iter()
+            .position(|t| *t == c.type_)
+            .unwrap_or(CONDITION_ORDER.len())
+    };
+    let mut out: Vec<&Condition> = conditions.iter().collect();
+    out.sort_by_key(|c| (rank(c), c.type_.clone()));
+    out
+}
+
+fn first_line(text: &str) -> String {
+    let mut lines = text.lines();
+    let first = lines.next().unwrap_or_default();
+    match lines.count() {
+        0 => first.to_string(),
+        n => format!("{first} (+{n} lines)"),
+    }
+}
+
+fn status(env: &ClaudeEnvironment) -> ClaudeEnvironmentStatus {
+    env.status.clone().unwrap_or_default()
+}
+
+/// Left-aligned columns three spaces apart (kubectl's printer); no trailing spaces.
+pub fn columns(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        for (i, cell) in r.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let mut l = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 == cells.len() {
+                l.push_str(cell);
+            } else {
+                let pad = widths[i] - cell.chars().count() + 3;
+                l.push_str(cell);
+                l.push_str(&" ".repeat(pad));
+            }
+        }
+        l.trim_end().to_string() + "\n"
+    };
+    let mut out = line(headers.to_vec());
+    for r in rows {
+        out.push_str(&line(r.iter().map(String::as_str).collect()));
+    }
+    out
+}
+
+fn indent(text: &str, n: usize) -> String {
+    let pad = " ".repeat(n);
+    text.lines().map(|l| format!("{pad}{l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn now() -> Timestamp {
+        "2026-11-21T06:00:00Z".parse().unwrap()
+    }
+
+    /// A production environment, Ready on 1f2e…, 12.5% drifted, paused at step 2.
+    fn env() -> ClaudeEnvironment {
+        serde_json::from_value(json!({
+            "apiVersion": "claude-env.io/v1alpha1", "kind": "ClaudeEnvironment",
+            "metadata": {
+                "name": "payments", "namespace": "team-be", "generation": 3,
+                "creationTimestamp": "2026-11-19T06:00:00Z",
+                "annotations": {
+                    "claude-env.io/reconcile": "2026-11-21T05:58:00.000Z",
+                    "claude-env.io/rollback-to": "0a1b2c3@2026-11-21T05:00:00.000Z"
+                },
+                "managedFields": [{"manager": "kubectl"}]
+            },
+            "spec": {
+                "source": {"url": "https://git.example.com/cfg.git", "branch": "main", "path": "cfg"},
+                "environment": "production", "team": "backend", "project": "payments-api",
+                "strategy": {"type": "Canary", "canary": {"steps": [{"setWeight": 25}, {"pause": {}}]}},
+                "approval": {"required": true}
+            },
+            "status": {
+                "observedGeneration": 3,
+                "conditions": [
+                    {"type": "Drifted", "status": "True", "reason": "DriftDetected",
+                     "message": "3 of 24 managed fields drifted", "lastTransitionTime": "2026-11-21T05:57:00Z"},
+                    {"type": "Ready", "status": "True", "reason": "ReconciliationSucceeded",
+                     "message": "Applied revision 1f2e3d4c5b6a", "lastTransitionTime": "2026-11-21T05:55:00Z"}
+                ],
+                "lastAttemptedRevision": "9a8b7c6d5e4f3a2b1c0d9a8b7c6d5e4f3a2b1c0d",
+                "lastAppliedRevision": "1f2e3d4c5b6a7988aabbccddeeff001122334455",
+                "lastKnownGoodRevision": "1f2e3d4c5b6a7988aabbccddeeff001122334455",
+                "lastHandledReconcileAt": "2026-11-21T05:58:00.000Z",
+                "inventory": {"entries": [
+                    {"apiVersion": "v1", "kind": "ConfigMap", "namespace": "team-be", "name": "payments-config-abc"},
+                    {"apiVersion": "apps/v1", "kind": "Deployment", "namespace": "team-be", "name": "payments-context7"}
+                ]},
+                "drift": {"percentage": 12.5, "managedFields": 24, "driftedFields": 3,
+                    "detectedAt": "2026-11-21T05:57:00Z",
+                    "items": [{"object": "Deployment/team-be/payments-context7",
+                        "path": "/spec/template/spec/containers/0/image",
+                        "category": "Availability", "severity": "High", "kind": "Changed"}]},
+                "rollout": {"phase": "Paused", "step": 2, "weight": 25,
+                    "revision": "9a8b7c6d5e4f3a2b1c0d9a8b7c6d5e4f3a2b1c0d",
+                    "stableRevision": "1f2e3d4c5b6a7988aabbccddeeff001122334455",
+                    "message": "waiting for approval"},
+                "history": [
+                    {"revision": "9a8b7c6d5e4f3a2b1c0d9a8b7c6d5e4f3a2b1c0d", "time": "2026-11-21T05:59:00Z",
+                     "result": "Invalid", "message": "base/x.yaml:3:1: error[yaml-syntax]: bad\nsecond line"},
+                    {"revision": "1f2e3d4c5b6a7988aabbccddeeff001122334455", "time": "2026-11-21T05:55:00Z",
+                     "result": "Succeeded"}
+                ]
+            }
+        }))
+        .unwrap()
+    }
+
+    fn healthy(name: &str, ns: &str) -> ClaudeEnvironment {
+        serde_json::from_value(json!({
+            "apiVersion": "claude-env.io/v1alpha1", "kind": "ClaudeEnvironment",
+            "metadata": {"name": name, "namespace": ns, "creationTimestamp": "2026-11-21T05:59:15Z"},
+            "spec": {"source": {"url": "u"}, "environment": "development"},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "R",
+                "message": "", "lastTransitionTime": "2026-11-21T05:59:30Z"}],
+                "lastAppliedRevision": "abcdef"}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_table_has_kubectl_columns() {
+        let t = table(&[env(), healthy("dev", "team-be")], false, now());
+        assert_eq!(
+            t,
+            "NAME       ENVIRONMENT   TEAM      PROJECT        REVISION       READY   DRIFT   ROLLOUT                AGE   CHANGED\n\
+             payments   production    backend   payments-api   1f2e3d4c5b6a   True    12.5%   Paused (step 2, 25%)   2d    60s\n\
+             dev        development   -         -              abcdef         True    -       -                      45s   30s\n"
+        );
+    }
+
+    #[test]
+    fn all_namespaces_adds_a_namespace_column() {
+        let t = table(&[healthy("a", "ns1")], true, now());
+        assert!(t.starts_with("NAMESPACE   NAME   ENVIRONMENT"), "{t}");
+        assert!(
+            t.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("ns1         a      development"),
+            "{t}"
+        );
+    }
+
+    #[test]
+    fn attention_means_not_ready_or_drifted() {
+        assert!(needs_attention(&env()), "drifted");
+        assert!(!needs_attention(&healthy("a", "b")));
+        let mut never = healthy("a", "b");
+        never.status = None;
+        assert!(needs_attention(&never), "never reconciled is not Ready");
+        let mut unknown = healthy("a", "b");
+        unknown.status.as_mut().unwrap().conditions[0].status = "Unknown".into();
+        assert!(needs_attention(&unknown));
+    }
+
+    #[test]
+    fn details_show_conditions_drift_rollout_requests_inventory_and_history() {
+        let d = details(&env(), now());
+        for expected in [
+            "Name:         payments (namespace team-be)\n",
+            "Environment:  production / backend / payments-api (environment / team / project)\n",
+            "Source:       https://git.example.com/cfg.git, branch main, path cfg\n",
+            "Strategy:     Canary, approval required\n",
+            "Revision:     applied 1f2e3d4c5b6a, attempted 9a8b7c6d5e4f, last known good 1f2e3d4c5b6a\n",
+            // Ready first, then the others; messages indented below.
+            "Conditions:\n  Ready=True  ReconciliationSucceeded  (5m ago)\n    Applied revision 1f2e3d4c5b6a\n  Drifted=True  DriftDetected  (3m ago)\n",
+            "Drift:        12.5% (3 of 24 managed fields), detected 3m ago\n",
+            "  OBJECT                                 PATH                                     CATEGORY       SEVERITY   KIND\n  \
+             Deployment/team-be/payments-context7   /spec/template/spec/containers/0/image   Availability   High       Changed\n",
+            "  (2 more drifted field(s) not listed)\n",
+            "Rollout:      Paused (step 2, 25%), revision 9a8b7c6d5e4f (stable 1f2e3d4c5b6a)\n              waiting for approval\n",
+            "waiting for approval of 9a8b7c6d5e4f: claude-env approve payments -n team-be\n",
+            "claude-env.io/reconcile     2026-11-21T05:58:00.000Z           handled\n",
+            "claude-env.io/rollback-to   0a1b2c3@2026-11-21T05:00:00.000Z   pending\n",
+            "Inventory:    2 object(s)\n  ConfigMap/team-be/payments-config-abc\n  Deployment/team-be/payments-context7\n",
+            // Oldest first; a multi-line message cut to its first line.
+            "  TIME                   AGE   REVISION       RESULT      MESSAGE\n  2026-11-21T05:55:00Z   5m    1f2e3d4c5b6a   Succeeded\n  2026-11-21T05:59:00Z   60s   9a8b7c6d5e4f   Invalid     base/x.yaml:3:1: error[yaml-syntax]: bad (+1 lines)\n",
+        ] {
+            assert!(d.contains(expected), "missing {expected:?} in\n{d}");
+        }
+    }
+
+    #[test]
+    fn details_of_a_new_environment_say_what_is_missing() {
+        let mut e = healthy("a", "b");
+        e.status = None;
+        let d = details(&e, now());
+        assert!(
+            d.contains("(none yet: the controller has not reconciled it)"),
+            "{d}"
+        );
+        assert!(d.contains("Drift:        not measured yet"), "{d}");
+        assert!(d.contains("History:\n  (none)"), "{d}");
+    }
+
+    #[test]
+    fn output_drops_managed_fields() {
+        let v = list_for_output(&[env()]);
+        assert_eq!(v["kind"], "List");
+        assert!(v["items"][0]["metadata"].get("managedFields").is_none());
+        assert_eq!(v["items"][0]["status"]["drift"]["percentage"], 12.5);
+    }
+
+    #[test]
+    fn ages_read_like_kubectl() {
+        let t = |secs: i64| age(now() - jiff::SignedDuration::from_secs(secs), now());
+        assert_eq!(t(0), "0s");
+        assert_eq!(t(119), "119s");
+        assert_eq!(t(192), "3m12s");
+        assert_eq!(t(600), "10m");
+        assert_eq!(t(3 * 3600 + 5 * 60), "3h5m");
+        assert_eq!(t(30 * 3600), "30h");
+        assert_eq!(t(3 * 86400 + 3600), "3d1h");
+        assert_eq!(t(400 * 86400), "400d");
+        assert_eq!(t(-5), "<invalid>");
+    }
+
+    #[test]
+    fn rollout_cells() {
+        let mut r = RolloutStatus::default();
+        assert_eq!(rollout_cell(&r), "Idle");
+        r.phase = claude_env_api::RolloutPhase::Promoting;
+        r.active_color = Some(claude_env_api::Color::Green);
+        assert_eq!(rollout_cell(&r), "Promoting (green)");
+    }
+}
