@@ -8,8 +8,10 @@
 //! | `commands/<name>.md` | `commands` |
 //! | `agents/<name>.md` | `personas` (Claude Code calls them sub-agents) |
 //!
-//! JSON is pretty-printed with two spaces and a final newline; Markdown gets a final newline
-//! if it lacks one. References are rewritten as described in [`crate::placeholders`].
+//! JSON is pretty-printed with two spaces, object keys sorted (moving keys around in a YAML
+//! fragment changes no byte, so it rolls no pod) and a final newline; Markdown gets a final
+//! newline if it lacks one. References become `${VAR}` placeholders (see the crate docs
+//! and [`crate::secrets`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 

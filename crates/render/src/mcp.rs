@@ -2,8 +2,11 @@
 //!
 //! Which transport a server gets, first match wins — so an environment can move a server
 //! that base runs over stdio into the cluster just by adding `deploy:`:
-//! 1. `deploy:` → `{"type": "http", "url": "http://<service>.<targetNamespace>.svc.cluster.local:<port><path>"}`
-//! 2. `url` → `{"type": "sse"|"http", "url", "headers"}` (`sse` only when `type: sse`);
+//! 1. `deploy:` → `{"type": "http", "url": "http://<service>.<targetNamespace>.svc.cluster.local:<port><path>", "headers"}`
+//!    (`type` is ignored: deployed servers speak streamable HTTP; the server-level `env` is
+//!    for stdio and not used — the pod's environment is `deploy.env`);
+//! 2. `url` → `{"type": "sse"|"http", "url", "headers"}` (`sse` only when `type: sse`, so
+//!    a `type: stdio` inherited from a lower layer does not break a server moved to `url`);
 //! 3. `command` → `{"type": "stdio", "command", "args", "env"}`.
 //!
 //! Disabled servers are left out.

@@ -27,7 +27,8 @@ pub const SECRET_VAR_PREFIX: &str = "CLAUDE_ENV_SECRET_";
 impl SecretRef {
     /// `CLAUDE_ENV_SECRET_<NAME>__<KEY>`: upper-cased, every character that is not a letter or
     /// digit becomes `_`, and `__` separates name from key. Deterministic and readable; the
-    /// rare clash (`a.b` vs `a-b`) is detected per render by [`SecretVars`].
+    /// rare clash (`a.b` vs `a-b`) is a render error
+    /// ([`crate::RenderError::SecretVarCollision`]).
     pub fn env_var(&self) -> String {
         let mut v =
             String::with_capacity(SECRET_VAR_PREFIX.len() + self.name.len() + self.key.len() + 2);
