@@ -212,7 +212,23 @@ async fn the_cli_reads_and_steers_an_environment_reconciled_by_the_controller() 
     // diff --cluster: this checkout is what runs.
     let same = cli.run(&["diff", "be", "-n", n, "--repo", work]).await;
     assert_eq!(same.code, 0, "{same}");
-    assert!(same.stdout.starts_with("no differences: "), "{same}");
+    // The same managed fields as the controller's own drift detection: the CLI renders and
+    // shapes the objects exactly as the controller applies them.
+    let managed = envs
+        .get("be")
+        .await
+        .unwrap()
+        .status
+        .unwrap()
+        .drift
+        .unwrap()
+        .managed_fields;
+    assert!(
+        same.stdout.starts_with(&format!(
+            "no differences: {managed} managed field(s) of 5 object(s) match\n"
+        )),
+        "{same}"
+    );
 
     // Drift: someone changes the image; Alert keeps it for status and diff to report.
     let deployments: Api<Deployment> = ns.api();

@@ -544,4 +544,43 @@ mod tests {
         );
         assert!(same("/spec/replicas", &json!(1), &json!(1.0)));
     }
+
+    #[test]
+    fn desired_objects_are_what_the_controller_applies() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config-repo-example");
+        let snapshot = claude_env_source::load::from_dir(&root).unwrap();
+        let selection = claude_env_config::Selection {
+            environment: "staging".into(),
+            team: Some("backend".into()),
+            project: None,
+        };
+        let merged = claude_env_config::load_environment(&snapshot, &selection, None).unwrap();
+        let context = claude_env_render::RenderContext {
+            instance: "be".into(),
+            owner_namespace: "team-be".into(),
+            target_namespace: "apps".into(),
+            environment: "staging".into(),
+            team: Some("backend".into()),
+            project: None,
+            revision: None,
+        };
+        let rendered =
+            claude_env_render::render_objects(&merged.document().unwrap(), &context).unwrap();
+        let objects = desired(&rendered, 90);
+        let keys: Vec<String> = objects.iter().map(|d| d.key.to_string()).collect();
+        assert_eq!(
+            keys,
+            [
+                format!("ConfigMap/apps/be-config-{}", rendered.config_hash),
+                "Service/apps/be-context7".into(),
+                "Deployment/apps/be-context7".into(),
+                "Service/apps/be-sequential-thinking".into(),
+                "Deployment/apps/be-sequential-thinking".into(),
+            ]
+        );
+        for d in objects.iter().filter(|d| d.key.kind == "Deployment") {
+            assert_eq!(d.value["spec"]["progressDeadlineSeconds"], 90);
+        }
+    }
 }
