@@ -41,6 +41,10 @@ pub struct ClaudeEnvironmentStatus {
     /// The `claude-env.io/reconcile` value last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_reconcile_at: Option<String>,
+    /// The branch tip a manual rollback turned away from: not applied again until the branch
+    /// moves on (a failed rollout's revision is in `rollout.failedRevision`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected_revision: Option<String>,
     /// The `claude-env.io/rollback-to` value last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_rollback_to: Option<String>,

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::args::BranchMap;
 use crate::metrics::Metrics;
+use crate::objects::Desired;
 use crate::sources::Sources;
 
 /// Watch caches of our environments and of the objects we render (by label).
@@ -63,11 +64,37 @@ pub struct Context {
     pub backoff: BackoffPolicy,
     /// Consecutive failures per environment (namespace, name), for backoff.
     pub(crate) failures: Mutex<HashMap<(String, String), u32>>,
+    /// Fingerprint of the objects last applied per environment (namespace, name).
+    pub(crate) applied: Mutex<HashMap<(String, String), u64>>,
     /// Environments to reconcile now (webhooks, dependencies becoming ready).
     pub trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
 }
 
 impl Context {
+    /// Whether `desired` differs from what this process last applied for the environment
+    /// (a restarted controller applies once; SSA makes that a no-op).
+    pub fn needs_apply(&self, namespace: &str, name: &str, desired: &[Desired]) -> bool {
+        let key = (namespace.to_string(), name.to_string());
+        self.applied.lock().expect("applied lock").get(&key) != Some(&fingerprint(desired))
+    }
+
+    /// Remember what was applied (see [`Context::needs_apply`]).
+    pub fn applied(&self, namespace: &str, name: &str, desired: &[Desired]) {
+        let key = (namespace.to_string(), name.to_string());
+        self.applied
+            .lock()
+            .expect("applied lock")
+            .insert(key, fingerprint(desired));
+    }
+
+    /// Forget an environment (deleted, or its objects were changed behind our back).
+    pub fn forget_applied(&self, namespace: &str, name: &str) {
+        self.applied
+            .lock()
+            .expect("applied lock")
+            .remove(&(namespace.to_string(), name.to_string()));
+    }
+
     /// Record a failure; returns how many in a row.
     pub fn failed(&self, namespace: &str, name: &str) -> u32 {
         let mut f = self.failures.lock().expect("failures lock");
@@ -84,4 +111,15 @@ impl Context {
             .expect("failures lock")
             .remove(&(namespace.to_string(), name.to_string()));
     }
+}
+
+/// A stable hash of a desired object set (keys and values, in order).
+fn fingerprint(desired: &[Desired]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for d in desired {
+        d.key.hash(&mut h);
+        d.value.to_string().hash(&mut h);
+    }
+    h.finish()
 }

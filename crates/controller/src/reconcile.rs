@@ -6,9 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use claude_env_api::{
-    ClaudeEnvironment, ClaudeEnvironmentStatus, FIELD_MANAGER, FINALIZER, annotations,
+    ClaudeEnvironment, ClaudeEnvironmentStatus, FIELD_MANAGER, FINALIZER, HistoryResult,
+    annotations,
 };
+use claude_env_config::Document;
 use claude_env_render::RenderContext;
+use claude_env_rollout::{Observations, RolloutState};
 use claude_env_source::auth::Auth;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -27,7 +30,7 @@ use crate::events::publish;
 use crate::objects::{self, Desired};
 use crate::plan::Plan;
 use crate::status::{self, Health, Input, Observation};
-use crate::{apply, drift, health, inventory, target};
+use crate::{apply, drift, health, inventory, rollout, shape, target};
 
 /// How soon to look again while workloads roll out or dependencies catch up (watch events
 /// usually come first).
@@ -230,30 +233,68 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
         return Ok(Action::requeue(PROGRESS_REQUEUE));
     }
 
-    let render_ctx = RenderContext {
-        instance: plan.name.clone(),
-        owner_namespace: plan.namespace.clone(),
-        target_namespace: plan.target_namespace.clone(),
-        environment: plan.selection.environment.clone(),
-        team: plan.selection.team.clone(),
-        project: plan.selection.project.clone(),
-        revision: Some(target.clone()),
+    let rollout_plan = match claude_env_rollout::Plan::from_spec(&env.spec) {
+        Ok(p) => p,
+        Err(e) => {
+            let obs = Observation::Failed {
+                revision: Some(target.clone()),
+                reason: "InvalidSpec",
+                message: e.to_string(),
+            };
+            write_status(ctx, &env, &old, &obs).await?;
+            return Ok(Action::await_change());
+        }
     };
-    let rendered =
-        claude_env_render::render_objects(&doc, &render_ctx).map_err(|source| Error::Render {
-            selection: plan.selection.to_string(),
-            revision: target.clone(),
-            source: Box::new(source),
-        })?;
-    let desired = objects::desired(&rendered, &plan);
+    let mut renders = shape::Rendered::new();
+    renders.insert(target.clone(), render(&plan, &doc, &target)?);
+    let servers = shape::servers(&renders[&target]);
+    let observations = Observations {
+        now: jiff::Timestamp::now(),
+        desired: target.clone(),
+        last_known_good: old.last_known_good_revision.clone(),
+        approval: env.annotations().get(annotations::APPROVE).cloned(),
+        retry: env.annotations().get(annotations::RETRY).cloned(),
+        manual_rollback: rollback.is_some(),
+        readiness: rollout::readiness(ctx, &plan, &servers).await,
+        servers,
+        results: Vec::new(),
+    };
+    let old_state = RolloutState::from_status(old.rollout.as_ref());
+    let (decision, effects) = rollout::decide_with_checks(
+        ctx,
+        &env,
+        &plan,
+        &doc,
+        &rollout_plan,
+        old_state.clone(),
+        observations,
+    )
+    .await;
+    let state = &decision.state;
+    let missing: Vec<String> = shape::revisions_needed(state)
+        .into_iter()
+        .filter(|r| !renders.contains_key(r))
+        .collect();
+    for revision in missing {
+        match render_revision(ctx, &plan, &revision).await {
+            Ok(objects) => {
+                renders.insert(revision, objects);
+            }
+            Err(e) => {
+                warn!(revision = status::short(&revision), error = %e, "cannot render a revision the rollout needs")
+            }
+        }
+    }
+    let desired = shape::desired_set(rollout_plan.strategy.kind(), state, &plan.name, &renders);
     let new_inventory = objects::inventory_of(&desired);
+    let in_flight = state.stage.in_flight();
 
-    let must_apply = rollback.is_some()
-        || changes_revision
-        || old.observed_generation != env.metadata.generation
+    let must_apply = ctx.needs_apply(&plan.namespace, &plan.name, &desired)
         || old.inventory.as_ref() != Some(&new_inventory);
     let drift_status = if must_apply {
-        if let Err(e) = apply_all(ctx, &env, &plan, &old, &desired, &new_inventory, &target).await {
+        let announce = state != &old_state || old.inventory.as_ref() != Some(&new_inventory);
+        if let Err(e) = apply_all(ctx, &env, &plan, &old, &desired, &new_inventory, announce).await
+        {
             let obs = Observation::Failed {
                 revision: Some(target.clone()),
                 reason: e.category(),
@@ -275,43 +316,152 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
             .await;
             return Err(e);
         }
+        ctx.applied(&plan.namespace, &plan.name, &desired);
         let managed = claude_env_drift::detect(
             desired.iter().map(|d| (&d.key, &d.value)),
             |k| desired.iter().find(|d| &d.key == k).map(|d| &d.value),
             &plan.ignore,
         )
         .managed_leaves;
-        drift::clean(managed, old.drift.as_ref())
+        Some(drift::clean(managed, old.drift.as_ref()))
+    } else if in_flight {
+        // Objects change under a rollout: drift is judged once it is over.
+        old.drift.clone()
     } else {
         let checked = drift::check(ctx, &plan, &desired).await?;
         report_drift(ctx, &env, &plan, &old, &checked).await;
-        drift::status(&checked, old.drift.as_ref(), &now())
+        Some(drift::status(&checked, old.drift.as_ref(), &now()))
     };
-    export_drift(ctx, &plan, &drift_status);
+    if let Some(d) = &drift_status {
+        export_drift(ctx, &plan, d);
+    }
+    rollout::record(ctx, &env, &effects).await;
 
+    let rollout_status = decision.status();
+    let serving = if in_flight {
+        state.revision.clone()
+    } else {
+        state.stable.clone().or(state.revision.clone())
+    };
     let health = workload_health(ctx, &plan, &desired);
-    let obs = Observation::Reconciled {
-        revision: target.clone(),
+    let outcomes = outcomes(&effects, state, rollback.as_ref(), &target);
+    for (_, result, _) in &outcomes {
+        let label = if *result == HistoryResult::Succeeded {
+            "success"
+        } else {
+            "failure"
+        };
+        ctx.metrics
+            .sync_total
+            .with_label_values(&[&plan.selection.environment, label])
+            .inc();
+    }
+    ctx.metrics
+        .canary_weight
+        .with_label_values(&[&plan.namespace, &plan.name, &plan.selection.environment])
+        .set(i64::from(rollout_status.weight.unwrap_or(0)));
+    let obs = Observation::Reconciled(Box::new(status::Reconciled {
+        revision: serving.unwrap_or_else(|| target.clone()),
         inventory: new_inventory,
         health: health.clone(),
-        drift: Some(drift_status),
+        drift: drift_status,
+        rollout: Some(rollout_status),
+        last_known_good: state.stable.clone(),
+        outcomes,
         rollback,
-    };
-    let became_ready = write_status(ctx, &env, &old, &obs).await? && health == Health::Healthy;
+    }));
+    let written = write_status(ctx, &env, &old, &obs).await?;
     ctx.succeeded(&plan.namespace, &plan.name);
-    if became_ready {
-        if changes_revision || old.last_known_good_revision.as_deref() != Some(&target) {
-            ctx.metrics
-                .sync_total
-                .with_label_values(&[&plan.selection.environment, "success"])
-                .inc();
-        }
+    if written && !in_flight && health == Health::Healthy {
         wake_dependents(ctx, &env);
     }
-    Ok(match health {
-        Health::Progressing(_) => Action::requeue(PROGRESS_REQUEUE),
-        _ => Action::requeue(plan.interval),
-    })
+    let wake = if in_flight || matches!(health, Health::Progressing(_)) {
+        PROGRESS_REQUEUE
+    } else {
+        plan.interval
+    };
+    Ok(Action::requeue(
+        decision.requeue_after.map_or(wake, |d| d.min(wake)),
+    ))
+}
+
+/// The objects of `doc` (already loaded and validated) at `revision`.
+fn render(plan: &Plan, doc: &Document, revision: &str) -> Result<Vec<Desired>> {
+    let render_ctx = RenderContext {
+        instance: plan.name.clone(),
+        owner_namespace: plan.namespace.clone(),
+        target_namespace: plan.target_namespace.clone(),
+        environment: plan.selection.environment.clone(),
+        team: plan.selection.team.clone(),
+        project: plan.selection.project.clone(),
+        revision: Some(revision.to_string()),
+    };
+    let rendered =
+        claude_env_render::render_objects(doc, &render_ctx).map_err(|source| Error::Render {
+            selection: plan.selection.to_string(),
+            revision: revision.to_string(),
+            source: Box::new(source),
+        })?;
+    Ok(objects::desired(&rendered, plan))
+}
+
+/// Another revision's objects (the stable one, during and after a rollout), from Git.
+async fn render_revision(ctx: &Context, plan: &Plan, revision: &str) -> Result<Vec<Desired>> {
+    let prepared = ctx
+        .sources
+        .prepare(&plan.source.url, revision, plan.path.as_deref())
+        .await?;
+    let doc = prepared
+        .parsed
+        .load(&plan.selection, None)
+        .map_err(|d| Error::Spec(format!("revision {revision} no longer loads: {d}")))?
+        .document()
+        .map_err(|e| Error::Spec(format!("revision {revision}: {e}")))?;
+    render(plan, &doc, revision)
+}
+
+/// History entries for what the rollout machine finished, and for a manual rollback.
+fn outcomes(
+    effects: &[claude_env_rollout::Action],
+    state: &RolloutState,
+    rollback: Option<&target::Rollback>,
+    target: &str,
+) -> Vec<(String, HistoryResult, Option<String>)> {
+    use claude_env_rollout::{Action as A, RolloutResult};
+    let mut out = Vec::new();
+    if let Some(rb) = rollback {
+        let from = rb
+            .rejected
+            .as_deref()
+            .map(|r| format!(" from {}", status::short(r)))
+            .unwrap_or_default();
+        out.push((
+            target.to_string(),
+            HistoryResult::RolledBack,
+            Some(format!("rolled back on request{from}")),
+        ));
+    }
+    let revision = state.revision.clone().unwrap_or_else(|| target.to_string());
+    for a in effects {
+        if let A::RecordRollout { result, .. } = a {
+            let entry = match result {
+                RolloutResult::Success => (revision.clone(), HistoryResult::Succeeded, None),
+                RolloutResult::RolledBack => (
+                    revision.clone(),
+                    HistoryResult::RolledBack,
+                    state.message.clone(),
+                ),
+                RolloutResult::Failed => (
+                    revision.clone(),
+                    HistoryResult::Failed,
+                    state.message.clone(),
+                ),
+                RolloutResult::Superseded => continue,
+            };
+            out.push(entry);
+        }
+    }
+    out
 }
 
 /// The revision to run: the branch tip, unless a rollback asked for another one.
@@ -335,14 +485,12 @@ async fn choose_target(
         )),
         _ => None,
     };
-    let rejected = old
-        .rollout
-        .as_ref()
-        .and_then(|r| r.failed_revision.as_deref());
+    // A failed rollout's revision is held by the rollout machine itself; what the controller
+    // holds back is the tip a manual rollback turned away from.
     Ok(target::choose(target::Inputs {
         rollback_to: resolved.as_ref().map(|(a, r)| (*a, r.as_str())),
         last_handled_rollback: old.last_handled_rollback_to.as_deref(),
-        rejected,
+        rejected: old.rejected_revision.as_deref(),
         last_applied: old.last_applied_revision.as_deref(),
         tip,
     }))
@@ -355,7 +503,7 @@ async fn apply_all(
     old: &ClaudeEnvironmentStatus,
     desired: &[Desired],
     new_inventory: &claude_env_api::Inventory,
-    revision: &str,
+    announce: bool,
 ) -> Result<()> {
     for d in desired {
         apply::apply(&ctx.client, d).await?;
@@ -371,24 +519,21 @@ async fn apply_all(
         }
     }
     ctx.metrics.apply_requests_total.inc_by(stale.len() as u64);
-    let names: Vec<String> = desired
-        .iter()
-        .map(|d| format!("{}/{}", d.key.kind, d.key.name))
-        .collect();
-    publish(
-        &ctx.recorder,
-        env,
-        false,
-        "Applied",
-        "Apply",
-        format!(
-            "revision {} of {}: {}",
-            status::short(revision),
-            plan.selection,
-            names.join(", ")
-        ),
-    )
-    .await;
+    if announce {
+        let names: Vec<String> = desired
+            .iter()
+            .map(|d| format!("{}/{}", d.key.kind, d.key.name))
+            .collect();
+        publish(
+            &ctx.recorder,
+            env,
+            false,
+            "Applied",
+            "Apply",
+            format!("{}: {}", plan.selection, names.join(", ")),
+        )
+        .await;
+    }
     if !pruned.is_empty() {
         publish(
             &ctx.recorder,

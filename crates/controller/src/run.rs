@@ -87,6 +87,7 @@ pub async fn controller(
         branches: branches.clone(),
         backoff: BackoffPolicy::default(),
         failures: Default::default(),
+        applied: Default::default(),
         trigger: trigger_tx.clone(),
     });
 

@@ -43,15 +43,27 @@ pub enum Observation {
         reason: &'static str,
         message: String,
     },
-    /// `revision` is applied.
-    Reconciled {
-        revision: String,
-        inventory: Inventory,
-        health: Health,
-        drift: Option<DriftStatus>,
-        /// Set when this reconcile acted on a `rollback-to` request.
-        rollback: Option<Rollback>,
-    },
+    /// Objects are applied for the rollout's current state.
+    Reconciled(Box<Reconciled>),
+}
+
+/// A reconcile that applied (or kept) the objects the rollout machine's state calls for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reconciled {
+    /// The revision the workloads run or are moving to (`lastAppliedRevision`).
+    pub revision: String,
+    pub inventory: Inventory,
+    /// Readiness of the workloads we applied.
+    pub health: Health,
+    pub drift: Option<DriftStatus>,
+    /// From the rollout machine (`None`: keep what status has).
+    pub rollout: Option<RolloutStatus>,
+    /// The machine's stable revision: the rollback target.
+    pub last_known_good: Option<String>,
+    /// History to record, oldest first.
+    pub outcomes: Vec<(String, HistoryResult, Option<String>)>,
+    /// Set when this reconcile acted on a `rollback-to` request.
+    pub rollback: Option<Rollback>,
 }
 
 pub struct Input<'a> {
@@ -198,55 +210,134 @@ pub fn next(input: Input<'_>) -> ClaudeEnvironmentStatus {
             );
             conditions::remove(c, condition::STALLED);
         }
-        Observation::Reconciled {
-            revision,
-            inventory,
-            health,
-            drift,
-            rollback,
-        } => {
-            if let Some(rb) = rollback {
-                s.last_handled_rollback_to = Some(rb.annotation.clone());
-                let r = s.rollout.get_or_insert_with(RolloutStatus::default);
-                if rb.rejected.is_some() {
-                    r.failed_revision = rb.rejected.clone();
-                }
-                r.phase = RolloutPhase::RolledBack;
-                r.revision = Some(revision.clone());
-                r.message = Some(match &rb.rejected {
-                    Some(from) => format!(
-                        "rolled back from {} to {} on request",
-                        short(from),
-                        short(revision)
-                    ),
-                    None => format!("rolled back to {} on request", short(revision)),
-                });
-                record(
-                    &mut s.history,
-                    revision,
-                    HistoryResult::RolledBack,
-                    r.message.as_ref(),
-                    now,
-                );
-            }
-            s.last_attempted_revision = Some(revision.clone());
-            s.last_applied_revision = Some(revision.clone());
-            s.inventory = Some(inventory.clone());
+        Observation::Reconciled(r) => reconciled(&mut s, old, r, verify, g, now),
+    }
+    s
+}
+
+fn reconciled(
+    s: &mut ClaudeEnvironmentStatus,
+    old: &ClaudeEnvironmentStatus,
+    r: &Reconciled,
+    verify: bool,
+    g: Option<i64>,
+    now: &Time,
+) {
+    let revision = &r.revision;
+    if let Some(rb) = &r.rollback {
+        s.last_handled_rollback_to = Some(rb.annotation.clone());
+        s.rejected_revision = rb.rejected.clone();
+    }
+    s.last_attempted_revision = Some(revision.clone());
+    s.last_applied_revision = Some(revision.clone());
+    s.inventory = Some(r.inventory.clone());
+    if let Some(rollout) = &r.rollout {
+        s.rollout = Some(rollout.clone());
+    }
+    if let Some(good) = &r.last_known_good {
+        s.last_known_good_revision = Some(good.clone());
+    }
+    for (rev, result, message) in &r.outcomes {
+        record(&mut s.history, rev, *result, message.as_ref(), now);
+    }
+    let rejected = rejected_tip(s);
+    let c = &mut s.conditions;
+    if verify {
+        let msg = format!("revision {} is signed by a trusted key", short(revision));
+        conditions::set(
+            c,
+            condition::SOURCE_VERIFIED,
+            Status::True,
+            "Succeeded",
+            &msg,
+            g,
+            now,
+        );
+    }
+    let phase = s.rollout.as_ref().map(|r| r.phase).unwrap_or_default();
+    let message = s
+        .rollout
+        .as_ref()
+        .and_then(|r| r.message.clone())
+        .unwrap_or_default();
+    let applied = format!("Applied revision {}", short(revision));
+    match phase {
+        RolloutPhase::Progressing | RolloutPhase::Promoting | RolloutPhase::Paused => {
+            let reason = if phase == RolloutPhase::Paused {
+                "Paused"
+            } else {
+                "Progressing"
+            };
+            conditions::set(
+                c,
+                condition::READY,
+                Status::Unknown,
+                reason,
+                &message,
+                g,
+                now,
+            );
+            conditions::set(
+                c,
+                condition::RECONCILING,
+                Status::True,
+                reason,
+                &message,
+                g,
+                now,
+            );
+            conditions::set(
+                c,
+                condition::PROGRESSING,
+                Status::True,
+                reason,
+                &message,
+                g,
+                now,
+            );
+            conditions::set(
+                c,
+                condition::HEALTHY,
+                Status::Unknown,
+                reason,
+                &message,
+                g,
+                now,
+            );
             conditions::remove(c, condition::STALLED);
-            if verify {
-                let msg = format!("revision {} is signed by a trusted key", short(revision));
-                conditions::set(
-                    c,
-                    condition::SOURCE_VERIFIED,
-                    Status::True,
-                    "Succeeded",
-                    &msg,
-                    g,
-                    now,
-                );
-            }
-            let applied = format!("Applied revision {}", short(revision));
-            match health {
+        }
+        RolloutPhase::RolledBack | RolloutPhase::Failed if rejected => {
+            let reason = if phase == RolloutPhase::RolledBack {
+                "RolledBack"
+            } else {
+                "RolloutFailed"
+            };
+            conditions::set(c, condition::READY, Status::False, reason, &message, g, now);
+            conditions::set(
+                c,
+                condition::STALLED,
+                Status::True,
+                reason,
+                &message,
+                g,
+                now,
+            );
+            conditions::set(
+                c,
+                condition::PROGRESSING,
+                Status::False,
+                reason,
+                &message,
+                g,
+                now,
+            );
+            conditions::remove(c, condition::RECONCILING);
+            set_health(c, &r.health, g, now);
+        }
+        _ => {
+            conditions::remove(c, condition::STALLED);
+            conditions::remove(c, condition::PROGRESSING);
+            match &r.health {
                 Health::Healthy => {
                     conditions::set(
                         c,
@@ -257,38 +348,12 @@ pub fn next(input: Input<'_>) -> ClaudeEnvironmentStatus {
                         g,
                         now,
                     );
-                    conditions::set(
-                        c,
-                        condition::HEALTHY,
-                        Status::True,
-                        "Healthy",
-                        "all workloads are Available",
-                        g,
-                        now,
-                    );
                     conditions::remove(c, condition::RECONCILING);
-                    s.last_known_good_revision = Some(revision.clone());
-                    record(
-                        &mut s.history,
-                        revision,
-                        HistoryResult::Succeeded,
-                        None,
-                        now,
-                    );
                 }
                 Health::Progressing(why) => {
                     conditions::set(
                         c,
                         condition::READY,
-                        Status::Unknown,
-                        "Progressing",
-                        why,
-                        g,
-                        now,
-                    );
-                    conditions::set(
-                        c,
-                        condition::HEALTHY,
                         Status::Unknown,
                         "Progressing",
                         why,
@@ -315,32 +380,62 @@ pub fn next(input: Input<'_>) -> ClaudeEnvironmentStatus {
                         g,
                         now,
                     );
-                    conditions::set(
-                        c,
-                        condition::HEALTHY,
-                        Status::False,
-                        "HealthCheckFailed",
-                        why,
-                        g,
-                        now,
-                    );
                     conditions::remove(c, condition::RECONCILING);
-                    record(
-                        &mut s.history,
-                        revision,
-                        HistoryResult::Failed,
-                        Some(why),
-                        now,
-                    );
                 }
             }
-            s.drift = drift
-                .clone()
-                .map(|d| keep_detection_time(old.drift.as_ref(), d));
-            set_drifted(c, s.drift.as_ref(), g, now);
+            set_health(c, &r.health, g, now);
         }
     }
-    s
+    s.drift = r
+        .drift
+        .clone()
+        .map(|d| keep_detection_time(old.drift.as_ref(), d));
+    set_drifted(&mut s.conditions, s.drift.as_ref(), g, now);
+}
+
+/// A failed rollout stalls the environment while the branch still points at the failed
+/// revision (it is not retried until a new commit or `retry`).
+fn rejected_tip(s: &ClaudeEnvironmentStatus) -> bool {
+    s.rollout
+        .as_ref()
+        .is_some_and(|r| r.failed_revision.is_some())
+}
+
+fn set_health(
+    c: &mut Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    health: &Health,
+    g: Option<i64>,
+    now: &Time,
+) {
+    match health {
+        Health::Healthy => conditions::set(
+            c,
+            condition::HEALTHY,
+            Status::True,
+            "Healthy",
+            "all workloads are Available",
+            g,
+            now,
+        ),
+        Health::Progressing(why) => conditions::set(
+            c,
+            condition::HEALTHY,
+            Status::Unknown,
+            "Progressing",
+            why,
+            g,
+            now,
+        ),
+        Health::Unhealthy(why) => conditions::set(
+            c,
+            condition::HEALTHY,
+            Status::False,
+            "HealthCheckFailed",
+            why,
+            g,
+            now,
+        ),
+    }
 }
 
 /// `Some(new)` when it differs from `old`: the status patch to send, if any.

@@ -20,7 +20,7 @@ pub struct Inputs<'a> {
     /// `claude-env.io/rollback-to`, with its revision already resolved to a full SHA.
     pub rollback_to: Option<(&'a str, &'a str)>,
     pub last_handled_rollback: Option<&'a str>,
-    /// A revision not to run again until the branch moves (failed or rolled back from).
+    /// The tip a manual rollback turned away from: not run again until the branch moves.
     pub rejected: Option<&'a str>,
     pub last_applied: Option<&'a str>,
     pub tip: &'a str,

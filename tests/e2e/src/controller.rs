@@ -33,21 +33,12 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+#[derive(Default)]
 pub struct Options {
     pub leader_elect: bool,
     pub extra_args: Vec<String>,
     /// Reuse a cache dir (a restarted controller keeps its Git cache like a pod's volume).
     pub cache_dir: Option<PathBuf>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            leader_elect: false,
-            extra_args: Vec::new(),
-            cache_dir: None,
-        }
-    }
 }
 
 pub struct Controller {

@@ -1029,12 +1029,16 @@ async fn steering_annotations_force_a_fetch_and_roll_back_until_the_branch_moves
     .await;
     let env = ready_at(&envs, "be", &good, Duration::from_secs(30)).await;
     let status = env.status.unwrap();
-    let rollout = status.rollout.unwrap();
-    assert_eq!(rollout.phase, claude_env_api::RolloutPhase::RolledBack);
-    assert_eq!(rollout.failed_revision.as_deref(), Some(bad.as_str()));
+    // The rollback is a rollout of the old revision (it succeeded); the tip it turned away
+    // from is held back.
+    assert_eq!(status.rejected_revision.as_deref(), Some(bad.as_str()));
     assert_eq!(
-        status.history[0].result,
-        claude_env_api::HistoryResult::Succeeded
+        status.last_known_good_revision.as_deref(),
+        Some(good.as_str())
+    );
+    assert_eq!(
+        status.rollout.unwrap().phase,
+        claude_env_api::RolloutPhase::Succeeded
     );
     assert!(
         status

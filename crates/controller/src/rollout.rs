@@ -1,0 +1,302 @@
+//! Driving the rollout machine (`claude_env_rollout::decide`): observations from the watch
+//! caches, checks run when the machine asks, and the actions that are not object changes
+//! (metrics, Events). Object changes follow from the machine's state (`shape`).
+
+use std::collections::BTreeMap;
+
+use claude_env_api::{ClaudeEnvironment, Color};
+use claude_env_config::Document;
+use claude_env_rollout::action::strategy_label;
+use claude_env_rollout::{
+    Action, CheckTarget, Decision, Observations, Plan as RolloutPlan, Readiness, Role,
+    RolloutState, decide,
+};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+use tracing::warn;
+
+use crate::checks::{self, Checks, ServerEndpoint};
+use crate::context::Context;
+use crate::events::publish;
+use crate::plan::Plan;
+use crate::shape::{self, Role as ShapeRole};
+
+/// Decisions in one reconcile: a decision that asks for checks is followed by one that reads
+/// their results, and that one may ask for the next check that is due.
+const MAX_ROUNDS: usize = 3;
+
+/// Decide, running the checks the machine asks for inline. Returns the last decision and
+/// every non-object action of all rounds, in order.
+pub async fn decide_with_checks(
+    ctx: &Context,
+    env: &ClaudeEnvironment,
+    plan: &Plan,
+    doc: &Document,
+    rollout: &RolloutPlan,
+    mut state: RolloutState,
+    mut obs: Observations,
+) -> (Decision, Vec<Action>) {
+    let mut effects = Vec::new();
+    let mut decision = decide(rollout, &state, &obs);
+    for _ in 1..MAX_ROUNDS {
+        let runs: Vec<(String, Vec<String>, CheckTarget)> = decision
+            .actions
+            .iter()
+            .filter_map(|a| match a {
+                Action::RunChecks {
+                    revision,
+                    checks,
+                    target,
+                } => Some((revision.clone(), checks.clone(), *target)),
+                _ => None,
+            })
+            .collect();
+        effects.extend(
+            decision
+                .actions
+                .iter()
+                .filter(|a| !matches!(a, Action::RunChecks { .. }))
+                .cloned(),
+        );
+        if runs.is_empty() {
+            return (decision, effects);
+        }
+        obs.results = run_checks(ctx, env, plan, doc, &runs).await;
+        obs.now = jiff::Timestamp::now();
+        state = decision.state.clone();
+        decision = decide(rollout, &state, &obs);
+    }
+    effects.extend(
+        decision
+            .actions
+            .iter()
+            .filter(|a| !matches!(a, Action::RunChecks { .. }))
+            .cloned(),
+    );
+    (decision, effects)
+}
+
+async fn run_checks(
+    ctx: &Context,
+    env: &ClaudeEnvironment,
+    plan: &Plan,
+    doc: &Document,
+    runs: &[(String, Vec<String>, CheckTarget)],
+) -> Vec<claude_env_rollout::CheckResult> {
+    let checks = match Checks::from_spec(env.spec.health_checks.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            warn!(error = %e, "health checks cannot run");
+            return Vec::new();
+        }
+    };
+    let endpoint = |server: &str, target: CheckTarget| -> Option<ServerEndpoint> {
+        let deploy = doc.mcp_servers.get(server)?.deploy.as_ref()?;
+        let service = match target {
+            CheckTarget::Service => shape::role_name(&plan.name, server, None),
+            CheckTarget::Preview => shape::preview_name(&plan.name, server),
+        };
+        Some(ServerEndpoint {
+            base: format!(
+                "http://{service}.{}.svc:{}",
+                plan.target_namespace, deploy.port
+            ),
+            mcp_path: deploy.path.clone().unwrap_or_else(|| "/mcp".into()),
+        })
+    };
+    let mut results = Vec::new();
+    for (revision, names, target) in runs {
+        let c = checks::Context {
+            revision,
+            namespace: &plan.target_namespace,
+            environment: &plan.selection.environment,
+            target: *target,
+            endpoint: &endpoint,
+        };
+        for m in checks.run(names, &c).await {
+            let (check, result) = checks::labels(&m);
+            ctx.metrics
+                .health_check_total
+                .with_label_values(&[check, result])
+                .inc();
+            results.push(m.result);
+        }
+    }
+    results
+}
+
+/// Live readiness of every role's Deployment of each server (missing: not observed).
+pub async fn readiness(
+    ctx: &Context,
+    plan: &Plan,
+    servers: &BTreeMap<String, u32>,
+) -> BTreeMap<(String, Role), Readiness> {
+    let roles = [
+        (Role::Stable, None),
+        (Role::Canary, Some(ShapeRole::Canary)),
+        (
+            Role::Color(Color::Blue),
+            Some(ShapeRole::Color(Color::Blue)),
+        ),
+        (
+            Role::Color(Color::Green),
+            Some(ShapeRole::Color(Color::Green)),
+        ),
+    ];
+    let mut out = BTreeMap::new();
+    for server in servers.keys() {
+        for (role, shape_role) in roles {
+            let name = shape::role_name(&plan.name, server, shape_role);
+            if let Some(d) = ctx.stores.deployment(&plan.target_namespace, &name) {
+                let mut r = of_deployment(&d);
+                if r.current && r.available < r.replicas {
+                    r.crash_looping = crash_looping(ctx, &plan.target_namespace, &d).await;
+                }
+                out.insert((server.clone(), role), r);
+            }
+        }
+    }
+    out
+}
+
+/// A Deployment's status as the machine reads it.
+pub fn of_deployment(d: &Deployment) -> Readiness {
+    let status = d.status.clone().unwrap_or_default();
+    let n = |v: Option<i32>| v.unwrap_or(0).max(0) as u32;
+    Readiness {
+        replicas: n(d.spec.as_ref().and_then(|s| s.replicas)),
+        updated: n(status.updated_replicas),
+        available: n(status.available_replicas),
+        total: n(status.replicas),
+        current: status.observed_generation.unwrap_or(0) >= d.metadata.generation.unwrap_or(0),
+        deadline_exceeded: status.conditions.iter().flatten().any(|c| {
+            c.type_ == "Progressing"
+                && c.status == "False"
+                && c.reason.as_deref() == Some("ProgressDeadlineExceeded")
+        }),
+        crash_looping: false,
+    }
+}
+
+/// Whether a pod of the Deployment crash-loops or failed: fail fast instead of waiting out
+/// the progress deadline. Read only while a rollout's pods are not all available.
+async fn crash_looping(ctx: &Context, namespace: &str, d: &Deployment) -> bool {
+    let Some(labels) = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.selector.match_labels.clone())
+    else {
+        return false;
+    };
+    let selector = labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
+    match pods.list(&ListParams::default().labels(&selector)).await {
+        Ok(list) => list.items.iter().any(pod_failing),
+        Err(e) => {
+            warn!(error = %e, "listing pods for crash detection");
+            false
+        }
+    }
+}
+
+fn pod_failing(p: &Pod) -> bool {
+    let Some(s) = &p.status else { return false };
+    s.phase.as_deref() == Some("Failed")
+        || s.container_statuses.iter().flatten().any(|c| {
+            c.state
+                .as_ref()
+                .and_then(|st| st.waiting.as_ref())
+                .and_then(|w| w.reason.as_deref())
+                == Some("CrashLoopBackOff")
+        })
+}
+
+/// Metrics and Events the machine asked for (object changes are applied from its state).
+pub async fn record(ctx: &Context, env: &ClaudeEnvironment, effects: &[Action]) {
+    let m = &ctx.metrics;
+    for a in effects {
+        match a {
+            Action::RecordCheck { check, outcome } => {
+                m.health_check_total
+                    .with_label_values(&[check.label(), outcome.label()])
+                    .inc();
+            }
+            Action::RecordRollout { strategy, result } => {
+                m.rollouts_total
+                    .with_label_values(&[strategy_label(*strategy), result.label()])
+                    .inc();
+            }
+            Action::RecordRollback { reason } => {
+                m.rollbacks_total.with_label_values(&[reason.label()]).inc()
+            }
+            Action::RecordRollbackDuration { duration, .. } => {
+                m.rollback_duration_seconds.observe(duration.as_secs_f64())
+            }
+            Action::Event {
+                warning,
+                reason,
+                message,
+            } => {
+                publish(
+                    &ctx.recorder,
+                    env,
+                    *warning,
+                    reason,
+                    "Rollout",
+                    message.clone(),
+                )
+                .await;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn readiness_reads_replicas_availability_and_the_deadline() {
+        let d: Deployment = serde_json::from_value(json!({
+            "metadata": {"name": "a", "generation": 3},
+            "spec": {"replicas": 4, "selector": {}, "template": {}},
+            "status": {"observedGeneration": 3, "replicas": 5, "updatedReplicas": 2, "availableReplicas": 3,
+                "conditions": [{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]}
+        }))
+        .unwrap();
+        let r = of_deployment(&d);
+        assert_eq!((r.replicas, r.updated, r.available, r.total), (4, 2, 3, 5));
+        assert!(r.current && r.deadline_exceeded && !r.crash_looping);
+    }
+
+    #[test]
+    fn an_older_observed_generation_is_not_current() {
+        let d: Deployment = serde_json::from_value(json!({
+            "metadata": {"name": "a", "generation": 4},
+            "spec": {"selector": {}, "template": {}},
+            "status": {"observedGeneration": 3}
+        }))
+        .unwrap();
+        assert!(!of_deployment(&d).current);
+    }
+
+    #[test]
+    fn crash_loop_back_off_and_failed_pods_count_as_failing() {
+        let waiting: Pod = serde_json::from_value(json!({"status": {"phase": "Running", "containerStatuses": [
+            {"name": "mcp", "ready": false, "restartCount": 3, "image": "i", "imageID": "", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+        ]}}))
+        .unwrap();
+        let failed: Pod = serde_json::from_value(json!({"status": {"phase": "Failed"}})).unwrap();
+        let fine: Pod = serde_json::from_value(json!({"status": {"phase": "Running"}})).unwrap();
+        assert!(pod_failing(&waiting));
+        assert!(pod_failing(&failed));
+        assert!(!pod_failing(&fine));
+    }
+}
