@@ -37,7 +37,40 @@ struct Tracked {
     last_error: Option<(&'static str, String)>,
 }
 
+/// What a caller gets without fetching.
+#[derive(Debug, PartialEq)]
+enum Cached {
+    Revision(String),
+    /// The last fetch failed moments ago: every environment asking shares that failure
+    /// (their backoff paces the retries) rather than each fetching again.
+    Error(&'static str, String),
+    Fetch,
+}
+
+/// How long a failed fetch answers for everyone before the next attempt.
+const FAILURE_TTL: Duration = Duration::from_secs(5);
+
 impl Tracked {
+    /// A failed source stays failed until a fetch succeeds: the last good revision is not
+    /// served as fresh while the server is down (what is applied stays applied anyway).
+    fn cached(&self, max_age: Duration, now: Instant) -> Cached {
+        if let Some((kind, message)) = &self.last_error {
+            let recent = self.fetched_at.is_some_and(|at| {
+                now.duration_since(at) < max_age.min(FAILURE_TTL)
+                    && self.invalidated_at.is_none_or(|inv| inv < at)
+            });
+            return if recent {
+                Cached::Error(kind, message.clone())
+            } else {
+                Cached::Fetch
+            };
+        }
+        match &self.revision {
+            Some(rev) if self.fresh(max_age, now) => Cached::Revision(rev.clone()),
+            _ => Cached::Fetch,
+        }
+    }
+
     fn fresh(&self, max_age: Duration, now: Instant) -> bool {
         match self.fetched_at {
             None => false,
@@ -114,18 +147,10 @@ impl Sources {
     {
         let tracked = self.tracked(key);
         let mut t = tracked.lock().await;
-        if t.fresh(max_age, Instant::now())
-            && let Some(rev) = &t.revision
-        {
-            return Ok(rev.clone());
-        }
-        // A failure within the interval is not retried by every environment that asks:
-        // they share it until the interval passes (the caller's backoff paces retries).
-        if let (Some(at), Some((kind, message))) = (t.fetched_at, &t.last_error)
-            && Instant::now().duration_since(at) < max_age.min(Duration::from_secs(5))
-            && t.invalidated_at.is_none_or(|inv| inv < at)
-        {
-            return Err(fetch_error(key, kind, message.clone()));
+        match t.cached(max_age, Instant::now()) {
+            Cached::Revision(rev) => return Ok(rev),
+            Cached::Error(kind, message) => return Err(fetch_error(key, kind, message)),
+            Cached::Fetch => {}
         }
         let auth = auth().await?;
         let started = Instant::now();
@@ -363,6 +388,60 @@ mod tests {
         // A fetch after the invalidation is fresh again.
         t.fetched_at = Some(now + Duration::from_millis(2));
         assert!(t.fresh(Duration::from_secs(60), now + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn a_failed_source_is_never_served_from_the_cache() {
+        let now = Instant::now();
+        let t = Tracked {
+            revision: Some("old".into()),
+            fetched_at: Some(now),
+            last_error: Some(("network", "refused".into())),
+            ..Default::default()
+        };
+        // Moments after the failure everyone shares it...
+        assert_eq!(
+            t.cached(Duration::from_secs(60), now + Duration::from_secs(1)),
+            Cached::Error("network", "refused".into())
+        );
+        // ...then the next caller fetches again, though the old revision is "fresh" by age.
+        assert_eq!(
+            t.cached(Duration::from_secs(60), now + Duration::from_secs(6)),
+            Cached::Fetch
+        );
+    }
+
+    #[test]
+    fn a_push_after_a_failure_fetches_at_once() {
+        let now = Instant::now();
+        let t = Tracked {
+            fetched_at: Some(now),
+            invalidated_at: Some(now + Duration::from_millis(10)),
+            last_error: Some(("network", "refused".into())),
+            ..Default::default()
+        };
+        assert_eq!(
+            t.cached(Duration::from_secs(60), now + Duration::from_secs(1)),
+            Cached::Fetch
+        );
+    }
+
+    #[test]
+    fn a_good_source_is_served_while_fresh() {
+        let now = Instant::now();
+        let t = Tracked {
+            revision: Some("abc".into()),
+            fetched_at: Some(now),
+            ..Default::default()
+        };
+        assert_eq!(
+            t.cached(Duration::from_secs(60), now + Duration::from_secs(30)),
+            Cached::Revision("abc".into())
+        );
+        assert_eq!(
+            t.cached(Duration::from_secs(60), now + Duration::from_secs(61)),
+            Cached::Fetch
+        );
     }
 
     #[test]

@@ -721,6 +721,16 @@ async fn git_server_down_keeps_what_is_applied_and_recovers_by_itself() {
     )
     .await;
     assert_eq!(reason, "GitOperationFailed");
+    // It stays failed over several intervals: the cached revision is not served as fresh.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let env = envs.get("be").await.unwrap();
+        assert_eq!(
+            condition_of(&env, condition::READY).unwrap().0,
+            "False",
+            "Ready flipped back while the server is down"
+        );
+    }
     assert!(
         message.contains(&repo.url) || message.contains("127.0.0.1"),
         "{message}"
