@@ -1,10 +1,12 @@
 use anyhow::Context as _;
 use clap::Parser;
-use claude_env_controller::args::{Args, LogFormat};
+use std::sync::Arc;
+
+use claude_env_controller::args::{Args, BranchMap, LogFormat};
 use claude_env_controller::http::{self, Readiness};
 use claude_env_controller::leader::{self, Leadership};
 use claude_env_controller::metrics::Metrics;
-use claude_env_controller::run;
+use claude_env_controller::{run, webhook};
 use futures::FutureExt;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
@@ -29,9 +31,31 @@ async fn main() -> anyhow::Result<()> {
     info!(addr = %args.metrics_addr, "serving /metrics, /healthz, /readyz");
     tokio::spawn(axum::serve(listener, http::router(metrics.clone(), ready.clone())).into_future());
 
+    let leader_slot = webhook::LeaderSlot::default();
+    if let Some(path) = &args.webhook_secret_file {
+        // Fail at start when the file is missing; after that it is re-read per request.
+        std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+        let receiver = webhook::Receiver {
+            secret_file: Arc::new(path.clone()),
+            metrics: metrics.clone(),
+            branches: BranchMap::new(&args.environment_branches, &args.default_branch),
+            leader: leader_slot.clone(),
+            client: client.clone(),
+            watch_namespace: args.watch_namespace.clone(),
+            label_selector: args.label_selector.clone(),
+        };
+        let listener = tokio::net::TcpListener::bind(args.webhook_addr)
+            .await
+            .with_context(|| format!("binding the webhook receiver to {}", args.webhook_addr))?;
+        info!(addr = %args.webhook_addr, "webhook receiver listening");
+        tokio::spawn(axum::serve(listener, webhook::router(receiver)).into_future());
+    } else {
+        info!("no --webhook-secret-file: webhook receiver off");
+    }
+
     let shutdown = shutdown_signal().shared();
     if !args.leader_elect {
-        return run::controller(client, &args, metrics, ready, shutdown).await;
+        return run::controller(client, &args, metrics, ready, leader_slot, shutdown).await;
     }
 
     let namespace = args
@@ -65,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
     let lost = Leadership::lost(leadership.changes.clone()).shared();
     let stop =
         futures::future::select(Box::pin(shutdown.clone()), Box::pin(lost.clone())).map(|_| ());
-    run::controller(client, &args, metrics.clone(), ready, stop).await?;
+    run::controller(client, &args, metrics.clone(), ready, leader_slot, stop).await?;
     if lost.now_or_never().is_some() {
         anyhow::bail!("lost the lease; exiting so a standby takes over");
     }

@@ -16,7 +16,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
-use tracing::{info, warn};
+use tracing::info;
 
 use crate::args::{Args, BranchMap};
 use crate::context::{Context, Stores};
@@ -32,6 +32,7 @@ pub async fn controller(
     args: &Args,
     metrics: Metrics,
     ready: Readiness,
+    leader_slot: webhook::LeaderSlot,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> anyhow::Result<()> {
     let cache = GitCache::new(&args.cache_dir)
@@ -91,29 +92,11 @@ pub async fn controller(
         trigger: trigger_tx.clone(),
     });
 
-    if let Some(path) = &args.webhook_secret_file {
-        // Fail at start when the file is missing; after that it is re-read per request.
-        std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
-        let receiver = webhook::Receiver {
-            secret_file: Arc::new(path.clone()),
-            metrics: metrics.clone(),
-            sources: sources.clone(),
-            environments: env_reader.clone(),
-            branches,
-            trigger: trigger_tx,
-        };
-        let listener = tokio::net::TcpListener::bind(args.webhook_addr)
-            .await
-            .with_context(|| format!("binding webhook receiver to {}", args.webhook_addr))?;
-        info!(addr = %args.webhook_addr, "webhook receiver listening");
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, webhook::router(receiver)).await {
-                warn!(error = %e, "webhook receiver stopped");
-            }
-        });
-    } else {
-        info!("no --webhook-secret-file: webhook receiver off");
-    }
+    *leader_slot.write().expect("leader slot") = Some(webhook::LeaderPath {
+        sources: sources.clone(),
+        environments: env_reader.clone(),
+        trigger: trigger_tx,
+    });
 
     // Ready once every cache has its initial listing.
     {

@@ -6,6 +6,7 @@ use claude_env_api::{ClaudeEnvironment, condition};
 use claude_env_e2e::{ConfigRepo, Controller, TestNamespace, environment, metric, wait};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::ResourceExt;
 use kube::api::{Api, PostParams};
 use serde_json::json;
 
@@ -1188,4 +1189,78 @@ async fn credentials_come_from_the_referenced_secret_and_never_leak() {
             >= 1.0
     );
     assert!(!m.contains("Pa55"));
+}
+
+#[tokio::test]
+async fn a_webhook_delivered_to_a_standby_reaches_the_leader() {
+    use claude_env_e2e::controller::Options;
+    let ns = TestNamespace::new("ha-hook").await;
+    let repo = ConfigRepo::example();
+    let leader = Controller::start_with(
+        &ns.name,
+        Options {
+            leader_elect: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let leader_id = format!("controller-{}", leader.metrics_port);
+    wait::until("first replica leads", Duration::from_secs(30), || async {
+        match lease_holder(&ns).await {
+            Some(h) if h == leader_id => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let standby = Controller::start_with(
+        &ns.name,
+        Options {
+            leader_elect: true,
+            ..Default::default()
+        },
+    )
+    .await;
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    // A ten-minute interval: only the webhook can bring the next commit quickly.
+    envs.create(
+        &PostParams::default(),
+        &environment(
+            "be",
+            &repo.url,
+            "staging",
+            "backend",
+            json!({"source": {"interval": "10m"}}),
+        ),
+    )
+    .await
+    .unwrap();
+    ready_at(&envs, "be", &repo.head(), Duration::from_secs(90)).await;
+
+    let next = repo.change(
+        "teams/backend/hook-note.yaml",
+        "metadata:\n  note: via the standby\n",
+        "via the standby",
+    );
+    assert_eq!(standby.push_hook(&repo.url, "main").await, 202);
+    ready_at(&envs, "be", &next, Duration::from_secs(30)).await;
+    let env = envs.get("be").await.unwrap();
+    assert!(
+        env.annotations()
+            .contains_key(claude_env_api::annotations::RECONCILE),
+        "the standby marks the environment"
+    );
+    let m = standby.metrics().await;
+    assert_eq!(
+        metric(
+            &m,
+            "claude_env_webhook_requests_total",
+            &[("result", "accepted")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&m, "claude_env_reconcile_total", &[]).unwrap_or(0.0),
+        0.0,
+        "the standby still does not reconcile"
+    );
 }
