@@ -124,6 +124,11 @@ Secret and the Deployment's checksum annotation agree. */}}
 - apiGroups: [""]
   resources: ["services", "configmaps"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]
+# Pods of a rollout's Deployments are listed (never watched or changed) to fail fast on
+# crash loops instead of waiting out the progress deadline.
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]

@@ -19,6 +19,7 @@ pub struct Metrics {
     pub rollbacks_total: IntCounterVec,
     pub rollback_duration_seconds: Histogram,
     pub canary_weight: IntGaugeVec,
+    pub rollout_phase: IntGaugeVec,
     pub health_check_total: IntCounterVec,
     pub git_fetch_duration_seconds: HistogramVec,
     pub git_fetch_failures_total: IntCounterVec,
@@ -112,6 +113,14 @@ impl Metrics {
                 &["namespace", "name", "environment"],
             )
             .unwrap(),
+            rollout_phase: IntGaugeVec::new(
+                opts(
+                    "rollout_phase",
+                    "1 for the rollout phase an environment is in, 0 for the others",
+                ),
+                &["namespace", "name", "environment", "phase"],
+            )
+            .unwrap(),
             health_check_total: IntCounterVec::new(
                 opts(
                     "health_check_total",
@@ -200,6 +209,7 @@ impl Metrics {
             Box::new(self.rollbacks_total.clone()),
             Box::new(self.rollback_duration_seconds.clone()),
             Box::new(self.canary_weight.clone()),
+            Box::new(self.rollout_phase.clone()),
             Box::new(self.health_check_total.clone()),
             Box::new(self.git_fetch_duration_seconds.clone()),
             Box::new(self.git_fetch_failures_total.clone()),
@@ -251,6 +261,11 @@ impl Metrics {
         let _ = self
             .canary_weight
             .remove_label_values(&[namespace, name, environment]);
+        for phase in ROLLOUT_PHASES {
+            let _ = self
+                .rollout_phase
+                .remove_label_values(&[namespace, name, environment, phase]);
+        }
         for (category, severity) in all_classes() {
             let _ = self.drift_items.remove_label_values(&[
                 namespace,
@@ -283,6 +298,28 @@ fn request_method<B>(req: &http::Request<B>) -> &'static str {
         http::Method::PATCH => "PATCH",
         http::Method::DELETE => "DELETE",
         _ => "OTHER",
+    }
+}
+
+/// The `phase` label values of `rollout_phase` (every one is exported, 1 or 0).
+pub const ROLLOUT_PHASES: [&str; 7] = [
+    "Idle",
+    "Progressing",
+    "Paused",
+    "Promoting",
+    "Succeeded",
+    "RolledBack",
+    "Failed",
+];
+
+impl Metrics {
+    /// Set the phase gauge of one environment: 1 for `phase`, 0 for the rest.
+    pub fn set_rollout_phase(&self, namespace: &str, name: &str, environment: &str, phase: &str) {
+        for p in ROLLOUT_PHASES {
+            self.rollout_phase
+                .with_label_values(&[namespace, name, environment, p])
+                .set(i64::from(p == phase));
+        }
     }
 }
 

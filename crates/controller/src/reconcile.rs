@@ -356,6 +356,12 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
             .with_label_values(&[&plan.selection.environment, label])
             .inc();
     }
+    ctx.metrics.set_rollout_phase(
+        &plan.namespace,
+        &plan.name,
+        &plan.selection.environment,
+        &format!("{:?}", rollout_status.phase),
+    );
     ctx.metrics
         .canary_weight
         .with_label_values(&[&plan.namespace, &plan.name, &plan.selection.environment])

@@ -799,6 +799,7 @@ async fn rbac_end_to_end(namespaced: bool) {
         (vec!["patch", "deployments.apps", "-n", n], true),
         (vec!["delete", "configmaps", "-n", n], true),
         (vec!["create", "events.events.k8s.io", "-n", n], true),
+        (vec!["list", "pods", "-n", n], true),
         (vec!["get", "secrets", "-n", n], true),
         (
             vec![
@@ -812,6 +813,8 @@ async fn rbac_end_to_end(namespaced: bool) {
         // Never needed:
         (vec!["delete", "namespaces"], false),
         (vec!["create", "pods", "-n", n], false),
+        (vec!["delete", "pods", "-n", n], false),
+        (vec!["watch", "pods", "-n", n], false),
         (vec!["list", "secrets", "-n", n], false),
         (vec!["watch", "secrets", "-n", n], false),
         (vec!["list", "secrets", "--all-namespaces"], false),
