@@ -24,6 +24,7 @@ unit:
 # The CRD is generated from the Rust types; a stale crds/ fails `make test`.
 crds:
 	$(CARGO) run -q --locked -p claude-env-api --bin crdgen > $(CRD_FILE)
+	hack/ship/sync.sh   # the chart's and the kustomize base's copies
 
 crds-check:
 	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml 2>/dev/null || { mkdir -p build && $(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml; }
