@@ -12,6 +12,7 @@ mod classify;
 mod ignore;
 mod key;
 mod policy;
+mod project;
 mod quantity;
 mod report;
 mod walk;
@@ -20,6 +21,7 @@ pub use classify::classify;
 pub use ignore::{IgnoreRule, IgnoreRuleError, IgnoreRules};
 pub use key::ObjectKey;
 pub use policy::{Remediation, decide};
+pub use project::project;
 pub use report::{DriftReport, ITEM_LIMIT};
 
 use serde_json::Value;

@@ -109,7 +109,7 @@ impl DriftReport {
 }
 
 /// Equal as the API server would store it.
-fn same(pointer: &str, desired: &Value, live: &Value) -> bool {
+pub(crate) fn same(pointer: &str, desired: &Value, live: &Value) -> bool {
     match (desired, live) {
         (Value::String(d), Value::String(l)) if pointer.contains("/resources/") => {
             quantity::equal(d, l)

@@ -85,7 +85,7 @@ fn collect<'a>(
 
 /// The merge key Kubernetes uses for the lists we render (`patchMergeKey`), when every
 /// element carries it. Other lists are atomic and compared by position.
-fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
+pub(crate) fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
     let candidates: &[&'static str] = match field {
         "containers" | "initContainers" | "env" | "volumes" | "imagePullSecrets" => &["name"],
         "volumeMounts" => &["mountPath"],

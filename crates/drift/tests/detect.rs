@@ -53,7 +53,7 @@ fn key() -> ObjectKey {
 }
 
 fn run(desired: Value, live: Option<Value>, ignore: &[&str]) -> claude_env_drift::DriftReport {
-    let desired = vec![(key(), desired)];
+    let desired = [(key(), desired)];
     let ignore = IgnoreRules::parse(ignore).unwrap();
     detect(
         desired.iter().map(|(k, v)| (k, v)),

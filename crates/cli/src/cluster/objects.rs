@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use claude_env_drift::{DriftReport, IgnoreRules, ObjectKey, detect};
 use claude_env_render::DesiredObjects;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use similar::TextDiff;
 
 use super::view::columns;
@@ -104,7 +104,7 @@ pub fn compare(
         let name = |k: &ObjectKey| format!("{}/{}/{}", k.kind, k.namespace, k.name);
         match live.get(&d.key) {
             Some(l) if report.drifted_objects.contains(&d.key) => {
-                let old = project(&d.key, &d.value, l, "", None, ignore);
+                let old = claude_env_drift::project(&d.key, &d.value, l, ignore);
                 unified(
                     &mut text,
                     &yaml(&old),
@@ -120,7 +120,7 @@ pub fn compare(
             {
                 let (old_key, old_live) = stale_config_maps[0];
                 replaced.insert(old_key);
-                let mut old = project(&d.key, &d.value, old_live, "", None, ignore);
+                let mut old = claude_env_drift::project(&d.key, &d.value, old_live, ignore);
                 old["metadata"]["name"] = old_key.name.clone().into();
                 unified(
                     &mut text,
@@ -224,108 +224,6 @@ fn summary(
             let _ = writeln!(out, "  {k}{note}");
         }
     }
-}
-
-/// The live object reduced to the desired object's fields, in the desired order: what the
-/// live values of the fields we manage are. Ignored paths take the desired value (they never
-/// count as different); a field missing live is left out.
-fn project(
-    key: &ObjectKey,
-    desired: &Value,
-    live: &Value,
-    pointer: &str,
-    field: Option<&str>,
-    ignore: &IgnoreRules,
-) -> Value {
-    if !pointer.is_empty() && ignore.matches(key, pointer) {
-        return desired.clone();
-    }
-    match (desired, live) {
-        (Value::Object(d), Value::Object(l)) => {
-            let mut out = Map::new();
-            for (k, dv) in d {
-                let p = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
-                if let Some(lv) = l.get(k) {
-                    out.insert(k.clone(), project(key, dv, lv, &p, Some(k), ignore));
-                } else if ignore.matches(key, &p) {
-                    out.insert(k.clone(), dv.clone());
-                }
-            }
-            Value::Object(out)
-        }
-        (Value::Array(d), Value::Array(l)) => {
-            let merge = field.and_then(|f| merge_key(f, d));
-            let mut out = Vec::new();
-            for (i, dv) in d.iter().enumerate() {
-                let p = format!("{pointer}/{i}");
-                let lv = match merge {
-                    Some(mk) => l.iter().find(|e| e.get(mk) == dv.get(mk)),
-                    None => l.get(i),
-                };
-                match lv {
-                    Some(lv) => out.push(project(key, dv, lv, &p, None, ignore)),
-                    None if ignore.matches(key, &p) => out.push(dv.clone()),
-                    None => {}
-                }
-            }
-            Value::Array(out)
-        }
-        (Value::Object(_) | Value::Array(_), _) => live.clone(),
-        (d, l) if same(pointer, d, l) => d.clone(),
-        (_, l) => l.clone(),
-    }
-}
-
-/// The merge keys of the lists we render, as `claude_env_drift` matches them: used only
-/// when every element carries the key; other lists are positional.
-fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
-    let candidates: &[&'static str] = match field {
-        "containers" | "initContainers" | "env" | "volumes" | "imagePullSecrets" => &["name"],
-        "volumeMounts" => &["mountPath"],
-        "ports" => &["containerPort", "port"],
-        _ => &[],
-    };
-    candidates
-        .iter()
-        .copied()
-        .find(|k| items.iter().all(|i| i.get(k).is_some()))
-}
-
-/// Equal as the API server stores it: numbers by value, resource quantities by amount.
-fn same(pointer: &str, desired: &Value, live: &Value) -> bool {
-    match (desired, live) {
-        (Value::Number(d), Value::Number(l)) => d.as_f64() == l.as_f64(),
-        (Value::String(d), Value::String(l)) if pointer.contains("/resources/") => {
-            d == l
-                || matches!((quantity(d), quantity(l)), (Some(a), Some(b)) if (a - b).abs() <= f64::EPSILON * a.abs().max(1.0))
-        }
-        _ => desired == live,
-    }
-}
-
-/// A Kubernetes quantity (`500m`, `0.5`, `1Gi`, `1e3`) as a number.
-fn quantity(q: &str) -> Option<f64> {
-    const SUFFIXES: [(&str, f64); 13] = [
-        ("Ki", 1024.0),
-        ("Mi", 1048576.0),
-        ("Gi", 1073741824.0),
-        ("Ti", 1099511627776.0),
-        ("Pi", 1125899906842624.0),
-        ("Ei", 1152921504606846976.0),
-        ("n", 1e-9),
-        ("u", 1e-6),
-        ("m", 1e-3),
-        ("k", 1e3),
-        ("M", 1e6),
-        ("G", 1e9),
-        ("T", 1e12),
-    ];
-    for (suffix, factor) in SUFFIXES {
-        if let Some(n) = q.strip_suffix(suffix) {
-            return n.parse::<f64>().ok().map(|n| n * factor);
-        }
-    }
-    q.parse().ok()
 }
 
 fn yaml(value: &Value) -> String {
@@ -519,30 +417,6 @@ mod tests {
             ),
             "{t}"
         );
-    }
-
-    #[test]
-    fn quantities_compare_by_amount() {
-        assert!(same(
-            "/x/resources/limits/cpu",
-            &json!("500m"),
-            &json!("0.5")
-        ));
-        assert!(same(
-            "/x/resources/limits/memory",
-            &json!("1Gi"),
-            &json!("1024Mi")
-        ));
-        assert!(!same(
-            "/x/resources/limits/cpu",
-            &json!("500m"),
-            &json!("1")
-        ));
-        assert!(
-            !same("/x/args/0", &json!("500m"), &json!("0.5")),
-            "only under resources"
-        );
-        assert!(same("/spec/replicas", &json!(1), &json!(1.0)));
     }
 
     #[test]
