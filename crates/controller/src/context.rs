@@ -64,8 +64,8 @@ pub struct Context {
     pub backoff: BackoffPolicy,
     /// Consecutive failures per environment (namespace, name), for backoff.
     pub(crate) failures: Mutex<HashMap<(String, String), u32>>,
-    /// Fingerprint of the objects last applied per environment (namespace, name).
-    pub(crate) applied: Mutex<HashMap<(String, String), u64>>,
+    /// What this process last wrote per environment (namespace, name).
+    pub(crate) applied: Mutex<HashMap<(String, String), Written>>,
     /// Environments to reconcile now (webhooks, dependencies becoming ready).
     pub trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
 }
@@ -75,7 +75,12 @@ impl Context {
     /// (a restarted controller applies once; SSA makes that a no-op).
     pub fn needs_apply(&self, namespace: &str, name: &str, desired: &[Desired]) -> bool {
         let key = (namespace.to_string(), name.to_string());
-        self.applied.lock().expect("applied lock").get(&key) != Some(&fingerprint(desired))
+        self.applied
+            .lock()
+            .expect("applied lock")
+            .get(&key)
+            .and_then(|w| w.objects)
+            != Some(fingerprint(desired))
     }
 
     /// Remember what was applied (see [`Context::needs_apply`]).
@@ -84,15 +89,42 @@ impl Context {
         self.applied
             .lock()
             .expect("applied lock")
-            .insert(key, fingerprint(desired));
+            .entry(key)
+            .or_default()
+            .objects = Some(fingerprint(desired));
     }
 
-    /// Forget an environment (deleted, or its objects were changed behind our back).
+    /// Forget the objects applied for an environment (deleted, or its objects were changed
+    /// behind our back).
     pub fn forget_applied(&self, namespace: &str, name: &str) {
+        if let Some(w) = self
+            .applied
+            .lock()
+            .expect("applied lock")
+            .get_mut(&(namespace.to_string(), name.to_string()))
+        {
+            w.objects = None;
+        }
+    }
+
+    /// The newest resourceVersion of the environment this process knows of: the one its
+    /// last status write produced, or its last read (see [`Context::seen_version`]).
+    pub fn known_version(&self, namespace: &str, name: &str) -> Option<String> {
         self.applied
             .lock()
             .expect("applied lock")
-            .remove(&(namespace.to_string(), name.to_string()));
+            .get(&(namespace.to_string(), name.to_string()))
+            .and_then(|w| w.version.clone())
+    }
+
+    /// Remember a resourceVersion of the environment read from or written to the API server.
+    pub fn seen_version(&self, namespace: &str, name: &str, version: Option<String>) {
+        self.applied
+            .lock()
+            .expect("applied lock")
+            .entry((namespace.to_string(), name.to_string()))
+            .or_default()
+            .version = version;
     }
 
     /// Record a failure; returns how many in a row.
@@ -111,6 +143,16 @@ impl Context {
             .expect("failures lock")
             .remove(&(namespace.to_string(), name.to_string()));
     }
+}
+
+/// What this process last wrote for one environment.
+#[derive(Clone, Debug, Default)]
+pub struct Written {
+    /// Fingerprint of the objects last applied (see [`Context::needs_apply`]).
+    pub objects: Option<u64>,
+    /// The environment's resourceVersion after its last status write (or last read): a
+    /// watch cache showing another version may not have seen that write yet.
+    pub version: Option<String>,
 }
 
 /// A stable hash of a desired object set (keys and values, in order).

@@ -40,18 +40,21 @@ pub async fn reconcile(env: Arc<ClaudeEnvironment>, ctx: Arc<Context>) -> Result
     let started = Instant::now();
     let ns = env.namespace().unwrap_or_default();
     let api: Api<ClaudeEnvironment> = Api::namespaced(ctx.client.clone(), &ns);
-    let result = finalizer(&api, FINALIZER, env, |event| async {
-        match event {
-            Finalizer::Apply(env) => sync(env, &ctx).await,
-            Finalizer::Cleanup(env) => cleanup(env, &ctx).await,
-        }
-    })
-    .await
-    .map_err(|e| match e {
-        kube::runtime::finalizer::Error::ApplyFailed(e)
-        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-        other => Error::Finalizer(Box::new(other)),
-    });
+    let result = match fresh(&ctx, &api, env).await {
+        Ok(env) => finalizer(&api, FINALIZER, env, |event| async {
+            match event {
+                Finalizer::Apply(env) => sync(env, &ctx).await,
+                Finalizer::Cleanup(env) => cleanup(env, &ctx).await,
+            }
+        })
+        .await
+        .map_err(|e| match e {
+            kube::runtime::finalizer::Error::ApplyFailed(e)
+            | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+            other => Error::Finalizer(Box::new(other)),
+        }),
+        Err(e) => Err(e),
+    };
     ctx.metrics
         .reconcile_duration_seconds
         .observe(started.elapsed().as_secs_f64());
@@ -61,6 +64,36 @@ pub async fn reconcile(env: Arc<ClaudeEnvironment>, ctx: Arc<Context>) -> Result
         .with_label_values(&[label])
         .inc();
     result
+}
+
+/// The environment as the API server has it. The rollout machine's state lives in status,
+/// and the watch cache can lag this process's own status writes (by a second or more on a
+/// busy API server): deciding from an older status repeats or undoes steps — a canary back
+/// at an earlier weight, a second promotion. The cache is used when it shows the newest
+/// version this process knows of (its last status write or read); otherwise one GET.
+async fn fresh(
+    ctx: &Context,
+    api: &Api<ClaudeEnvironment>,
+    env: Arc<ClaudeEnvironment>,
+) -> Result<Arc<ClaudeEnvironment>> {
+    let (ns, name) = (env.namespace().unwrap_or_default(), env.name_any());
+    let cached = env.resource_version();
+    if cached.is_some() && ctx.known_version(&ns, &name) == cached {
+        return Ok(env);
+    }
+    match api.get_opt(&name).await {
+        Ok(Some(mut live)) => {
+            live.managed_fields_mut().clear();
+            ctx.seen_version(&ns, &name, live.resource_version());
+            Ok(Arc::new(live))
+        }
+        // Gone: the cached object (being deleted) is all there is.
+        Ok(None) => Ok(env),
+        Err(source) => Err(Error::Read {
+            what: format!("ClaudeEnvironment {ns}/{name}"),
+            source,
+        }),
+    }
 }
 
 /// Requeue after an error with exponential backoff per environment.
@@ -749,13 +782,19 @@ async fn write_status(
         "kind": ClaudeEnvironment::kind(&()),
         "status": new,
     });
-    api.patch_status(
+    let written = api
+        .patch_status(
+            &env.name_any(),
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .map_err(Error::Status)?;
+    ctx.seen_version(
+        &env.namespace().unwrap_or_default(),
         &env.name_any(),
-        &PatchParams::apply(FIELD_MANAGER).force(),
-        &Patch::Apply(&patch),
-    )
-    .await
-    .map_err(Error::Status)?;
+        written.resource_version(),
+    );
     Ok(true)
 }
 
