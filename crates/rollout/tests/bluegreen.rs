@@ -66,6 +66,7 @@ fn an_unhealthy_preview_never_switches() {
     assert_eq!(d.state.phase, RolloutPhase::RolledBack);
     assert_eq!(d.state.active_color, Some(Color::Blue));
     assert_eq!(d.state.failed_revision.as_deref(), Some(NEW));
+    assert!(msg(&d).contains("on the Green preview"), "{}", msg(&d));
 }
 
 #[test]
@@ -133,6 +134,7 @@ fn a_failure_after_the_switch_flips_back() {
     );
     assert_eq!(d.state.active_color, Some(Color::Blue));
     assert_eq!(d.state.phase, RolloutPhase::RolledBack);
+    assert!(msg(&d).contains("after the switch to Green"), "{}", msg(&d));
     // The old colour never stopped: the rollback completes at the next look.
     let d = step(&plan, &d.state, &preview_ready(16));
     assert!(has(

@@ -357,7 +357,8 @@ impl Machine<'_> {
                 self.s.phase = RolloutPhase::Paused;
                 self.s.message = Some(format!("{doing}: {message}"));
             }
-            Verdict::Failed(reason, message) => self.fail(reason, message),
+            // Where it failed (which step, preview or after the switch) is half the story.
+            Verdict::Failed(reason, message) => self.fail(reason, format!("{doing}: {message}")),
         }
         false
     }
