@@ -91,6 +91,20 @@ done
 bold "Applying the development, staging and production ClaudeEnvironments"
 sed "s|SOURCE_URL|$URL|" examples/claude-environments.yaml | "$KUBECTL" -n "$NS" apply -f -
 
+bold "Production waits for staging, then for a human"
+# A fresh demo pauses production's first rollout for approval; a re-run may find it Ready.
+for _ in $(seq 150); do
+  phase=$("$KUBECTL" -n "$NS" get cenv production -o jsonpath='{.status.rollout.phase}' 2>/dev/null || true)
+  ready=$("$KUBECTL" -n "$NS" get cenv production -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null || true)
+  [ "$phase" = Paused ] || [ "$ready" = True ] && break
+  sleep 2
+done
+if [ "$phase" = Paused ]; then
+  "$KUBECTL" -n "$NS" get cenv production -o jsonpath='  {.status.rollout.message}{"\n"}'
+  echo "\$ claude-env approve production -n $NS"
+  "$BIN/claude-env" approve production -n "$NS"
+fi
+
 bold "Waiting until all three are Ready"
 deadline=$((SECONDS + 300))
 while :; do
