@@ -6,6 +6,7 @@
 //! | stage | Deployments | Services | ConfigMaps |
 //! |---|---|---|---|
 //! | Idle, AwaitingApproval | serving revision (stable, else the last rolled out), full | as rendered (blue-green: active colour) | serving |
+//! | AwaitingApproval of a first deploy | none | none | none |
 //! | Applied (Immediate) | new revision, full | new | stable + new |
 //! | Canary{weight} | stable spec at `split.stable`; `-canary` new spec at `split.canary` | new | stable + new |
 //! | Promoting | new spec on the stable Deployments, full | new | stable + new |
@@ -148,6 +149,8 @@ pub fn desired_set(
     };
     let blue_green = strategy == StrategyType::BlueGreen;
     match &state.stage {
+        // A first deploy waiting for approval: nothing runs until a human says so.
+        Stage::AwaitingApproval if state.stable.is_none() => {}
         Stage::Idle | Stage::AwaitingApproval => {
             config_maps(serving, &mut out);
             plain_or_active(

@@ -132,6 +132,38 @@ fn idle_without_a_stable_revision_keeps_the_last_rolled_out() {
 }
 
 #[test]
+fn a_first_deploy_awaiting_approval_applies_nothing() {
+    let mut s = state(Stage::AwaitingApproval);
+    s.stable = None;
+    for strategy in [
+        StrategyType::Immediate,
+        StrategyType::Canary,
+        StrategyType::BlueGreen,
+    ] {
+        assert_eq!(
+            summary(&desired_set(strategy, &s, I, &two_revisions())),
+            Vec::<String>::new(),
+            "{strategy:?}"
+        );
+    }
+    // With a stable revision, that keeps serving while the new one waits.
+    s.stable = Some("s".into());
+    assert_eq!(
+        summary(&desired_set(
+            StrategyType::Immediate,
+            &s,
+            I,
+            &two_revisions()
+        )),
+        [
+            "ConfigMap/prod-config-s",
+            "Deployment/prod-context7 ctx:s x4",
+            "Service/prod-context7 -"
+        ]
+    );
+}
+
+#[test]
 fn immediate_applies_the_new_revision_and_keeps_the_stable_config_map() {
     let s = state(Stage::Applied { verify: verify() });
     assert_eq!(
