@@ -505,10 +505,9 @@ async fn the_cli_reads_and_steers_an_environment_reconciled_by_the_controller() 
         .run(&["approve", "be", "-n", n, "--revision", &second])
         .await;
     assert_eq!(approved.code, 0, "{approved}");
-    assert_eq!(
-        annotation(&envs.get("be").await.unwrap(), annotations::APPROVE).as_deref(),
-        Some(second.as_str())
-    );
+    // `<revision>@<time>`: each approval is new (the controller spends one per human gate).
+    let approval = annotation(&envs.get("be").await.unwrap(), annotations::APPROVE).unwrap();
+    assert!(approval.starts_with(&format!("{second}@")), "{approval}");
 
     // Errors: exit 2 with a message.
     let missing = cli.run(&["status", "nope", "-n", n]).await;

@@ -93,6 +93,8 @@ pub fn default_rollback_target(status: &ClaudeEnvironmentStatus) -> Option<Strin
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Approval {
     pub request: Request,
+    /// The revision approved (the request's value without its nonce).
+    pub revision: String,
     /// The revision the rollout is paused on, if it is.
     pub waiting: Option<String>,
 }
@@ -105,10 +107,17 @@ pub fn waiting_for_approval(status: &ClaudeEnvironmentStatus) -> Option<&str> {
         .flatten()
 }
 
-/// `claude-env.io/approve=<revision>`: the paused revision by default; `--revision` may be a
-/// prefix of it (expanded, since the controller compares whole SHAs) or another revision
-/// (approved ahead of its rollout). Nothing waiting and no `--revision`: refused.
-pub fn approve(env: &ClaudeEnvironment, requested: Option<&str>) -> Result<Approval, ClusterError> {
+/// `claude-env.io/approve=<revision>@<now>`: the paused revision by default; `--revision` may
+/// be a prefix of it (expanded, since the controller compares whole SHAs) or another revision
+/// (approved ahead of its rollout). Nothing waiting and no `--revision`: refused. The time
+/// makes each approval new: the controller spends one approval per human gate (a `pause: {}`
+/// step, then `approval.required` before promotion), so approving the same revision twice
+/// must be two values.
+pub fn approve(
+    env: &ClaudeEnvironment,
+    requested: Option<&str>,
+    now: Timestamp,
+) -> Result<Approval, ClusterError> {
     let s = status(env);
     let waiting = waiting_for_approval(&s).map(str::to_string);
     let revision = match (requested, &waiting) {
@@ -132,8 +141,9 @@ pub fn approve(env: &ClaudeEnvironment, requested: Option<&str>) -> Result<Appro
     Ok(Approval {
         request: Request {
             key: annotations::APPROVE,
-            value: revision,
+            value: format!("{revision}@{}", timestamp(now)),
         },
+        revision,
         waiting,
     })
 }
@@ -295,15 +305,28 @@ mod tests {
 
     #[test]
     fn approve_defaults_to_the_paused_revision_and_expands_a_prefix() {
-        let a = approve(&env(paused_on(A)), None).unwrap();
+        let a = approve(&env(paused_on(A)), None, now()).unwrap();
         assert_eq!(a.request.key, "claude-env.io/approve");
-        assert_eq!(a.request.value, A);
+        assert_eq!(a.request.value, format!("{A}@2026-11-21T05:58:49.087Z"));
+        assert_eq!(a.revision, A);
         assert_eq!(a.waiting.as_deref(), Some(A));
-        let short = approve(&env(paused_on(A)), Some(&A[..8])).unwrap();
-        assert_eq!(short.request.value, A, "the controller compares whole SHAs");
-        let other = approve(&env(paused_on(A)), Some(B)).unwrap();
-        assert_eq!(other.request.value, B);
+        let short = approve(&env(paused_on(A)), Some(&A[..8]), now()).unwrap();
+        assert_eq!(short.revision, A, "the controller compares whole SHAs");
+        let other = approve(&env(paused_on(A)), Some(B), now()).unwrap();
+        assert_eq!(other.revision, B);
         assert_eq!(other.waiting.as_deref(), Some(A));
+    }
+
+    #[test]
+    fn approving_twice_is_two_approvals() {
+        // One per human gate: the second must differ from the first the controller spent.
+        let later = now()
+            .checked_add(jiff::SignedDuration::from_millis(1))
+            .unwrap();
+        let one = approve(&env(paused_on(A)), None, now()).unwrap();
+        let two = approve(&env(paused_on(A)), None, later).unwrap();
+        assert_ne!(one.request.value, two.request.value);
+        assert!(two.request.value.starts_with(&format!("{A}@")));
     }
 
     #[test]
@@ -312,19 +335,19 @@ mod tests {
             rollout: Some(RolloutStatus::default()),
             ..Default::default()
         };
-        let err = approve(&env(idle.clone()), None).unwrap_err();
+        let err = approve(&env(idle.clone()), None, now()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "nothing in team-be/be is waiting for approval (rollout: Idle); pass --revision REV \
              to approve a revision ahead of its rollout"
         );
-        let none = approve(&env(ClaudeEnvironmentStatus::default()), None).unwrap_err();
+        let none = approve(&env(ClaudeEnvironmentStatus::default()), None, now()).unwrap_err();
         assert!(none.to_string().contains("(rollout: none)"), "{none}");
-        let ahead = approve(&env(idle), Some(C)).unwrap();
-        assert_eq!((ahead.request.value.as_str(), ahead.waiting), (C, None));
+        let ahead = approve(&env(idle), Some(C), now()).unwrap();
+        assert_eq!((ahead.revision.as_str(), ahead.waiting), (C, None));
         // Progressing is not waiting for anyone.
         let mut progressing = paused_on(A);
         progressing.rollout.as_mut().unwrap().phase = RolloutPhase::Progressing;
-        assert!(approve(&env(progressing), None).is_err());
+        assert!(approve(&env(progressing), None, now()).is_err());
     }
 }

@@ -338,8 +338,12 @@ fn requests(env: &ClaudeEnvironment, s: &ClaudeEnvironmentStatus) -> Vec<Vec<Str
     }
     if let Some(v) = a.get(annotations::APPROVE) {
         let waiting = crate::cluster::patch::waiting_for_approval(s);
+        // `<revision>[@<nonce>]` (`claude-env approve` adds the time); the controller also
+        // takes an abbreviation of 7 or more characters.
+        let approved = v.split('@').next().unwrap_or_default().trim();
+        let names = |w: &str| w == approved || (approved.len() >= 7 && w.starts_with(approved));
         let note = match waiting {
-            Some(w) if w == v => "pending (the rollout is paused on it)".to_string(),
+            Some(w) if names(w) => "pending (the rollout is paused on it)".to_string(),
             Some(w) => format!("ignored: the rollout waits on {}", short(w)),
             None => "-".to_string(),
         };
@@ -641,6 +645,27 @@ mod tests {
         ] {
             assert!(d.contains(expected), "missing {expected:?} in\n{d}");
         }
+    }
+
+    #[test]
+    fn an_approval_with_the_cli_nonce_is_pending_for_the_paused_revision() {
+        let mut e = env();
+        let annotations = e.metadata.annotations.as_mut().unwrap();
+        annotations.insert(
+            "claude-env.io/approve".into(),
+            "9a8b7c6d5e4f3a2b1c0d9a8b7c6d5e4f3a2b1c0d@2026-11-21T05:59:00.000Z".into(),
+        );
+        let d = details(&e, now());
+        assert!(d.contains("pending (the rollout is paused on it)"), "{d}");
+        e.metadata.annotations.as_mut().unwrap().insert(
+            "claude-env.io/approve".into(),
+            "1f2e3d4c5b6a@2026-11-21T05:59:00.000Z".into(),
+        );
+        let d = details(&e, now());
+        assert!(
+            d.contains("ignored: the rollout waits on 9a8b7c6d5e4f"),
+            "{d}"
+        );
     }
 
     #[test]

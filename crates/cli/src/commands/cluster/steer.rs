@@ -54,8 +54,8 @@ pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError
         let cluster = Cluster::connect(&e.kube).await?;
         let ns = cluster.namespace(e.namespace.as_deref());
         let env = cluster.get(&ns, &e.name).await?;
-        let approval = patch::approve(&env, args.revision.as_deref())?;
-        let revision = &approval.request.value;
+        let approval = patch::approve(&env, args.revision.as_deref(), Timestamp::now())?;
+        let revision = &approval.revision;
         match &approval.waiting {
             Some(w) if w != revision => eprintln!(
                 "warning: the rollout of {ns}/{} is paused on {}; the controller ignores this \
@@ -80,10 +80,11 @@ pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError
             .await?;
         writeln!(
             out,
-            "approved revision {} of {ns}/{} ({}={revision})",
+            "approved revision {} of {ns}/{} ({}={})",
             view::short(revision),
             e.name,
-            approval.request.key
+            approval.request.key,
+            approval.request.value
         )?;
         Ok(Exit::Ok)
     })
