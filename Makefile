@@ -8,9 +8,16 @@ CRD_FILE := crds/claude-env.io_claudeenvironments.yaml
 # The local control plane: cluster-build, cluster-up, cluster-down.
 -include tests/cluster/cluster.mk
 
-.PHONY: test fmt-check clippy unit crds crds-check bins e2e demo demo-down demo-cli bench
+.PHONY: test checks fmt-check clippy unit crds crds-check bins e2e demo demo-down demo-cli bench
 
-test: fmt-check clippy crds-check unit e2e
+# The control plane (Go) builds while the Rust checks run: a cold CI machine has two big
+# builds, and Rust leaves a core idle during its long single-crate compiles.
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=line checks cluster-build
+	@$(MAKE) --no-print-directory e2e
+
+checks:
+	@$(MAKE) --no-print-directory fmt-check clippy crds-check unit
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -27,7 +34,8 @@ crds:
 	hack/ship/sync.sh   # the chart's and the kustomize base's copies
 
 crds-check:
-	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml 2>/dev/null || { mkdir -p build && $(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml; }
+	@mkdir -p build
+	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml
 	@diff -u $(CRD_FILE) build/crd.generated.yaml || { echo "crds/ is stale: run 'make crds' and commit"; exit 1; }
 
 # The binaries e2e tests run (they look for them in target/debug).
