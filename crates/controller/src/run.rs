@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use claude_env_api::{ClaudeEnvironment, annotations, labels};
 use claude_env_source::git::{BackoffPolicy, GitCache};
-use futures::{Stream, StreamExt, future};
+use futures::{Stream, StreamExt, TryStreamExt, future};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::runtime::controller::{self, Controller};
@@ -16,11 +16,11 @@ use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::UnboundedReceiverStream;
-use tracing::info;
+use tracing::warn;
 
 use crate::args::{Args, BranchMap};
 use crate::context::{Context, Stores};
-use crate::http::Readiness;
+use crate::http::{InitialSync, Readiness};
 use crate::metrics::Metrics;
 use crate::reconcile::{error_policy, reconcile};
 use crate::sources::Sources;
@@ -50,10 +50,12 @@ pub async fn controller(
     }
     let (env_reader, env_writer) = reflector::store();
     // Status writes do not change generation or annotations: no reconcile for our own writes.
+    let synced = InitialSync::new(4, ready);
     let env_stream = watcher(envs, env_config)
         .default_backoff()
         .modify(|e: &mut ClaudeEnvironment| e.managed_fields_mut().clear())
         .reflect(env_writer)
+        .inspect_ok(synced.cache())
         .touched_objects()
         .predicate_filter(spec_or_steering, Default::default());
 
@@ -64,15 +66,16 @@ pub async fn controller(
             labels::MANAGED_BY_VALUE
         ))
         .any_semantic();
-    let (deployments, dep_stream) = owned_watch::<Deployment>(&client, args, owned.clone());
-    let (services, svc_stream) = owned_watch::<Service>(&client, args, owned.clone());
-    let (config_maps, cm_stream) = owned_watch::<ConfigMap>(&client, args, owned);
+    let (deployments, dep_stream) =
+        owned_watch::<Deployment>(&client, args, owned.clone(), &synced);
+    let (services, svc_stream) = owned_watch::<Service>(&client, args, owned.clone(), &synced);
+    let (config_maps, cm_stream) = owned_watch::<ConfigMap>(&client, args, owned, &synced);
 
     let stores = Stores {
         environments: env_reader.clone(),
-        deployments: deployments.clone(),
-        services: services.clone(),
-        config_maps: config_maps.clone(),
+        deployments,
+        services,
+        config_maps,
     };
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel();
     let reporter = Reporter {
@@ -98,30 +101,6 @@ pub async fn controller(
         trigger: trigger_tx,
     });
 
-    // Ready once every cache has its initial listing.
-    {
-        let (e, d, s, c, ready) = (
-            env_reader.clone(),
-            deployments,
-            services,
-            config_maps,
-            ready.clone(),
-        );
-        tokio::spawn(async move {
-            let synced = future::join4(
-                e.wait_until_ready(),
-                d.wait_until_ready(),
-                s.wait_until_ready(),
-                c.wait_until_ready(),
-            )
-            .await;
-            if synced.0.is_ok() && synced.1.is_ok() && synced.2.is_ok() && synced.3.is_ok() {
-                info!("caches synced; ready");
-                ready.set(true);
-            }
-        });
-    }
-
     let owner = |obj: &dyn OwnerLabels| obj.owner();
     Controller::for_stream(env_stream, env_reader)
         .watches_stream(dep_stream, move |o: Deployment| owner(&o))
@@ -131,7 +110,13 @@ pub async fn controller(
         .with_config(controller::Config::default().concurrency(args.concurrency))
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
-        .for_each(|_| future::ready(()))
+        .for_each(|result| {
+            // Reconcile errors are reported by error_policy; these are watch and queue errors.
+            if let Err(e @ controller::Error::QueueError(_)) = result {
+                warn!(error = %e, "watch failed; retrying with backoff");
+            }
+            future::ready(())
+        })
         .await;
     Ok(())
 }
@@ -161,6 +146,7 @@ fn owned_watch<K>(
     client: &Client,
     args: &Args,
     config: watcher::Config,
+    synced: &InitialSync,
 ) -> (
     Store<K>,
     impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
@@ -183,6 +169,7 @@ where
         .default_backoff()
         .modify(|o: &mut K| o.managed_fields_mut().clear())
         .reflect(writer)
+        .inspect_ok(synced.cache())
         .touched_objects();
     (reader, stream)
 }

@@ -75,7 +75,12 @@ impl Controller {
         let out = fs::File::create(&log).expect("log file");
         let mut cmd = Command::new(bin("claude-env-controller"));
         cmd.env("KUBECONFIG", &cluster.kubeconfig)
-            .env("RUST_LOG", "info,claude_env_controller=debug,kube=warn")
+            .env(
+                "RUST_LOG",
+                // `E2E_CONTROLLER_LOG=...,kube=debug` to see watches and requests.
+                std::env::var("E2E_CONTROLLER_LOG")
+                    .unwrap_or_else(|_| "info,claude_env_controller=debug,kube=warn".into()),
+            )
             .env("POD_NAME", format!("controller-{metrics_port}"))
             .args(["--watch-namespace", namespace])
             .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
