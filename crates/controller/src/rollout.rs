@@ -150,7 +150,7 @@ pub async fn readiness(
             let name = shape::role_name(&plan.name, server, shape_role);
             if let Some(d) = ctx.stores.deployment(&plan.target_namespace, &name) {
                 let mut r = of_deployment(&d);
-                if r.current && r.available < r.replicas {
+                if r.current && !settled(&r) {
                     r.crash_looping = crash_looping(ctx, &plan.target_namespace, &d).await;
                 }
                 out.insert((server.clone(), role), r);
@@ -179,8 +179,15 @@ pub fn of_deployment(d: &Deployment) -> Readiness {
     }
 }
 
-/// Whether a pod of the Deployment crash-loops or failed: fail fast instead of waiting out
-/// the progress deadline. Read only while a rollout's pods are not all available.
+/// All pods run the current spec and are available: nothing can be crash-looping into it.
+/// (Not just "available": a rolling update keeps the old pods available while the new ones
+/// crash, so `available == replicas` says nothing about the new template.)
+fn settled(r: &Readiness) -> bool {
+    r.updated >= r.replicas && r.available >= r.replicas && r.total <= r.updated
+}
+
+/// Whether a pod of the Deployment's current template crash-loops or failed: fail fast
+/// instead of waiting out the progress deadline. Read only while a rollout is not settled.
 async fn crash_looping(ctx: &Context, namespace: &str, d: &Deployment) -> bool {
     let Some(labels) = d
         .spec
@@ -196,11 +203,45 @@ async fn crash_looping(ctx: &Context, namespace: &str, d: &Deployment) -> bool {
         .join(",");
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), namespace);
     match pods.list(&ListParams::default().labels(&selector)).await {
-        Ok(list) => list.items.iter().any(pod_failing),
+        Ok(list) => list
+            .items
+            .iter()
+            .filter(|p| of_template(p, d))
+            .any(pod_failing),
         Err(e) => {
             warn!(error = %e, "listing pods for crash detection");
             false
         }
+    }
+}
+
+/// Whether a pod runs the Deployment's current template, as far as a pod shows it: the
+/// template's labels and annotations (the config hash among them) and its images. Old pods
+/// of a rolling update differ in one of them for any change a rollout makes to the pods'
+/// identity; a crash of the old revision is not the new revision's failure.
+fn of_template(p: &Pod, d: &Deployment) -> bool {
+    let Some(t) = d.spec.as_ref().map(|s| &s.template) else {
+        return true;
+    };
+    let contains = |want: Option<&BTreeMap<String, String>>,
+                    have: Option<&BTreeMap<String, String>>| {
+        want.into_iter()
+            .flatten()
+            .all(|(k, v)| have.and_then(|h| h.get(k)) == Some(v))
+    };
+    let meta = t.metadata.as_ref();
+    let images = |c: &[k8s_openapi::api::core::v1::Container]| -> Vec<Option<String>> {
+        c.iter().map(|c| c.image.clone()).collect()
+    };
+    contains(
+        meta.and_then(|m| m.labels.as_ref()),
+        p.metadata.labels.as_ref(),
+    ) && contains(
+        meta.and_then(|m| m.annotations.as_ref()),
+        p.metadata.annotations.as_ref(),
+    ) && match (t.spec.as_ref(), p.spec.as_ref()) {
+        (Some(want), Some(have)) => images(&want.containers) == images(&have.containers),
+        _ => true,
     }
 }
 
@@ -285,6 +326,54 @@ mod tests {
         }))
         .unwrap();
         assert!(!of_deployment(&d).current);
+    }
+
+    #[test]
+    fn settled_means_every_pod_on_the_current_spec_and_available() {
+        let r = |replicas, updated, available, total| Readiness {
+            replicas,
+            updated,
+            available,
+            total,
+            current: true,
+            ..Readiness::default()
+        };
+        assert!(settled(&r(2, 2, 2, 2)));
+        // A rolling update whose new pod crash-loops: the old pod keeps it available.
+        assert!(!settled(&r(1, 1, 1, 2)));
+        assert!(!settled(&r(2, 2, 1, 2)));
+        assert!(!settled(&r(2, 1, 2, 2)));
+    }
+
+    #[test]
+    fn only_pods_of_the_current_template_are_judged() {
+        let d: Deployment = serde_json::from_value(json!({
+            "metadata": {"name": "a"},
+            "spec": {"selector": {"matchLabels": {"app": "a"}}, "template": {
+                "metadata": {"labels": {"app": "a", "claude-env.io/simulate": "crashloop"},
+                             "annotations": {"claude-env.io/config-hash": "new"}},
+                "spec": {"containers": [{"name": "mcp", "image": "ctx:2"}]}}}
+        }))
+        .unwrap();
+        let pod = |labels: serde_json::Value, hash: &str, image: &str| -> Pod {
+            serde_json::from_value(json!({
+                "metadata": {"labels": labels, "annotations": {"claude-env.io/config-hash": hash, "other": "x"}},
+                "spec": {"containers": [{"name": "mcp", "image": image}]}
+            }))
+            .unwrap()
+        };
+        let new =
+            json!({"app": "a", "claude-env.io/simulate": "crashloop", "pod-template-hash": "h2"});
+        assert!(of_template(&pod(new.clone(), "new", "ctx:2"), &d));
+        assert!(
+            !of_template(&pod(new.clone(), "old", "ctx:2"), &d),
+            "config"
+        );
+        assert!(!of_template(&pod(new, "new", "ctx:1"), &d), "image");
+        assert!(
+            !of_template(&pod(json!({"app": "a"}), "new", "ctx:2"), &d),
+            "labels"
+        );
     }
 
     #[test]

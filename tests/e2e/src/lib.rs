@@ -3,9 +3,11 @@
 
 pub mod cluster;
 pub mod controller;
+pub mod endpoint;
 pub mod fixture;
 pub mod namespace;
 pub mod ship_support;
+pub mod timeline;
 pub mod wait;
 
 pub use cluster::{Cluster, repo_root};
