@@ -1,7 +1,7 @@
 //! Server-side apply, prune and reads of the objects we render (the only writes besides
 //! status and Events).
 
-use claude_env_api::{FIELD_MANAGER, InventoryEntry};
+use claude_env_api::{ClaudeEnvironment, FIELD_MANAGER, Inventory, InventoryEntry};
 use claude_env_drift::ObjectKey;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
@@ -9,8 +9,12 @@ use kube::Client;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
 
+use crate::context::Context;
 use crate::error::{Error, Result};
+use crate::events::publish;
+use crate::inventory;
 use crate::objects::Desired;
+use crate::plan::Plan;
 
 fn resource(kind: &str) -> ApiResource {
     match kind {
@@ -65,4 +69,59 @@ pub async fn get(client: &Client, key: &ObjectKey) -> Result<Option<Value>> {
             source,
         })?;
     Ok(obj.map(|o| serde_json::to_value(o).expect("objects serialize")))
+}
+
+/// Apply every desired object, then prune what the old inventory has and the new one does
+/// not. `announce`: publish an Applied Event (when the rollout state or inventory changed,
+/// not on every re-apply).
+pub async fn apply_and_prune(
+    ctx: &Context,
+    env: &ClaudeEnvironment,
+    plan: &Plan,
+    old_inventory: Option<&Inventory>,
+    desired: &[Desired],
+    new_inventory: &Inventory,
+    announce: bool,
+) -> Result<()> {
+    for d in desired {
+        apply(&ctx.client, d).await?;
+    }
+    ctx.metrics
+        .apply_requests_total
+        .inc_by(desired.len() as u64);
+    let stale = inventory::stale(old_inventory, new_inventory);
+    let mut pruned = Vec::new();
+    for e in &stale {
+        if delete(&ctx.client, e).await? {
+            pruned.push(format!("{}/{}", e.kind, e.name));
+        }
+    }
+    ctx.metrics.apply_requests_total.inc_by(stale.len() as u64);
+    if announce {
+        let names: Vec<String> = desired
+            .iter()
+            .map(|d| format!("{}/{}", d.key.kind, d.key.name))
+            .collect();
+        publish(
+            &ctx.recorder,
+            env,
+            false,
+            "Applied",
+            "Apply",
+            format!("{}: {}", plan.selection, names.join(", ")),
+        )
+        .await;
+    }
+    if !pruned.is_empty() {
+        publish(
+            &ctx.recorder,
+            env,
+            false,
+            "Pruned",
+            "Prune",
+            format!("no longer rendered: {}", pruned.join(", ")),
+        )
+        .await;
+    }
+    Ok(())
 }

@@ -1,9 +1,9 @@
 //! Drift of one environment: detected from the watch caches, confirmed with fresh reads,
-//! remediated by policy.
+//! remediated by policy, told in Events and gauges.
 
 use std::collections::HashMap;
 
-use claude_env_api::{DriftRemediation, DriftStatus};
+use claude_env_api::{ClaudeEnvironment, DriftRemediation, DriftStatus};
 use claude_env_drift::{DriftReport, ObjectKey, Remediation, decide, detect};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use serde_json::Value;
@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::apply;
 use crate::context::Context;
 use crate::error::Result;
+use crate::events::publish;
 use crate::objects::Desired;
 use crate::plan::Plan;
 
@@ -106,6 +107,78 @@ pub fn clean(desired_leaves: u64, previous: Option<&DriftStatus>) -> DriftStatus
         managed_fields: desired_leaves as i64,
         last_remediation: previous.and_then(|p| p.last_remediation.clone()),
         ..Default::default()
+    }
+}
+
+/// Events for a check: DriftDetected when the drift is new (or was just remediated),
+/// DriftRemediated for what was restored. `previous`: the drift status has before this check.
+pub async fn report(
+    ctx: &Context,
+    env: &ClaudeEnvironment,
+    plan: &Plan,
+    previous: Option<&DriftStatus>,
+    checked: &Checked,
+) {
+    let detected = &checked.detected;
+    if !detected.is_drifted() {
+        return;
+    }
+    let already_reported = previous.is_some_and(|d| d.items == detected.items);
+    if !already_reported || !checked.restored.is_empty() {
+        publish(
+            &ctx.recorder,
+            env,
+            true,
+            "DriftDetected",
+            "DetectDrift",
+            summary(detected),
+        )
+        .await;
+    }
+    if !checked.restored.is_empty() {
+        let restored: Vec<String> = checked.restored.iter().map(ToString::to_string).collect();
+        ctx.metrics
+            .drift_remediations_total
+            .with_label_values(&[&plan.selection.environment])
+            .inc_by(restored.len() as u64);
+        ctx.metrics
+            .apply_requests_total
+            .inc_by(restored.len() as u64);
+        publish(
+            &ctx.recorder,
+            env,
+            false,
+            "DriftRemediated",
+            "Remediate",
+            format!(
+                "restored ({:?} policy): {}",
+                checked.remediation,
+                restored.join(", ")
+            ),
+        )
+        .await;
+    }
+}
+
+/// The drift gauges of one environment, from its drift status.
+pub fn export(ctx: &Context, plan: &Plan, d: &DriftStatus) {
+    let (ns, name, env) = (&plan.namespace, &plan.name, &plan.selection.environment);
+    ctx.metrics
+        .drift_percentage
+        .with_label_values(&[ns, name, env])
+        .set(d.percentage);
+    for (category, severity) in crate::metrics::all_classes() {
+        let n = d
+            .items
+            .iter()
+            .filter(|i| {
+                format!("{:?}", i.category) == category && format!("{:?}", i.severity) == severity
+            })
+            .count();
+        ctx.metrics
+            .drift_items
+            .with_label_values(&[ns, name, env, category, severity])
+            .set(n as i64);
     }
 }
 

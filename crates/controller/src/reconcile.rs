@@ -1,36 +1,28 @@
 //! One reconcile of one ClaudeEnvironment: fetch → render → validate → gate → apply/prune or
 //! detect drift → health → status.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use claude_env_api::{
-    ClaudeEnvironment, ClaudeEnvironmentStatus, FIELD_MANAGER, FINALIZER, HistoryResult,
-    annotations,
+    ClaudeEnvironment, ClaudeEnvironmentStatus, FINALIZER, HistoryResult, annotations,
 };
-use claude_env_config::Document;
-use claude_env_render::RenderContext;
 use claude_env_rollout::{Observations, RolloutState};
-use claude_env_source::auth::Auth;
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, Patch, PatchParams};
+use kube::ResourceExt;
+use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
-use kube::runtime::reflector::ObjectRef;
-use kube::{Resource, ResourceExt};
-use serde_json::json;
 use tracing::{Span, field, info, instrument, warn};
 
 use crate::context::Context;
-use crate::depends::{self, Gate};
+use crate::depends::Gate;
 use crate::error::{Error, Result};
 use crate::events::publish;
 use crate::objects::{self, Desired};
 use crate::plan::Plan;
-use crate::status::{self, Health, Input, Observation};
-use crate::{apply, drift, health, inventory, rollout, shape, target};
+use crate::status::{self, Health, Observation};
+use crate::{apply, depends, drift, health, render, rollout, secrets, shape, status_io, target};
 
 /// How soon to look again while workloads roll out or dependencies catch up (watch events
 /// usually come first).
@@ -115,7 +107,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
                 reason: e.category(),
                 message: e.to_string(),
             };
-            write_status(ctx, &env, &old, &obs).await?;
+            status_io::write(ctx, &env, &old, &obs).await?;
             publish(
                 &ctx.recorder,
                 &env,
@@ -129,7 +121,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
         }
     };
     if env.spec.suspend {
-        write_status(ctx, &env, &old, &Observation::Suspended).await?;
+        status_io::write(ctx, &env, &old, &Observation::Suspended).await?;
         return Ok(Action::await_change());
     }
     if let Some(requested) = env.annotations().get(annotations::RECONCILE)
@@ -141,7 +133,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
     let tip = match ctx
         .sources
         .revision(&plan.source, plan.interval, plan.timeout, || {
-            read_auth(ctx, &env)
+            secrets::read_auth(ctx, &env)
         })
         .await
     {
@@ -151,7 +143,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
                 reason: e.category(),
                 message: e.to_string(),
             };
-            write_status(ctx, &env, &old, &obs).await?;
+            status_io::write(ctx, &env, &old, &obs).await?;
             publish(
                 &ctx.recorder,
                 &env,
@@ -172,7 +164,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
                 reason: e.category(),
                 message: e.to_string(),
             };
-            write_status(ctx, &env, &old, &obs).await?;
+            status_io::write(ctx, &env, &old, &obs).await?;
             publish(
                 &ctx.recorder,
                 &env,
@@ -190,7 +182,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
     Span::current().record("revision", status::short(&target));
 
     if let Some(verify) = &env.spec.source.verify {
-        let (version, keys) = read_secret(ctx, &env, &verify.secret_ref.name).await?;
+        let (version, keys) = secrets::read_secret(ctx, &env, &verify.secret_ref.name).await?;
         if let Err(e) = ctx
             .sources
             .verify(&plan.source.url, &target, &version, keys)
@@ -200,7 +192,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
                 revision: target.clone(),
                 message: e.to_string(),
             };
-            if write_status(ctx, &env, &old, &obs).await? {
+            if status_io::write(ctx, &env, &old, &obs).await? {
                 publish(
                     &ctx.recorder,
                     &env,
@@ -231,7 +223,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
                 revision: target.clone(),
                 message: message.clone(),
             };
-            if write_status(ctx, &env, &old, &obs).await? {
+            if status_io::write(ctx, &env, &old, &obs).await? {
                 ctx.metrics
                     .sync_total
                     .with_label_values(&[&plan.selection.environment, "invalid"])
@@ -256,13 +248,13 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
     let changes_revision = old.last_applied_revision.as_deref() != Some(&target);
     if changes_revision
         && !env.spec.depends_on.is_empty()
-        && let Gate::Wait(message) = dependency_gate(ctx, &env, &target)
+        && let Gate::Wait(message) = depends::gate_of(ctx, &env, &target)
     {
         let obs = Observation::DependencyNotReady {
             revision: target.clone(),
             message,
         };
-        write_status(ctx, &env, &old, &obs).await?;
+        status_io::write(ctx, &env, &old, &obs).await?;
         return Ok(Action::requeue(PROGRESS_REQUEUE));
     }
 
@@ -274,12 +266,12 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
                 reason: "InvalidSpec",
                 message: e.to_string(),
             };
-            write_status(ctx, &env, &old, &obs).await?;
+            status_io::write(ctx, &env, &old, &obs).await?;
             return Ok(Action::await_change());
         }
     };
     let mut renders = shape::Rendered::new();
-    renders.insert(target.clone(), render(&plan, &doc, &target)?);
+    renders.insert(target.clone(), render::document(&plan, &doc, &target)?);
     let servers = shape::servers(&renders[&target]);
     let observations = Observations {
         now: jiff::Timestamp::now(),
@@ -309,7 +301,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
         .filter(|r| !renders.contains_key(r))
         .collect();
     for revision in missing {
-        match render_revision(ctx, &plan, &revision).await {
+        match render::revision(ctx, &plan, &revision).await {
             Ok(objects) => {
                 renders.insert(revision, objects);
             }
@@ -326,14 +318,23 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
         || old.inventory.as_ref() != Some(&new_inventory);
     let drift_status = if must_apply {
         let announce = state != &old_state || old.inventory.as_ref() != Some(&new_inventory);
-        if let Err(e) = apply_all(ctx, &env, &plan, &old, &desired, &new_inventory, announce).await
+        if let Err(e) = apply::apply_and_prune(
+            ctx,
+            &env,
+            &plan,
+            old.inventory.as_ref(),
+            &desired,
+            &new_inventory,
+            announce,
+        )
+        .await
         {
             let obs = Observation::Failed {
                 revision: Some(target.clone()),
                 reason: e.category(),
                 message: e.to_string(),
             };
-            write_status(ctx, &env, &old, &obs).await?;
+            status_io::write(ctx, &env, &old, &obs).await?;
             ctx.metrics
                 .sync_total
                 .with_label_values(&[&plan.selection.environment, "failure"])
@@ -362,11 +363,15 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
         old.drift.clone()
     } else {
         let checked = drift::check(ctx, &plan, &desired).await?;
-        report_drift(ctx, &env, &plan, &old, &checked).await;
-        Some(drift::status(&checked, old.drift.as_ref(), &now()))
+        drift::report(ctx, &env, &plan, old.drift.as_ref(), &checked).await;
+        Some(drift::status(
+            &checked,
+            old.drift.as_ref(),
+            &Time(jiff::Timestamp::now()),
+        ))
     };
     if let Some(d) = &drift_status {
-        export_drift(ctx, &plan, d);
+        drift::export(ctx, &plan, d);
     }
     rollout::record(ctx, &env, &effects).await;
 
@@ -377,7 +382,7 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
         state.stable.clone().or(state.revision.clone())
     };
     let health = workload_health(ctx, &plan, &desired);
-    let outcomes = outcomes(&effects, state, rollback.as_ref(), &target);
+    let outcomes = rollout::outcomes(&effects, state, rollback.as_ref(), &target);
     for (_, result, _) in &outcomes {
         let label = if *result == HistoryResult::Succeeded {
             "success"
@@ -409,10 +414,10 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
         outcomes,
         rollback,
     }));
-    let written = write_status(ctx, &env, &old, &obs).await?;
+    let written = status_io::write(ctx, &env, &old, &obs).await?;
     ctx.succeeded(&plan.namespace, &plan.name);
     if written && !in_flight && health == Health::Healthy {
-        wake_dependents(ctx, &env);
+        depends::wake_dependents(ctx, &env);
     }
     let wake = if in_flight || matches!(health, Health::Progressing(_)) {
         PROGRESS_REQUEUE
@@ -422,85 +427,6 @@ async fn sync(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
     Ok(Action::requeue(
         decision.requeue_after.map_or(wake, |d| d.min(wake)),
     ))
-}
-
-/// The objects of `doc` (already loaded and validated) at `revision`.
-fn render(plan: &Plan, doc: &Document, revision: &str) -> Result<Vec<Desired>> {
-    let render_ctx = RenderContext {
-        instance: plan.name.clone(),
-        owner_namespace: plan.namespace.clone(),
-        target_namespace: plan.target_namespace.clone(),
-        environment: plan.selection.environment.clone(),
-        team: plan.selection.team.clone(),
-        project: plan.selection.project.clone(),
-        revision: Some(revision.to_string()),
-    };
-    let rendered =
-        claude_env_render::render_objects(doc, &render_ctx).map_err(|source| Error::Render {
-            selection: plan.selection.to_string(),
-            revision: revision.to_string(),
-            source: Box::new(source),
-        })?;
-    Ok(objects::desired(&rendered, plan))
-}
-
-/// Another revision's objects (the stable one, during and after a rollout), from Git.
-async fn render_revision(ctx: &Context, plan: &Plan, revision: &str) -> Result<Vec<Desired>> {
-    let prepared = ctx
-        .sources
-        .prepare(&plan.source.url, revision, plan.path.as_deref())
-        .await?;
-    let doc = prepared
-        .parsed
-        .load(&plan.selection, None)
-        .map_err(|d| Error::Spec(format!("revision {revision} no longer loads: {d}")))?
-        .document()
-        .map_err(|e| Error::Spec(format!("revision {revision}: {e}")))?;
-    render(plan, &doc, revision)
-}
-
-/// History entries for what the rollout machine finished, and for a manual rollback.
-fn outcomes(
-    effects: &[claude_env_rollout::Action],
-    state: &RolloutState,
-    rollback: Option<&target::Rollback>,
-    target: &str,
-) -> Vec<(String, HistoryResult, Option<String>)> {
-    use claude_env_rollout::{Action as A, RolloutResult};
-    let mut out = Vec::new();
-    if let Some(rb) = rollback {
-        let from = rb
-            .rejected
-            .as_deref()
-            .map(|r| format!(" from {}", status::short(r)))
-            .unwrap_or_default();
-        out.push((
-            target.to_string(),
-            HistoryResult::RolledBack,
-            Some(format!("rolled back on request{from}")),
-        ));
-    }
-    let revision = state.revision.clone().unwrap_or_else(|| target.to_string());
-    for a in effects {
-        if let A::RecordRollout { result, .. } = a {
-            let entry = match result {
-                RolloutResult::Success => (revision.clone(), HistoryResult::Succeeded, None),
-                RolloutResult::RolledBack => (
-                    revision.clone(),
-                    HistoryResult::RolledBack,
-                    state.message.clone(),
-                ),
-                RolloutResult::Failed => (
-                    revision.clone(),
-                    HistoryResult::Failed,
-                    state.message.clone(),
-                ),
-                RolloutResult::Superseded => continue,
-            };
-            out.push(entry);
-        }
-    }
-    out
 }
 
 /// The revision to run: the branch tip, unless a rollback asked for another one.
@@ -535,130 +461,6 @@ async fn choose_target(
     }))
 }
 
-async fn apply_all(
-    ctx: &Context,
-    env: &ClaudeEnvironment,
-    plan: &Plan,
-    old: &ClaudeEnvironmentStatus,
-    desired: &[Desired],
-    new_inventory: &claude_env_api::Inventory,
-    announce: bool,
-) -> Result<()> {
-    for d in desired {
-        apply::apply(&ctx.client, d).await?;
-    }
-    ctx.metrics
-        .apply_requests_total
-        .inc_by(desired.len() as u64);
-    let stale = inventory::stale(old.inventory.as_ref(), new_inventory);
-    let mut pruned = Vec::new();
-    for e in &stale {
-        if apply::delete(&ctx.client, e).await? {
-            pruned.push(format!("{}/{}", e.kind, e.name));
-        }
-    }
-    ctx.metrics.apply_requests_total.inc_by(stale.len() as u64);
-    if announce {
-        let names: Vec<String> = desired
-            .iter()
-            .map(|d| format!("{}/{}", d.key.kind, d.key.name))
-            .collect();
-        publish(
-            &ctx.recorder,
-            env,
-            false,
-            "Applied",
-            "Apply",
-            format!("{}: {}", plan.selection, names.join(", ")),
-        )
-        .await;
-    }
-    if !pruned.is_empty() {
-        publish(
-            &ctx.recorder,
-            env,
-            false,
-            "Pruned",
-            "Prune",
-            format!("no longer rendered: {}", pruned.join(", ")),
-        )
-        .await;
-    }
-    Ok(())
-}
-
-async fn report_drift(
-    ctx: &Context,
-    env: &ClaudeEnvironment,
-    plan: &Plan,
-    old: &ClaudeEnvironmentStatus,
-    checked: &drift::Checked,
-) {
-    let detected = &checked.detected;
-    if !detected.is_drifted() {
-        return;
-    }
-    let already_reported = old
-        .drift
-        .as_ref()
-        .is_some_and(|d| d.items == detected.items);
-    if !already_reported || !checked.restored.is_empty() {
-        publish(
-            &ctx.recorder,
-            env,
-            true,
-            "DriftDetected",
-            "DetectDrift",
-            drift::summary(detected),
-        )
-        .await;
-    }
-    if !checked.restored.is_empty() {
-        let restored: Vec<String> = checked.restored.iter().map(ToString::to_string).collect();
-        ctx.metrics
-            .drift_remediations_total
-            .with_label_values(&[&plan.selection.environment])
-            .inc_by(restored.len() as u64);
-        ctx.metrics
-            .apply_requests_total
-            .inc_by(restored.len() as u64);
-        publish(
-            &ctx.recorder,
-            env,
-            false,
-            "DriftRemediated",
-            "Remediate",
-            format!(
-                "restored ({:?} policy): {}",
-                checked.remediation,
-                restored.join(", ")
-            ),
-        )
-        .await;
-    }
-}
-
-fn export_drift(ctx: &Context, plan: &Plan, d: &claude_env_api::DriftStatus) {
-    let (ns, name, env) = (&plan.namespace, &plan.name, &plan.selection.environment);
-    ctx.metrics
-        .drift_percentage
-        .with_label_values(&[ns, name, env])
-        .set(d.percentage);
-    for (category, severity) in crate::metrics::all_classes() {
-        let n = d
-            .items
-            .iter()
-            .filter(|i| {
-                format!("{:?}", i.category) == category && format!("{:?}", i.severity) == severity
-            })
-            .count();
-        ctx.metrics
-            .drift_items
-            .with_label_values(&[ns, name, env, category, severity])
-            .set(n as i64);
-    }
-}
-
 fn workload_health(ctx: &Context, plan: &Plan, desired: &[Desired]) -> Health {
     let mut all = Vec::new();
     for d in desired.iter().filter(|d| d.key.kind == "Deployment") {
@@ -677,125 +479,6 @@ fn workload_health(ctx: &Context, plan: &Plan, desired: &[Desired]) -> Health {
     } else {
         Health::Healthy
     }
-}
-
-fn dependency_gate(ctx: &Context, env: &ClaudeEnvironment, revision: &str) -> Gate {
-    let own_ns = env.namespace().unwrap_or_default();
-    let deps: Vec<(String, Option<Arc<ClaudeEnvironment>>)> = env
-        .spec
-        .depends_on
-        .iter()
-        .map(|d| {
-            let ns = d.namespace.clone().unwrap_or_else(|| own_ns.clone());
-            let found = ctx
-                .stores
-                .environments
-                .get(&ObjectRef::new(&d.name).within(&ns));
-            (format!("{ns}/{}", d.name), found)
-        })
-        .collect();
-    let borrowed: Vec<(String, Option<&ClaudeEnvironment>)> = deps
-        .iter()
-        .map(|(n, e)| (n.clone(), e.as_deref()))
-        .collect();
-    depends::gate(revision, &borrowed)
-}
-
-/// Environments depending on `env` may be waiting for it: look now, not at their requeue.
-fn wake_dependents(ctx: &Context, env: &ClaudeEnvironment) {
-    let (ns, name) = (env.namespace().unwrap_or_default(), env.name_any());
-    for other in ctx.stores.environments.state() {
-        let other_ns = other.namespace().unwrap_or_default();
-        let depends = other
-            .spec
-            .depends_on
-            .iter()
-            .any(|d| d.name == name && d.namespace.as_deref().unwrap_or(&other_ns) == ns);
-        if depends {
-            let _ = ctx.trigger.send(ObjectRef::from_obj(&*other));
-        }
-    }
-}
-
-/// Credentials for the source, from `spec.source.secretRef` (read only when fetching).
-async fn read_auth(ctx: &Context, env: &ClaudeEnvironment) -> Result<Auth> {
-    let Some(r) = &env.spec.source.secret_ref else {
-        return Ok(Auth::None);
-    };
-    let (_, data) = read_secret(ctx, env, &r.name).await?;
-    Auth::from_secret_data(&data).map_err(|e| Error::SecretInvalid {
-        namespace: env.namespace().unwrap_or_default(),
-        name: r.name.clone(),
-        reason: e.to_string(),
-    })
-}
-
-/// A Secret in the environment's namespace: (resourceVersion, data). Only Secrets the spec
-/// references are read.
-async fn read_secret(
-    ctx: &Context,
-    env: &ClaudeEnvironment,
-    name: &str,
-) -> Result<(String, BTreeMap<String, Vec<u8>>)> {
-    let ns = env.namespace().unwrap_or_default();
-    let secret = Api::<Secret>::namespaced(ctx.client.clone(), &ns)
-        .get(name)
-        .await
-        .map_err(|source| Error::SecretRead {
-            namespace: ns.clone(),
-            name: name.to_string(),
-            source,
-        })?;
-    let version = secret.metadata.resource_version.clone().unwrap_or_default();
-    let data = secret
-        .data
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.0))
-        .collect();
-    Ok((version, data))
-}
-
-/// Write the status `observation` leads to, if it differs. Returns whether it wrote.
-async fn write_status(
-    ctx: &Context,
-    env: &ClaudeEnvironment,
-    old: &ClaudeEnvironmentStatus,
-    observation: &Observation,
-) -> Result<bool> {
-    let now = now();
-    let mut next = status::next(Input {
-        old,
-        observation,
-        generation: env.metadata.generation,
-        verify: env.spec.source.verify.is_some(),
-        now: &now,
-    });
-    next.last_handled_reconcile_at = env.annotations().get(annotations::RECONCILE).cloned();
-    let Some(new) = status::changed(old, next) else {
-        return Ok(false);
-    };
-    let api: Api<ClaudeEnvironment> =
-        Api::namespaced(ctx.client.clone(), &env.namespace().unwrap_or_default());
-    let patch = json!({
-        "apiVersion": ClaudeEnvironment::api_version(&()),
-        "kind": ClaudeEnvironment::kind(&()),
-        "status": new,
-    });
-    let written = api
-        .patch_status(
-            &env.name_any(),
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await
-        .map_err(Error::Status)?;
-    ctx.seen_version(
-        &env.namespace().unwrap_or_default(),
-        &env.name_any(),
-        written.resource_version(),
-    );
-    Ok(true)
 }
 
 /// Deletion: prune everything the environment created, then let it go.
@@ -819,8 +502,4 @@ async fn cleanup(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
         "environment deleted; pruned its objects"
     );
     Ok(Action::await_change())
-}
-
-fn now() -> Time {
-    Time(jiff::Timestamp::now())
 }

@@ -1,15 +1,16 @@
 //! Driving the rollout machine (`claude_env_rollout::decide`): observations from the watch
 //! caches, checks run when the machine asks, and the actions that are not object changes
-//! (metrics, Events). Object changes follow from the machine's state (`shape`).
+//! (metrics, Events, history entries). Object changes follow from the machine's state
+//! (`shape`).
 
 use std::collections::BTreeMap;
 
-use claude_env_api::{ClaudeEnvironment, Color};
+use claude_env_api::{ClaudeEnvironment, Color, HistoryResult};
 use claude_env_config::Document;
 use claude_env_rollout::action::strategy_label;
 use claude_env_rollout::{
     Action, CheckTarget, Decision, Observations, Plan as RolloutPlan, Readiness, Role,
-    RolloutState, decide,
+    RolloutResult, RolloutState, decide,
 };
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Pod;
@@ -21,6 +22,7 @@ use crate::context::Context;
 use crate::events::publish;
 use crate::plan::Plan;
 use crate::shape::{self, Role as ShapeRole};
+use crate::{status, target};
 
 /// Decisions in one reconcile: a decision that asks for checks is followed by one that reads
 /// their results, and that one may ask for the next check that is due.
@@ -296,6 +298,49 @@ pub async fn record(ctx: &Context, env: &ClaudeEnvironment, effects: &[Action]) 
             _ => {}
         }
     }
+}
+
+/// History entries for what the rollout machine finished, and for a manual rollback.
+pub fn outcomes(
+    effects: &[Action],
+    state: &RolloutState,
+    rollback: Option<&target::Rollback>,
+    target: &str,
+) -> Vec<(String, HistoryResult, Option<String>)> {
+    let mut out = Vec::new();
+    if let Some(rb) = rollback {
+        let from = rb
+            .rejected
+            .as_deref()
+            .map(|r| format!(" from {}", status::short(r)))
+            .unwrap_or_default();
+        out.push((
+            target.to_string(),
+            HistoryResult::RolledBack,
+            Some(format!("rolled back on request{from}")),
+        ));
+    }
+    let revision = state.revision.clone().unwrap_or_else(|| target.to_string());
+    for a in effects {
+        if let Action::RecordRollout { result, .. } = a {
+            let entry = match result {
+                RolloutResult::Success => (revision.clone(), HistoryResult::Succeeded, None),
+                RolloutResult::RolledBack => (
+                    revision.clone(),
+                    HistoryResult::RolledBack,
+                    state.message.clone(),
+                ),
+                RolloutResult::Failed => (
+                    revision.clone(),
+                    HistoryResult::Failed,
+                    state.message.clone(),
+                ),
+                RolloutResult::Superseded => continue,
+            };
+            out.push(entry);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
