@@ -29,5 +29,6 @@ pub mod shape;
 pub mod sources;
 pub mod status;
 pub mod status_io;
+pub mod sync;
 pub mod target;
 pub mod webhook;
