@@ -71,9 +71,10 @@ pub async fn get(client: &Client, key: &ObjectKey) -> Result<Option<Value>> {
     Ok(obj.map(|o| serde_json::to_value(o).expect("objects serialize")))
 }
 
-/// Apply every desired object, then prune what the old inventory has and the new one does
-/// not. `announce`: publish an Applied Event (when the rollout state or inventory changed,
-/// not on every re-apply).
+/// Apply the desired objects this process has not applied as they are now (all of them
+/// after a restart or a forgotten apply; SSA makes a repeat a no-op), then prune what the
+/// old inventory has and the new one does not. `announce`: publish an Applied Event (when
+/// the rollout state or inventory changed, not on every re-apply).
 pub async fn apply_and_prune(
     ctx: &Context,
     env: &ClaudeEnvironment,
@@ -83,12 +84,13 @@ pub async fn apply_and_prune(
     new_inventory: &Inventory,
     announce: bool,
 ) -> Result<()> {
-    for d in desired {
+    let changed = ctx.changed(&plan.namespace, &plan.name, desired);
+    for d in &changed {
         apply(&ctx.client, d).await?;
     }
     ctx.metrics
         .apply_requests_total
-        .inc_by(desired.len() as u64);
+        .inc_by(changed.len() as u64);
     let stale = inventory::stale(old_inventory, new_inventory);
     let mut pruned = Vec::new();
     for e in &stale {
@@ -97,8 +99,8 @@ pub async fn apply_and_prune(
         }
     }
     ctx.metrics.apply_requests_total.inc_by(stale.len() as u64);
-    if announce {
-        let names: Vec<String> = desired
+    if announce && !changed.is_empty() {
+        let names: Vec<String> = changed
             .iter()
             .map(|d| format!("{}/{}", d.key.kind, d.key.name))
             .collect();

@@ -86,12 +86,24 @@ impl Context {
     /// Remember what was applied (see [`Context::needs_apply`]).
     pub fn applied(&self, namespace: &str, name: &str, desired: &[Desired]) {
         let key = (namespace.to_string(), name.to_string());
-        self.applied
-            .lock()
-            .expect("applied lock")
-            .entry(key)
-            .or_default()
-            .objects = Some(fingerprint(desired));
+        let mut applied = self.applied.lock().expect("applied lock");
+        let w = applied.entry(key).or_default();
+        w.objects = Some(fingerprint(desired));
+        w.each = fingerprints(desired);
+    }
+
+    /// The objects of `desired` this process has not applied with these values for the
+    /// environment: a rollout step changes one or two objects of a set, and re-applying the
+    /// others costs the API server an SSA merge each for nothing.
+    pub fn changed<'d>(
+        &self,
+        namespace: &str,
+        name: &str,
+        desired: &'d [Desired],
+    ) -> Vec<&'d Desired> {
+        let applied = self.applied.lock().expect("applied lock");
+        let each = applied.get(&(namespace.to_string(), name.to_string()));
+        changed(each.map(|w| &w.each), desired)
     }
 
     /// Forget the objects applied for an environment (deleted, or its objects were changed
@@ -104,6 +116,7 @@ impl Context {
             .get_mut(&(namespace.to_string(), name.to_string()))
         {
             w.objects = None;
+            w.each.clear();
         }
     }
 
@@ -150,6 +163,8 @@ impl Context {
 pub struct Written {
     /// Fingerprint of the objects last applied (see [`Context::needs_apply`]).
     pub objects: Option<u64>,
+    /// Fingerprint of each object last applied (see [`Context::changed`]).
+    pub each: HashMap<ObjectKey, u64>,
     /// The environment's resourceVersion after its last status write (or last read): a
     /// watch cache showing another version may not have seen that write yet.
     pub version: Option<String>,
@@ -164,4 +179,62 @@ fn fingerprint(desired: &[Desired]) -> u64 {
         d.value.to_string().hash(&mut h);
     }
     h.finish()
+}
+
+/// Each object's fingerprint, by key.
+fn fingerprints(desired: &[Desired]) -> HashMap<ObjectKey, u64> {
+    desired
+        .iter()
+        .map(|d| (d.key.clone(), fingerprint(std::slice::from_ref(d))))
+        .collect()
+}
+
+/// The objects of `desired` whose fingerprint is not the one recorded in `applied`.
+fn changed<'d>(
+    applied: Option<&HashMap<ObjectKey, u64>>,
+    desired: &'d [Desired],
+) -> Vec<&'d Desired> {
+    desired
+        .iter()
+        .filter(|d| {
+            applied.and_then(|a| a.get(&d.key)).copied()
+                != Some(fingerprint(std::slice::from_ref(*d)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cm(name: &str, data: &str) -> Desired {
+        Desired {
+            key: ObjectKey::new("ConfigMap", "ns", name),
+            api_version: "v1".into(),
+            value: json!({"kind": "ConfigMap", "metadata": {"name": name}, "data": {"k": data}}),
+            server: None,
+        }
+    }
+
+    fn names(v: Vec<&Desired>) -> Vec<&str> {
+        v.into_iter().map(|d| d.key.name.as_str()).collect()
+    }
+
+    #[test]
+    fn only_objects_not_applied_with_their_current_value_are_changed() {
+        let old = [cm("a", "1"), cm("b", "1")];
+        assert_eq!(
+            names(changed(None, &old)),
+            ["a", "b"],
+            "nothing applied yet"
+        );
+        let applied = fingerprints(&old);
+        assert!(changed(Some(&applied), &old).is_empty());
+        // A rollout step: b changes, c appears, a stays.
+        let new = [cm("a", "1"), cm("b", "2"), cm("c", "1")];
+        assert_eq!(names(changed(Some(&applied), &new)), ["b", "c"]);
+        // Forgotten (restart, drift): everything again.
+        assert_eq!(names(changed(Some(&HashMap::new()), &new)), ["a", "b", "c"]);
+    }
 }
