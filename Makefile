@@ -56,5 +56,7 @@ demo-down:
 demo-cli:
 	@hack/demo-cli.sh
 
+# Criterion benchmarks, then the scale harness on the local control plane (hack/bench.sh;
+# BENCH_N, BENCH_RUNS, ... there). Results: build/bench/, summarised in BENCHMARKS.md.
 bench:
-	@echo "make bench: not yet wired" && exit 1
+	@hack/bench.sh

@@ -1,0 +1,1355 @@
+//! The scale benchmark behind `make bench` (hack/bench.sh): the release controller on the local
+//! control plane with N ClaudeEnvironments on one config repository, in one namespace, one
+//! controller process. Results go to a JSON-lines file; `scale report` turns them into the
+//! tables of BENCHMARKS.md ("Scale"). Timings are measured here and never asserted anywhere.
+//!
+//! ```text
+//! scale fleet    --n N [--concurrency C] [--pushes P] [--drift-edits E] [--polling-interval 30s|off] [--idle-secs S]
+//! scale single   [--environment staging|development] [--pushes P]
+//! scale rollback [--rounds R]
+//! scale report   [--markdown FILE]
+//! common: [--out FILE.jsonl] [--controller PATH]
+//! ```
+//!
+//! The fleet (see `mix`): per 20 environments, 18 development (a ConfigMap only; teams frontend
+//! and backend), one staging and one production (a Deployment and a Service per deployed MCP
+//! server; teams frontend, backend and devops in turn); projects none, web-storefront and
+//! payments-api in turn. The repository is config-repo-example plus one commit giving every
+//! production server one replica, so 1000 environments run about 230 pods on KWOK.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use anyhow::{Context as _, bail};
+use claude_env_api::{ClaudeEnvironment, RolloutPhase, condition};
+use claude_env_e2e::{Cluster, ConfigRepo, environment, metric, repo_root};
+use claude_env_testkit::free_port;
+use futures::{StreamExt, TryStreamExt, stream};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+const GENERAL: &str = "base/settings/general.yaml";
+const PRODUCTION_MCP: &str = "environments/production/mcp-deploy.json";
+const STAGING_MCP: &str = "environments/staging/mcp-deploy.yaml";
+const CRASHLOOP: &str = "claude-env.io/simulate: crashloop";
+
+// ---- arguments ---------------------------------------------------------------------------
+
+struct Args {
+    command: String,
+    flags: BTreeMap<String, String>,
+}
+
+impl Args {
+    fn parse() -> anyhow::Result<Args> {
+        let mut it = std::env::args().skip(1);
+        let command = it
+            .next()
+            .context("usage: scale fleet|single|rollback|report ...")?;
+        let mut flags = BTreeMap::new();
+        while let Some(flag) = it.next() {
+            let name = flag
+                .strip_prefix("--")
+                .with_context(|| format!("expected --flag, got {flag}"))?;
+            let value = it
+                .next()
+                .with_context(|| format!("--{name} needs a value"))?;
+            flags.insert(name.to_string(), value);
+        }
+        Ok(Args { command, flags })
+    }
+
+    fn get<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T> {
+        match self.flags.get(name) {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--{name}: cannot parse {v:?}")),
+        }
+    }
+
+    fn string(&self, name: &str, default: &str) -> String {
+        self.flags
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    }
+
+    fn out(&self) -> PathBuf {
+        PathBuf::from(
+            self.string(
+                "out",
+                &repo_root()
+                    .join("build/bench/results.jsonl")
+                    .display()
+                    .to_string(),
+            ),
+        )
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse()?;
+    match args.command.as_str() {
+        "fleet" => record(&args, fleet(&args).await?),
+        "single" => record(&args, single(&args).await?),
+        "rollback" => record(&args, rollback(&args).await?),
+        "report" => report(&args),
+        other => bail!("unknown command {other}: fleet, single, rollback or report"),
+    }
+}
+
+/// Append one run's results to the JSON-lines file and print them.
+fn record(args: &Args, result: Value) -> anyhow::Result<()> {
+    let out = args.out();
+    fs::create_dir_all(out.parent().context("--out has a parent")?)?;
+    let mut text = fs::read_to_string(&out).unwrap_or_default();
+    text.push_str(&result.to_string());
+    text.push('\n');
+    fs::write(&out, text)?;
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    eprintln!("appended to {}", out.display());
+    Ok(())
+}
+
+// ---- the controller process ----------------------------------------------------------------
+
+/// The release controller, watching one namespace.
+struct Controller {
+    child: Child,
+    metrics_port: u16,
+    webhook_port: u16,
+    secret: String,
+    log: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Controller {
+    async fn start(args: &Args, cluster: &Cluster, namespace: &str) -> anyhow::Result<Controller> {
+        let bin = PathBuf::from(
+            args.string(
+                "controller",
+                &repo_root()
+                    .join("target/release/claude-env-controller")
+                    .display()
+                    .to_string(),
+            ),
+        );
+        if !bin.exists() {
+            bail!(
+                "{} not built: cargo build --release -p claude-env-controller",
+                bin.display()
+            );
+        }
+        let tmp = tempfile::tempdir()?;
+        let secret = format!("bench-secret-{namespace}");
+        let secret_file = tmp.path().join("webhook-secret");
+        fs::write(&secret_file, &secret)?;
+        let (metrics_port, webhook_port) = (free_port(), free_port());
+        let logs = repo_root().join("build/bench/logs");
+        fs::create_dir_all(&logs)?;
+        let log = logs.join(format!("{namespace}.log"));
+        let out = fs::File::create(&log)?;
+        let concurrency: u16 = args.get("concurrency", 16)?;
+        let child = Command::new(&bin)
+            .env("KUBECONFIG", &cluster.kubeconfig)
+            .env(
+                "RUST_LOG",
+                std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info,kube=warn".into()),
+            )
+            .args(["--watch-namespace", namespace])
+            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+            .args(["--webhook-addr", &format!("127.0.0.1:{webhook_port}")])
+            .arg("--webhook-secret-file")
+            .arg(&secret_file)
+            .arg("--cache-dir")
+            .arg(tmp.path().join("cache"))
+            .args(["--concurrency", &concurrency.to_string()])
+            .stdout(out.try_clone()?)
+            .stderr(out)
+            .spawn()
+            .with_context(|| format!("starting {}", bin.display()))?;
+        let c = Controller {
+            child,
+            metrics_port,
+            webhook_port,
+            secret,
+            log,
+            _tmp: tmp,
+        };
+        let url = format!("http://127.0.0.1:{metrics_port}/readyz");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(r) = reqwest::get(&url).await
+                && r.status().is_success()
+            {
+                return Ok(c);
+            }
+            if Instant::now() > deadline {
+                bail!("controller not ready after 60 s; see {}", c.log.display());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// User + system CPU seconds of the process so far (`/proc/<pid>/stat`).
+    fn cpu_seconds(&self) -> f64 {
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        // Fields after the command name (which may hold spaces) start at the state, field 3.
+        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+        // utime is field 14, stime 15; `f[0]` is field 3.
+        (ticks(11) + ticks(12)) / clock_ticks()
+    }
+
+    /// A `/proc/<pid>/status` value in KiB (`VmHWM`, `VmRSS`).
+    fn vm_kib(&self, key: &str) -> u64 {
+        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}:")))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    async fn metrics(&self) -> String {
+        match reqwest::get(format!("http://127.0.0.1:{}/metrics", self.metrics_port)).await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// The generic webhook, signed.
+    async fn push_hook(&self, url: &str, branch: &str) -> anyhow::Result<()> {
+        let body = json!({"url": url, "branch": branch}).to_string();
+        let sig = claude_env_source::webhook::sign(self.secret.as_bytes(), body.as_bytes());
+        let code = reqwest::Client::new()
+            .post(format!(
+                "http://127.0.0.1:{}/hooks/generic",
+                self.webhook_port
+            ))
+            .header("X-Signature", sig)
+            .body(body)
+            .send()
+            .await?
+            .status();
+        if code.as_u16() != 202 {
+            bail!("webhook answered {code}");
+        }
+        Ok(())
+    }
+
+    /// A snapshot of the counters a phase is measured by.
+    async fn sample(&self) -> Sample {
+        let m = self.metrics().await;
+        let mut requests = BTreeMap::new();
+        for line in m.lines() {
+            if let Some(rest) = line.strip_prefix("claude_env_kube_requests_total{method=\"")
+                && let Some((method, value)) = rest.split_once("\"} ")
+            {
+                requests.insert(method.to_string(), value.trim().parse().unwrap_or(0.0));
+            }
+        }
+        Sample {
+            at: Instant::now(),
+            cpu: self.cpu_seconds(),
+            requests,
+            reconciles: metric(&m, "claude_env_reconcile_total", &[]).unwrap_or(0.0),
+            reconcile_errors: metric(&m, "claude_env_reconcile_total", &[("result", "error")])
+                .unwrap_or(0.0),
+        }
+    }
+}
+
+impl Drop for Controller {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// Counters at one moment.
+#[derive(Clone)]
+struct Sample {
+    at: Instant,
+    cpu: f64,
+    requests: BTreeMap<String, f64>,
+    reconciles: f64,
+    reconcile_errors: f64,
+}
+
+impl Sample {
+    /// What happened between `self` and `later`, for `n` environments.
+    fn delta(&self, later: &Sample, n: usize) -> Value {
+        let by_method: BTreeMap<&String, f64> = later
+            .requests
+            .iter()
+            .map(|(m, v)| (m, v - self.requests.get(m).copied().unwrap_or(0.0)))
+            .filter(|(_, v)| *v > 0.0)
+            .collect();
+        // Watches are long-lived streams, not per-reconcile work.
+        let requests: f64 = by_method
+            .iter()
+            .filter(|(m, _)| m.as_str() != "WATCH")
+            .map(|(_, v)| v)
+            .sum();
+        let reconciles = later.reconciles - self.reconciles;
+        json!({
+            "secs": round3(later.at.duration_since(self.at).as_secs_f64()),
+            "cpu_secs": round3(later.cpu - self.cpu),
+            "requests": requests,
+            "requests_by_method": by_method,
+            "reconciles": reconciles,
+            "reconcile_errors": later.reconcile_errors - self.reconcile_errors,
+            "requests_per_env": round3(requests / n.max(1) as f64),
+            "requests_per_reconcile": if reconciles > 0.0 { round3(requests / reconciles) } else { 0.0 },
+            "reconciles_per_env": round3(reconciles / n.max(1) as f64),
+        })
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+// ---- watching the environments -------------------------------------------------------------
+
+/// A watch cache of the namespace's ClaudeEnvironments, woken on every change.
+struct Fleet {
+    store: Store<ClaudeEnvironment>,
+    changed: Arc<Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Fleet {
+    fn watch(client: &Client, namespace: &str) -> Fleet {
+        let (store, writer) = reflector::store();
+        let changed = Arc::new(Notify::new());
+        let notify = changed.clone();
+        let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), namespace);
+        let task = tokio::spawn(async move {
+            let mut events = watcher(api, watcher::Config::default())
+                .default_backoff()
+                .reflect(writer)
+                .applied_objects()
+                .boxed();
+            while let Some(e) = events.next().await {
+                if e.is_ok() {
+                    notify.notify_waiters();
+                }
+            }
+        });
+        Fleet {
+            store,
+            changed,
+            task,
+        }
+    }
+
+    /// Wait until `done` holds for the current environments; returns its value and when it
+    /// first held. Progress is printed every 10 s.
+    async fn until<T>(
+        &self,
+        what: &str,
+        timeout: Duration,
+        mut done: impl FnMut(&[Arc<ClaudeEnvironment>]) -> Result<T, String>,
+    ) -> anyhow::Result<T> {
+        let started = Instant::now();
+        let mut said = Instant::now();
+        loop {
+            let notified = self.changed.notified();
+            let last = match done(&self.store.state()) {
+                Ok(v) => return Ok(v),
+                Err(last) => last,
+            };
+            if started.elapsed() > timeout {
+                bail!("timed out after {timeout:?} waiting for {what}; last: {last}");
+            }
+            if said.elapsed() > Duration::from_secs(10) {
+                eprintln!(
+                    "  … {what}: {last} ({:.0} s)",
+                    started.elapsed().as_secs_f64()
+                );
+                said = Instant::now();
+            }
+            let _ = tokio::time::timeout(Duration::from_millis(250), notified).await;
+        }
+    }
+
+    /// Wait until `n` environments are Ready at `revision`; returns when, and when all had
+    /// applied it (lastAppliedRevision) whatever their readiness.
+    async fn all_ready_at(
+        &self,
+        n: usize,
+        revision: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<(Instant, Instant)> {
+        let mut applied_at = None;
+        let ready_at = self
+            .until(
+                &format!("{n} Ready at {}", &revision[..8]),
+                timeout,
+                |envs| {
+                    let applied = envs
+                        .iter()
+                        .filter(|e| applied_revision(e) == Some(revision))
+                        .count();
+                    if applied >= n && applied_at.is_none() {
+                        applied_at = Some(Instant::now());
+                    }
+                    let ready = envs.iter().filter(|e| ready_at(e, revision)).count();
+                    if ready >= n {
+                        Ok(Instant::now())
+                    } else {
+                        let not: Vec<String> = envs
+                            .iter()
+                            .filter(|e| !ready_at(e, revision))
+                            .take(2)
+                            .map(describe)
+                            .collect();
+                        Err(format!(
+                            "{ready}/{n} ready, {applied} applied; e.g. {}",
+                            not.join("; ")
+                        ))
+                    }
+                },
+            )
+            .await?;
+        Ok((applied_at.unwrap_or(ready_at), ready_at))
+    }
+}
+
+impl Drop for Fleet {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn applied_revision(e: &ClaudeEnvironment) -> Option<&str> {
+    e.status.as_ref()?.last_applied_revision.as_deref()
+}
+
+fn condition_is(e: &ClaudeEnvironment, type_: &str, status: &str) -> bool {
+    e.status.as_ref().is_some_and(|s| {
+        s.conditions
+            .iter()
+            .any(|c| c.type_ == type_ && c.status == status)
+    })
+}
+
+fn ready_at(e: &ClaudeEnvironment, revision: &str) -> bool {
+    applied_revision(e) == Some(revision)
+        && condition_is(e, condition::READY, "True")
+        && e.status.as_ref().and_then(|s| s.observed_generation) == e.metadata.generation
+}
+
+fn describe(e: &Arc<ClaudeEnvironment>) -> String {
+    let s = e.status.clone().unwrap_or_default();
+    let ready = s
+        .conditions
+        .iter()
+        .find(|c| c.type_ == condition::READY)
+        .map(|c| format!("{} {}: {}", c.status, c.reason, c.message))
+        .unwrap_or_else(|| "no Ready".into());
+    format!(
+        "{} applied={} {}",
+        e.name_any(),
+        s.last_applied_revision
+            .as_deref()
+            .map(|r| &r[..8])
+            .unwrap_or("-"),
+        ready.chars().take(120).collect::<String>()
+    )
+}
+
+// ---- the cluster side ------------------------------------------------------------------------
+
+/// A namespace of its own, emptied and deleted at the end (finalizers dropped first: the
+/// controller is gone by then).
+struct Scratch {
+    name: String,
+    client: Client,
+}
+
+impl Scratch {
+    async fn create(client: &Client, prefix: &str) -> anyhow::Result<Scratch> {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)?
+            .subsec_nanos();
+        let name = format!("bench-{prefix}-{:05x}", nanos & 0xfffff);
+        let ns: Namespace = serde_json::from_value(json!({
+            "metadata": {"name": name, "labels": {"claude-env.io/bench": "true"}}
+        }))?;
+        Api::<Namespace>::all(client.clone())
+            .create(&PostParams::default(), &ns)
+            .await?;
+        Ok(Scratch {
+            name,
+            client: client.clone(),
+        })
+    }
+
+    async fn delete(self) {
+        let api: Api<ClaudeEnvironment> = Api::namespaced(self.client.clone(), &self.name);
+        let names: Vec<String> = api
+            .list(&Default::default())
+            .await
+            .map(|l| l.items.iter().map(|e| e.name_any()).collect())
+            .unwrap_or_default();
+        let patch = json!({"metadata": {"finalizers": null}});
+        stream::iter(names)
+            .for_each_concurrent(16, |n| {
+                let (api, patch) = (api.clone(), patch.clone());
+                async move {
+                    let _ = api
+                        .patch(&n, &PatchParams::default(), &Patch::Merge(&patch))
+                        .await;
+                }
+            })
+            .await;
+        let _ = Api::<Namespace>::all(self.client.clone())
+            .delete(&self.name, &DeleteParams::background())
+            .await;
+    }
+}
+
+/// config-repo-example served over HTTP, every production server at one replica.
+fn bench_repo() -> ConfigRepo {
+    let repo = ConfigRepo::example();
+    let prod = repo.read(PRODUCTION_MCP);
+    let one = prod
+        .replace("\"replicas\": 3,", "\"replicas\": 1,")
+        .replace("\"replicas\": 2,", "\"replicas\": 1,");
+    assert_ne!(one, prod, "the example's production replicas changed");
+    repo.change(
+        PRODUCTION_MCP,
+        &one,
+        "bench: one replica per production server",
+    );
+    repo
+}
+
+/// A commit every environment renders differently (an environment variable in base's
+/// settings, which no layer overrides): every ConfigMap is replaced and every Deployment rolls.
+fn push_round(repo: &ConfigRepo, round: &str) -> String {
+    let general = repo.read(GENERAL);
+    let kept: String = general
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("CLAUDE_ENV_BENCH_ROUND:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let changed = kept.replacen(
+        "  env:\n",
+        &format!("  env:\n    CLAUDE_ENV_BENCH_ROUND: \"{round}\"\n"),
+        1,
+    );
+    assert_ne!(changed, kept, "base/settings/general.yaml changed shape");
+    repo.change(GENERAL, &changed, &format!("bench: round {round}"))
+}
+
+/// Environment `i` of the mix: (environment, team, project).
+fn mix(i: usize) -> (&'static str, &'static str, Option<&'static str>) {
+    let teams = ["frontend", "backend", "devops"];
+    let projects = [None, Some("web-storefront"), Some("payments-api")];
+    let (environment, team) = match i % 20 {
+        0 => ("staging", teams[(i / 20) % 3]),
+        1 => ("production", teams[(i / 20) % 3]),
+        _ => ("development", teams[i % 2]),
+    };
+    (environment, team, projects[i % 3])
+}
+
+fn env_name(i: usize) -> String {
+    format!("env-{i:04}")
+}
+
+async fn create_fleet(
+    api: &Api<ClaudeEnvironment>,
+    url: &str,
+    n: usize,
+    interval: &str,
+) -> anyhow::Result<()> {
+    stream::iter(0..n)
+        .map(|i| {
+            let (environment_, team, project) = mix(i);
+            let mut extra = json!({"source": {"interval": interval}});
+            if let Some(p) = project {
+                extra["project"] = json!(p);
+            }
+            let env = environment(&env_name(i), url, environment_, team, extra);
+            let api = api.clone();
+            async move { api.create(&PostParams::default(), &env).await }
+        })
+        .buffer_unordered(16)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(())
+}
+
+fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// RFC 3339 UTC, from date(1) (no time crate in the harness).
+fn now_utc() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn head_commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(repo_root())
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn common(args: &Args, scenario: &str) -> anyhow::Result<Value> {
+    Ok(json!({
+        "scenario": scenario,
+        "started": now_utc(),
+        "load_start": load_average(),
+        "commit": head_commit(),
+        "concurrency": args.get::<u16>("concurrency", 16)?,
+    }))
+}
+
+// ---- fleet: N environments ------------------------------------------------------------------
+
+async fn fleet(args: &Args) -> anyhow::Result<Value> {
+    let n: usize = args.get("n", 10)?;
+    let pushes: usize = args.get("pushes", 3)?;
+    let drift_edits: usize = args.get("drift-edits", 5)?;
+    let idle = Duration::from_secs(args.get("idle-secs", 60)?);
+    let polling = args.string("polling-interval", "30s");
+    let mut result = common(args, "fleet")?;
+    result["n"] = json!(n);
+    let mix_count = |e: &str| (0..n).filter(|i| mix(*i).0 == e).count();
+    result["mix"] = json!({
+        "development": mix_count("development"),
+        "staging": mix_count("staging"),
+        "production": mix_count("production"),
+    });
+
+    let cluster = Cluster::get().await;
+    let client = cluster.new_client().await;
+    result["kubernetes"] = json!(client.apiserver_version().await?.git_version);
+    let ns = Scratch::create(&client, &format!("n{n}")).await?;
+    let outcome = fleet_in(
+        args,
+        cluster,
+        &client,
+        &ns.name,
+        n,
+        pushes,
+        drift_edits,
+        idle,
+        &polling,
+        &mut result,
+    )
+    .await;
+    ns.delete().await;
+    outcome?;
+    Ok(result)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn fleet_in(
+    args: &Args,
+    cluster: &Cluster,
+    client: &Client,
+    namespace: &str,
+    n: usize,
+    pushes: usize,
+    drift_edits: usize,
+    idle: Duration,
+    polling: &str,
+    result: &mut Value,
+) -> anyhow::Result<()> {
+    let repo = bench_repo();
+    let ctl = Controller::start(args, cluster, namespace).await?;
+    let fleet = Fleet::watch(client, namespace);
+    let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), namespace);
+    result["rss_start_kib"] = json!(ctl.vm_kib("VmRSS"));
+
+    // 1. Initial convergence: create N, wait until all are Ready at the head.
+    let head = repo.head();
+    eprintln!("[{namespace}] creating {n} environments");
+    let before = ctl.sample().await;
+    create_fleet(&api, &repo.url, n, "10m").await?;
+    let created = before.at.elapsed();
+    let timeout = Duration::from_secs(120 + n as u64 * 2);
+    let (_, ready) = fleet.all_ready_at(n, &head, timeout).await?;
+    let after = ctl.sample().await;
+    let mut converge = before.delta(&after, n);
+    converge["create_secs"] = json!(round3(created.as_secs_f64()));
+    converge["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
+    converge["rss_kib"] = json!(ctl.vm_kib("VmRSS"));
+    eprintln!("[{namespace}] converged: {converge}");
+    result["converge"] = converge;
+
+    // 2. Idle: nothing changes for `idle`.
+    settle(&ctl, Duration::from_secs(5)).await;
+    let before = ctl.sample().await;
+    tokio::time::sleep(idle).await;
+    let after = ctl.sample().await;
+    let mut quiet = before.delta(&after, n);
+    quiet["rss_kib"] = json!(ctl.vm_kib("VmRSS"));
+    eprintln!("[{namespace}] idle: {quiet}");
+    result["idle"] = quiet;
+
+    // 3. Webhook pushes: a commit every environment renders differently.
+    let mut rounds = Vec::new();
+    for k in 0..pushes {
+        let sha = push_round(&repo, &format!("webhook {k}"));
+        let before = ctl.sample().await;
+        ctl.push_hook(&repo.url, "main").await?;
+        let (applied, ready) = fleet.all_ready_at(n, &sha, timeout).await?;
+        let at_ready = ctl.sample().await;
+        let mut round = before.delta(&at_ready, n);
+        round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
+        round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
+        // What the rollouts' tail costs after the last Ready (watch events, requeues).
+        settle(&ctl, Duration::from_secs(5)).await;
+        round["settled"] = before.delta(&ctl.sample().await, n);
+        eprintln!("[{namespace}] push {k}: {round}");
+        rounds.push(round);
+    }
+    result["webhook"] = json!(rounds);
+
+    // 4. Drift: an edit of a production Deployment (Alert mode: reported, not reverted).
+    if let Some(i) = (0..n).find(|i| mix(*i).0 == "production") {
+        result["drift"] = drift(&ctl, &fleet, client, namespace, &env_name(i), drift_edits).await?;
+    }
+
+    // 5. Polling only: every environment at a short interval, no webhook.
+    if polling != "off" {
+        eprintln!("[{namespace}] switching to {polling} polling");
+        let patch = json!({"spec": {"source": {"interval": polling}}});
+        stream::iter(0..n)
+            .map(|i| {
+                let (api, patch) = (api.clone(), patch.clone());
+                async move {
+                    api.patch(&env_name(i), &PatchParams::default(), &Patch::Merge(&patch))
+                        .await
+                }
+            })
+            .buffer_unordered(16)
+            .try_collect::<Vec<_>>()
+            .await?;
+        let current = repo.head();
+        fleet.all_ready_at(n, &current, timeout).await?;
+        settle(&ctl, Duration::from_secs(5)).await;
+        let sha = push_round(&repo, "polling");
+        let before = ctl.sample().await;
+        let (applied, ready) = fleet
+            .all_ready_at(n, &sha, timeout + Duration::from_secs(120))
+            .await?;
+        let mut round = before.delta(&ctl.sample().await, n);
+        round["interval"] = json!(polling);
+        round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
+        round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
+        eprintln!("[{namespace}] polling push: {round}");
+        result["polling"] = round;
+        settle(&ctl, Duration::from_secs(5)).await;
+        let before = ctl.sample().await;
+        tokio::time::sleep(idle).await;
+        let mut quiet = before.delta(&ctl.sample().await, n);
+        quiet["interval"] = json!(polling);
+        eprintln!("[{namespace}] idle while polling: {quiet}");
+        result["idle_polling"] = quiet;
+    }
+
+    result["rss_peak_kib"] = json!(ctl.vm_kib("VmHWM"));
+    result["rss_end_kib"] = json!(ctl.vm_kib("VmRSS"));
+    result["cpu_total_secs"] = json!(round3(ctl.cpu_seconds()));
+    result["load_end"] = json!(load_average());
+    let m = ctl.metrics().await;
+    result["reconcile_duration"] = json!({
+        "sum": metric(&m, "claude_env_reconcile_duration_seconds_sum", &[]),
+        "count": metric(&m, "claude_env_reconcile_duration_seconds_count", &[]),
+    });
+    result["git_fetches"] = json!(metric(
+        &m,
+        "claude_env_git_fetch_duration_seconds_count",
+        &[]
+    ));
+    result["controller_log"] = json!(ctl.log.display().to_string());
+    Ok(())
+}
+
+/// Wait until no reconcile ran for `quiet` (bounded: 60 s).
+async fn settle(ctl: &Controller, quiet: Duration) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = ctl.sample().await.reconciles;
+    let mut since = Instant::now();
+    while Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let now = ctl.sample().await.reconciles;
+        if now != last {
+            last = now;
+            since = Instant::now();
+        } else if since.elapsed() >= quiet {
+            return;
+        }
+    }
+}
+
+/// `edits` times: scale a Deployment of `name` by hand, time Drifted=True in status and the
+/// drift gauge above 0; undo it and wait for both to clear.
+async fn drift(
+    ctl: &Controller,
+    fleet: &Fleet,
+    client: &Client,
+    namespace: &str,
+    name: &str,
+    edits: usize,
+) -> anyhow::Result<Value> {
+    let deployments: Api<Deployment> = Api::namespaced(client.clone(), namespace);
+    let target = deployments
+        .list(&kube::api::ListParams::default().labels(&format!("claude-env.io/owner-name={name}")))
+        .await?
+        .items
+        .into_iter()
+        .map(|d| d.name_any())
+        .min()
+        .context("the production environment has no Deployment")?;
+    let gauge = |m: &str| {
+        metric(
+            m,
+            "claude_env_drift_percentage",
+            &[("name", name), ("namespace", namespace)],
+        )
+        .unwrap_or(0.0)
+    };
+    let mut rounds = Vec::new();
+    for k in 0..edits {
+        let replicas = 3 + k as i32;
+        let edited = Instant::now();
+        deployments
+            .patch(
+                &target,
+                &PatchParams::default(),
+                &Patch::Merge(&json!({"spec": {"replicas": replicas}})),
+            )
+            .await?;
+        let (status_at, metric_at) = both(
+            fleet.until("Drifted=True", Duration::from_secs(60), |envs| {
+                match envs.iter().find(|e| e.name_any() == name) {
+                    Some(e) if condition_is(e, condition::DRIFTED, "True") => Ok(Instant::now()),
+                    _ => Err("not drifted".into()),
+                }
+            }),
+            poll_metric(ctl, |m| gauge(m) > 0.0),
+        )
+        .await?;
+        let round = json!({
+            "target": target,
+            "status_secs": round3(status_at.duration_since(edited).as_secs_f64()),
+            "metric_secs": round3(metric_at.duration_since(edited).as_secs_f64()),
+        });
+        eprintln!("[{namespace}] drift {k}: {round}");
+        rounds.push(round);
+        deployments
+            .patch(
+                &target,
+                &PatchParams::default(),
+                &Patch::Merge(&json!({"spec": {"replicas": 1}})),
+            )
+            .await?;
+        both(
+            fleet.until(
+                "Drifted cleared",
+                Duration::from_secs(60),
+                |envs| match envs.iter().find(|e| e.name_any() == name) {
+                    Some(e) if !condition_is(e, condition::DRIFTED, "True") => Ok(()),
+                    _ => Err("still drifted".into()),
+                },
+            ),
+            poll_metric(ctl, |m| gauge(m) == 0.0),
+        )
+        .await?;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(json!(rounds))
+}
+
+async fn both<A, B>(
+    a: impl Future<Output = anyhow::Result<A>>,
+    b: impl Future<Output = anyhow::Result<B>>,
+) -> anyhow::Result<(A, B)> {
+    let (a, b) = tokio::join!(a, b);
+    Ok((a?, b?))
+}
+
+/// Poll `/metrics` every 50 ms until `done`; returns when it first held.
+async fn poll_metric(ctl: &Controller, done: impl Fn(&str) -> bool) -> anyhow::Result<Instant> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if done(&ctl.metrics().await) {
+            return Ok(Instant::now());
+        }
+        if Instant::now() > deadline {
+            bail!("metric condition not met in 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+// ---- single: one environment, many pushes ----------------------------------------------------
+
+async fn single(args: &Args) -> anyhow::Result<Value> {
+    let pushes: usize = args.get("pushes", 10)?;
+    let which = args.string("environment", "staging");
+    let mut result = common(args, "single")?;
+    result["environment"] = json!(which);
+    let cluster = Cluster::get().await;
+    let client = cluster.new_client().await;
+    result["kubernetes"] = json!(client.apiserver_version().await?.git_version);
+    let ns = Scratch::create(&client, "one").await?;
+    let outcome = async {
+        let repo = bench_repo();
+        let ctl = Controller::start(args, cluster, &ns.name).await?;
+        let fleet = Fleet::watch(&client, &ns.name);
+        let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), &ns.name);
+        let env = environment(
+            "one",
+            &repo.url,
+            &which,
+            "backend",
+            json!({"source": {"interval": "10m"}}),
+        );
+        let created = Instant::now();
+        api.create(&PostParams::default(), &env).await?;
+        let (_, ready) = fleet
+            .all_ready_at(1, &repo.head(), Duration::from_secs(120))
+            .await?;
+        result["create_ready_secs"] = json!(round3(ready.duration_since(created).as_secs_f64()));
+        settle(&ctl, Duration::from_secs(3)).await;
+        let mut rounds = Vec::new();
+        for k in 0..pushes {
+            let sha = push_round(&repo, &format!("single {k}"));
+            let before = ctl.sample().await;
+            ctl.push_hook(&repo.url, "main").await?;
+            let (applied, ready) = fleet
+                .all_ready_at(1, &sha, Duration::from_secs(120))
+                .await?;
+            let mut round = before.delta(&ctl.sample().await, 1);
+            round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
+            round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
+            eprintln!("[{}] push {k}: {round}", ns.name);
+            rounds.push(round);
+            settle(&ctl, Duration::from_secs(2)).await;
+        }
+        result["webhook"] = json!(rounds);
+        result["rss_peak_kib"] = json!(ctl.vm_kib("VmHWM"));
+        result["load_end"] = json!(load_average());
+        anyhow::Ok(())
+    }
+    .await;
+    ns.delete().await;
+    outcome?;
+    Ok(result)
+}
+
+// ---- rollback: a crash-looping canary ---------------------------------------------------------
+
+async fn rollback(args: &Args) -> anyhow::Result<Value> {
+    let rounds_wanted: usize = args.get("rounds", 3)?;
+    let mut result = common(args, "rollback")?;
+    let cluster = Cluster::get().await;
+    let client = cluster.new_client().await;
+    result["kubernetes"] = json!(client.apiserver_version().await?.git_version);
+    let ns = Scratch::create(&client, "rollback").await?;
+    let outcome = async {
+        let repo = bench_repo();
+        let original = repo.read(STAGING_MCP);
+        let crashing = original.replacen(
+            "      labels:\n        tier: mcp\n",
+            &format!("      labels:\n        tier: mcp\n        {CRASHLOOP}\n"),
+            1,
+        );
+        assert_ne!(
+            crashing, original,
+            "staging's mcp-deploy.yaml changed shape"
+        );
+        let ctl = Controller::start(args, cluster, &ns.name).await?;
+        let fleet = Fleet::watch(&client, &ns.name);
+        let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), &ns.name);
+        let spec = json!({
+            "source": {"interval": "10m"},
+            "strategy": {"type": "Canary", "canary": {"steps": [
+                {"setWeight": 50}, {"pause": {"duration": "2s"}}
+            ]}},
+            "healthChecks": {"interval": "1s", "timeout": "60s",
+                "readiness": {"progressDeadline": "30s"}},
+        });
+        api.create(
+            &PostParams::default(),
+            &environment("canary", &repo.url, "staging", "backend", spec),
+        )
+        .await?;
+        fleet
+            .all_ready_at(1, &repo.head(), Duration::from_secs(120))
+            .await?;
+        let mut rounds = Vec::new();
+        for k in 0..rounds_wanted {
+            let bad = repo.change(STAGING_MCP, &crashing, &format!("bench: crash loop {k}"));
+            let before = ctl.metrics().await;
+            let count = |m: &str| {
+                metric(m, "claude_env_rollback_duration_seconds_count", &[]).unwrap_or(0.0)
+            };
+            let sum =
+                |m: &str| metric(m, "claude_env_rollback_duration_seconds_sum", &[]).unwrap_or(0.0);
+            let pushed = Instant::now();
+            ctl.push_hook(&repo.url, "main").await?;
+            let rolled_back = fleet
+                .until("RolledBack", Duration::from_secs(180), |envs| {
+                    let r = envs
+                        .first()
+                        .and_then(|e| e.status.as_ref()?.rollout.clone())
+                        .unwrap_or_default();
+                    if r.phase == RolloutPhase::RolledBack
+                        && r.failed_revision.as_deref() == Some(bad.as_str())
+                    {
+                        Ok(Instant::now())
+                    } else {
+                        Err(format!("phase {:?}: {:?}", r.phase, r.message))
+                    }
+                })
+                .await?;
+            let recorded = {
+                let deadline = Instant::now() + Duration::from_secs(120);
+                loop {
+                    let m = ctl.metrics().await;
+                    if count(&m) > count(&before) {
+                        break (Instant::now(), m);
+                    }
+                    if Instant::now() > deadline {
+                        bail!("no rollback_duration_seconds sample within 120 s");
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            };
+            let round = json!({
+                "rolled_back_secs": round3(rolled_back.duration_since(pushed).as_secs_f64()),
+                "restored_secs": round3(recorded.0.duration_since(pushed).as_secs_f64()),
+                "rollback_duration_seconds": round3(sum(&recorded.1) - sum(&before)),
+            });
+            eprintln!("[{}] rollback {k}: {round}", ns.name);
+            rounds.push(round);
+            // A good commit again (the same objects as stable), rolled out to the end.
+            let good = repo.change(STAGING_MCP, &original, &format!("bench: fixed {k}"));
+            ctl.push_hook(&repo.url, "main").await?;
+            fleet
+                .all_ready_at(1, &good, Duration::from_secs(180))
+                .await?;
+        }
+        result["rounds"] = json!(rounds);
+        let m = ctl.metrics().await;
+        result["rollback_duration_seconds"] = json!({
+            "sum": metric(&m, "claude_env_rollback_duration_seconds_sum", &[]),
+            "count": metric(&m, "claude_env_rollback_duration_seconds_count", &[]),
+        });
+        anyhow::Ok(())
+    }
+    .await;
+    ns.delete().await;
+    outcome?;
+    Ok(result)
+}
+
+// ---- report: BENCHMARKS.md tables ------------------------------------------------------------
+
+fn report(args: &Args) -> anyhow::Result<()> {
+    let text = fs::read_to_string(args.out())
+        .with_context(|| format!("reading {}", args.out().display()))?;
+    let runs: Vec<Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    let md = markdown(&runs);
+    match args.flags.get("markdown") {
+        Some(path) => fs::write(Path::new(path), md)?,
+        None => print!("{md}"),
+    }
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let m = v.len() / 2;
+    Some(if v.len().is_multiple_of(2) {
+        (v[m - 1] + v[m]) / 2.0
+    } else {
+        v[m]
+    })
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    Some(v[i])
+}
+
+fn num(v: &Value, pointer: &str) -> Option<f64> {
+    v.pointer(pointer).and_then(Value::as_f64)
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("–".into(), |x| format!("{x:.digits$}"))
+}
+
+fn mib(kib: Option<f64>) -> String {
+    kib.map_or("–".into(), |k| format!("{:.1} MiB", k / 1024.0))
+}
+
+fn markdown(runs: &[Value]) -> String {
+    use std::fmt::Write;
+    let mut md = String::new();
+    let fleets: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "fleet").collect();
+    let mut ns: Vec<u64> = fleets.iter().filter_map(|r| r["n"].as_u64()).collect();
+    ns.sort();
+    ns.dedup();
+    let _ = writeln!(
+        md,
+        "| N (dev/staging/prod) | runs | create | initial convergence | webhook push → all Ready | → all applied | polling push → all Ready | peak RSS | steady RSS | CPU, convergence | CPU per push | idle CPU (60 s) | requests/env, convergence | requests/env, push | requests/reconcile (push) | reconciles/env (push) | drift → status | drift → metric |"
+    );
+    let _ = writeln!(
+        md,
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    for n in &ns {
+        let rs: Vec<&&Value> = fleets
+            .iter()
+            .filter(|r| r["n"].as_u64() == Some(*n))
+            .collect();
+        let each =
+            |f: &dyn Fn(&Value) -> Option<f64>| median(rs.iter().filter_map(|r| f(r)).collect());
+        let pushes = |p: &str| {
+            median(
+                rs.iter()
+                    .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|w| num(&w, p))
+                    .collect(),
+            )
+        };
+        let drifts = |p: &str| {
+            median(
+                rs.iter()
+                    .flat_map(|r| r["drift"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|w| num(&w, p))
+                    .collect(),
+            )
+        };
+        let mix = &rs[0]["mix"];
+        let _ = writeln!(
+            md,
+            "| {n} ({}/{}/{}) | {} | {} s | {} s | **{} s** | {} s | {} s ({}) | **{}** | {} | {} s | {} s | {} s | {} | {} | {} | {} | {} s | {} s |",
+            mix["development"],
+            mix["staging"],
+            mix["production"],
+            rs.len(),
+            fmt(each(&|r| num(r, "/converge/create_secs")), 1),
+            fmt(each(&|r| num(r, "/converge/ready_secs")), 1),
+            fmt(pushes("/ready_secs"), 1),
+            fmt(pushes("/applied_secs"), 1),
+            fmt(each(&|r| num(r, "/polling/ready_secs")), 1),
+            rs[0]["polling"]["interval"].as_str().unwrap_or("off"),
+            mib(each(&|r| num(r, "/rss_peak_kib"))),
+            mib(each(&|r| num(r, "/idle/rss_kib"))),
+            fmt(each(&|r| num(r, "/converge/cpu_secs")), 2),
+            fmt(pushes("/settled/cpu_secs"), 2),
+            fmt(each(&|r| num(r, "/idle/cpu_secs")), 2),
+            fmt(each(&|r| num(r, "/converge/requests_per_env")), 1),
+            fmt(pushes("/settled/requests_per_env"), 1),
+            fmt(pushes("/settled/requests_per_reconcile"), 2),
+            fmt(pushes("/settled/reconciles_per_env"), 1),
+            fmt(drifts("/status_secs"), 2),
+            fmt(drifts("/metric_secs"), 2),
+        );
+    }
+    let _ = writeln!(md);
+    // Requests by method, per environment, for one webhook push (median over runs/pushes).
+    let _ = writeln!(
+        md,
+        "API requests per environment by method (webhook push, until 5 s without a reconcile after the last Ready; median):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| N | GET | PATCH | POST | DELETE | LIST/other | idle requests (60 s) | idle reconciles (60 s) | idle CPU with {} polling (60 s) |",
+        fleets
+            .first()
+            .and_then(|r| r["polling"]["interval"].as_str())
+            .unwrap_or("30s")
+    );
+    let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for n in &ns {
+        let rs: Vec<&&Value> = fleets
+            .iter()
+            .filter(|r| r["n"].as_u64() == Some(*n))
+            .collect();
+        let per = |method: &str| {
+            median(
+                rs.iter()
+                    .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+                    .map(|w| {
+                        num(&w, &format!("/settled/requests_by_method/{method}")).unwrap_or(0.0)
+                            / *n as f64
+                    })
+                    .collect(),
+            )
+        };
+        let each =
+            |f: &dyn Fn(&Value) -> Option<f64>| median(rs.iter().filter_map(|r| f(r)).collect());
+        let _ = writeln!(
+            md,
+            "| {n} | {} | {} | {} | {} | {} | {} | {} | {} s |",
+            fmt(per("GET"), 2),
+            fmt(per("PATCH"), 2),
+            fmt(per("POST"), 2),
+            fmt(per("DELETE"), 2),
+            fmt(per("OTHER"), 2),
+            fmt(each(&|r| num(r, "/idle/requests")), 0),
+            fmt(each(&|r| num(r, "/idle/reconciles")), 0),
+            fmt(each(&|r| num(r, "/idle_polling/cpu_secs")), 2),
+        );
+    }
+    let _ = writeln!(md);
+
+    let singles: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "single").collect();
+    if !singles.is_empty() {
+        let _ = writeln!(
+            md,
+            "One environment, webhook push → Ready at the new revision:\n\n| environment | pushes | p50 | p90 | min | max | → applied p50 | requests per push |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        let mut kinds: Vec<&str> = singles
+            .iter()
+            .filter_map(|r| r["environment"].as_str())
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        for kind in kinds {
+            let ws: Vec<Value> = singles
+                .iter()
+                .filter(|r| r["environment"] == kind)
+                .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+                .collect();
+            let ready: Vec<f64> = ws.iter().filter_map(|w| num(w, "/ready_secs")).collect();
+            let applied: Vec<f64> = ws.iter().filter_map(|w| num(w, "/applied_secs")).collect();
+            let requests: Vec<f64> = ws.iter().filter_map(|w| num(w, "/requests")).collect();
+            let _ = writeln!(
+                md,
+                "| {kind} | {} | **{} s** | {} s | {} s | {} s | {} s | {} |",
+                ready.len(),
+                fmt(percentile(ready.clone(), 0.5), 2),
+                fmt(percentile(ready.clone(), 0.9), 2),
+                fmt(ready.iter().copied().reduce(f64::min), 2),
+                fmt(ready.iter().copied().reduce(f64::max), 2),
+                fmt(percentile(applied, 0.5), 2),
+                fmt(median(requests), 0),
+            );
+        }
+        let _ = writeln!(md);
+    }
+
+    let rollbacks: Vec<Value> = runs
+        .iter()
+        .filter(|r| r["scenario"] == "rollback")
+        .flat_map(|r| r["rounds"].as_array().cloned().unwrap_or_default())
+        .collect();
+    if !rollbacks.is_empty() {
+        let col = |p: &str| {
+            rollbacks
+                .iter()
+                .filter_map(|w| num(w, p))
+                .collect::<Vec<_>>()
+        };
+        let _ = writeln!(
+            md,
+            "Rollback of a crash-looping canary (median of {}):\n\n| push → phase RolledBack | push → stable restored (duration recorded) | `claude_env_rollback_duration_seconds` (decision → stable Available) |\n|---:|---:|---:|",
+            rollbacks.len()
+        );
+        let _ = writeln!(
+            md,
+            "| {} s | {} s | {} s |\n",
+            fmt(median(col("/rolled_back_secs")), 2),
+            fmt(median(col("/restored_secs")), 2),
+            fmt(median(col("/rollback_duration_seconds")), 2),
+        );
+    }
+
+    let _ = writeln!(
+        md,
+        "Runs (load average at start → end, commit, --concurrency):\n"
+    );
+    for r in runs {
+        let what = match r["scenario"].as_str() {
+            Some("fleet") => format!("fleet N={}", r["n"]),
+            Some("single") => format!("single {}", r["environment"].as_str().unwrap_or("")),
+            Some(s) => s.to_string(),
+            None => "?".into(),
+        };
+        let _ = writeln!(
+            md,
+            "- {} {what}: load {} → {}, {}, concurrency {}",
+            r["started"].as_str().unwrap_or(""),
+            r["load_start"].as_str().unwrap_or(""),
+            r["load_end"].as_str().unwrap_or("–"),
+            r["commit"].as_str().unwrap_or(""),
+            r["concurrency"],
+        );
+    }
+    md
+}
