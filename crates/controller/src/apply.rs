@@ -1,7 +1,7 @@
 //! Server-side apply, prune and reads of the objects we render (the only writes besides
 //! status and Events).
 
-use claude_env_api::{ClaudeEnvironment, FIELD_MANAGER, Inventory, InventoryEntry};
+use claude_env_api::{FIELD_MANAGER, Inventory, InventoryEntry};
 use claude_env_drift::ObjectKey;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
@@ -11,7 +11,6 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::events::publish;
 use crate::inventory;
 use crate::objects::Desired;
 use crate::plan::Plan;
@@ -71,19 +70,41 @@ pub async fn get(client: &Client, key: &ObjectKey) -> Result<Option<Value>> {
     Ok(obj.map(|o| serde_json::to_value(o).expect("objects serialize")))
 }
 
+/// What one apply changed, for the sync's Event: `Kind/name` of objects applied and pruned.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Changes {
+    pub applied: Vec<String>,
+    pub pruned: Vec<String>,
+}
+
+impl Changes {
+    pub fn is_empty(&self) -> bool {
+        self.applied.is_empty() && self.pruned.is_empty()
+    }
+
+    /// `applied ConfigMap/a, Deployment/b; pruned ConfigMap/c`.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.applied.is_empty() {
+            parts.push(format!("applied {}", self.applied.join(", ")));
+        }
+        if !self.pruned.is_empty() {
+            parts.push(format!("pruned {}", self.pruned.join(", ")));
+        }
+        parts.join("; ")
+    }
+}
+
 /// Apply the desired objects this process has not applied as they are now (all of them
 /// after a restart or a forgotten apply; SSA makes a repeat a no-op), then prune what the
-/// old inventory has and the new one does not. `announce`: publish an Applied Event (when
-/// the rollout state or inventory changed, not on every re-apply).
+/// old inventory has and the new one does not.
 pub async fn apply_and_prune(
     ctx: &Context,
-    env: &ClaudeEnvironment,
     plan: &Plan,
     old_inventory: Option<&Inventory>,
     desired: &[Desired],
     new_inventory: &Inventory,
-    announce: bool,
-) -> Result<()> {
+) -> Result<Changes> {
     let changed = ctx.changed(&plan.namespace, &plan.name, desired);
     for d in &changed {
         apply(&ctx.client, d).await?;
@@ -99,31 +120,30 @@ pub async fn apply_and_prune(
         }
     }
     ctx.metrics.apply_requests_total.inc_by(stale.len() as u64);
-    if announce && !changed.is_empty() {
-        let names: Vec<String> = changed
+    Ok(Changes {
+        applied: changed
             .iter()
             .map(|d| format!("{}/{}", d.key.kind, d.key.name))
-            .collect();
-        publish(
-            &ctx.recorder,
-            env,
-            false,
-            "Applied",
-            "Apply",
-            format!("{}: {}", plan.selection, names.join(", ")),
-        )
-        .await;
+            .collect(),
+        pruned,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Changes;
+
+    #[test]
+    fn the_summary_names_what_was_applied_and_pruned() {
+        let c = |applied: &[&str], pruned: &[&str]| Changes {
+            applied: applied.iter().map(|s| s.to_string()).collect(),
+            pruned: pruned.iter().map(|s| s.to_string()).collect(),
+        };
+        assert_eq!(
+            c(&["ConfigMap/a", "Deployment/b"], &["ConfigMap/c"]).summary(),
+            "applied ConfigMap/a, Deployment/b; pruned ConfigMap/c"
+        );
+        assert_eq!(c(&[], &["ConfigMap/c"]).summary(), "pruned ConfigMap/c");
+        assert!(c(&[], &[]).is_empty());
     }
-    if !pruned.is_empty() {
-        publish(
-            &ctx.recorder,
-            env,
-            false,
-            "Pruned",
-            "Prune",
-            format!("no longer rendered: {}", pruned.join(", ")),
-        )
-        .await;
-    }
-    Ok(())
 }

@@ -4,6 +4,7 @@ use claude_env_api::DriftStatus;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 use super::{Announce, Failure, Rollout, Run, Stop, failed};
+use crate::apply::Changes;
 use crate::plan::Plan;
 use crate::{apply, drift};
 
@@ -15,34 +16,29 @@ impl Run<'_> {
         plan: &Plan,
         revision: &str,
         rollout: &Rollout,
-    ) -> Result<Option<DriftStatus>, Stop> {
+    ) -> Result<(Option<DriftStatus>, Changes), Stop> {
         let (ctx, env, old) = (self.ctx, self.env, self.old);
         let (desired, inventory) = (&rollout.desired, &rollout.inventory);
         let state = &rollout.decision.state;
         let must_apply = ctx.needs_apply(&plan.namespace, &plan.name, desired)
             || old.inventory.as_ref() != Some(inventory);
+        let mut changes = Changes::default();
         let drift_status = if must_apply {
-            let announce = state != &rollout.old_state || old.inventory.as_ref() != Some(inventory);
-            let applied = apply::apply_and_prune(
-                ctx,
-                env,
-                plan,
-                old.inventory.as_ref(),
-                desired,
-                inventory,
-                announce,
-            )
-            .await;
-            if let Err(e) = applied {
-                self.fail(Failure {
-                    observation: failed(Some(revision.to_string()), &e),
-                    event: (e.category(), "Apply", e.to_string()),
-                    count: Some("failure"),
-                    announce: Announce::Always,
-                })
-                .await?;
-                return Err(e.into());
-            }
+            let applied =
+                apply::apply_and_prune(ctx, plan, old.inventory.as_ref(), desired, inventory).await;
+            changes = match applied {
+                Ok(c) => c,
+                Err(e) => {
+                    self.fail(Failure {
+                        observation: failed(Some(revision.to_string()), &e),
+                        event: (e.category(), "Apply", e.to_string()),
+                        count: Some("failure"),
+                        announce: Announce::Always,
+                    })
+                    .await?;
+                    return Err(e.into());
+                }
+            };
             ctx.applied(&plan.namespace, &plan.name, desired);
             let managed = claude_env_drift::detect(
                 desired.iter().map(|d| (&d.key, &d.value)),
@@ -66,6 +62,6 @@ impl Run<'_> {
         if let Some(d) = &drift_status {
             drift::export(ctx, plan, d);
         }
-        Ok(drift_status)
+        Ok((drift_status, changes))
     }
 }

@@ -57,7 +57,7 @@ impl Run<'_> {
             plan,
             doc,
             &rollout_plan,
-            old_state.clone(),
+            old_state,
             observations,
         )
         .await;
@@ -87,7 +87,6 @@ impl Run<'_> {
         Ok(Rollout {
             decision,
             effects,
-            old_state,
             desired,
             inventory,
         })

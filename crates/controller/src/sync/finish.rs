@@ -4,6 +4,7 @@ use claude_env_api::{DriftStatus, HistoryResult};
 use kube::runtime::controller::Action;
 
 use super::{PROGRESS_REQUEUE, Rollout, Run};
+use crate::apply::Changes;
 use crate::context::Context;
 use crate::depends;
 use crate::error::Result;
@@ -14,7 +15,8 @@ use crate::target::Target;
 use crate::{health, rollout, status_io};
 
 impl Run<'_> {
-    /// Record what this sync did (the rollout's effects, history, metrics, status), wake
+    /// Record what this sync did (the rollout's effects and the objects changed, history,
+    /// metrics, status), wake
     /// dependents once healthy, and say when to look again.
     pub(super) async fn finish(
         &self,
@@ -22,6 +24,7 @@ impl Run<'_> {
         target: Target,
         rollout: Rollout,
         drift: Option<DriftStatus>,
+        changes: Changes,
     ) -> Result<Action> {
         let (ctx, env, old) = (self.ctx, self.env, self.old);
         let Rollout {
@@ -33,7 +36,7 @@ impl Run<'_> {
         } = rollout;
         let state = &decision.state;
         let in_flight = state.stage.in_flight();
-        rollout::record(ctx, env, &effects).await;
+        rollout::record(ctx, env, &effects, &changes).await;
 
         let rollout_status = decision.status();
         let serving = if in_flight {

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use claude_env_api::{ClaudeEnvironment, ClaudeEnvironmentStatus, Inventory};
-use claude_env_rollout::{Decision, RolloutState};
+use claude_env_rollout::Decision;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use tracing::{field, instrument};
@@ -76,8 +76,6 @@ struct Rollout {
     decision: Decision,
     /// The machine's non-object actions of every round (metrics, Events, history).
     effects: Vec<claude_env_rollout::Action>,
-    /// The state in status before this sync (a change is announced with the apply).
-    old_state: RolloutState,
     desired: Vec<Desired>,
     inventory: Inventory,
 }
@@ -108,8 +106,8 @@ impl Run<'_> {
         let doc = self.load(&plan, &target.revision).await?;
         self.wait_for_dependencies(&target.revision).await?;
         let rollout = self.decide(&plan, &doc, &target).await?;
-        let drift = self.converge(&plan, &target.revision, &rollout).await?;
-        Ok(self.finish(&plan, target, rollout, drift).await?)
+        let (drift, changes) = self.converge(&plan, &target.revision, &rollout).await?;
+        Ok(self.finish(&plan, target, rollout, drift, changes).await?)
     }
 
     /// Write the failure's status; then count it and publish its warning Event, always or
