@@ -1148,7 +1148,8 @@ fn num(v: &Value, pointer: &str) -> Option<f64> {
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
-    v.map_or("–".into(), |x| format!("{x:.digits$}"))
+    // `+ 0.0` turns a -0.0 (a zero difference of counters) into 0.
+    v.map_or("–".into(), |x| format!("{:.digits$}", x + 0.0))
 }
 
 fn mib(kib: Option<f64>) -> String {
