@@ -16,7 +16,7 @@ use claude_env_render::DesiredObjects;
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::view::columns;
+use super::view::drift_items_table;
 
 /// One object the controller would apply.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,25 +184,8 @@ fn summary(
         report.managed_leaves,
         report.percentage()
     );
-    let rows: Vec<Vec<String>> = report
-        .items
-        .iter()
-        .map(|i| {
-            vec![
-                i.object.clone(),
-                if i.path.is_empty() {
-                    "(whole object)".into()
-                } else {
-                    i.path.clone()
-                },
-                format!("{:?}", i.category),
-                format!("{:?}", i.severity),
-                format!("{:?}", i.kind),
-            ]
-        })
-        .collect();
-    if !rows.is_empty() {
-        for line in columns(&["OBJECT", "PATH", "CATEGORY", "SEVERITY", "KIND"], &rows).lines() {
+    if !report.items.is_empty() {
+        for line in drift_items_table(&report.items).lines() {
             let _ = writeln!(out, "  {line}");
         }
     }

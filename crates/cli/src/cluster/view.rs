@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 
 use claude_env_api::{
-    ClaudeEnvironment, ClaudeEnvironmentStatus, DriftStatus, HistoryEntry, RolloutStatus,
-    annotations, condition,
+    ClaudeEnvironment, ClaudeEnvironmentStatus, DriftItem, DriftStatus, HistoryEntry,
+    RolloutStatus, annotations, condition,
 };
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -275,27 +275,7 @@ fn drift_section(o: &mut String, d: &DriftStatus, now: Timestamp) {
     }
     o.push('\n');
     if !d.items.is_empty() {
-        let rows: Vec<Vec<String>> = d
-            .items
-            .iter()
-            .map(|i| {
-                vec![
-                    i.object.clone(),
-                    if i.path.is_empty() {
-                        "(whole object)".into()
-                    } else {
-                        i.path.clone()
-                    },
-                    format!("{:?}", i.category),
-                    format!("{:?}", i.severity),
-                    format!("{:?}", i.kind),
-                ]
-            })
-            .collect();
-        o.push_str(&indent(
-            &columns(&["OBJECT", "PATH", "CATEGORY", "SEVERITY", "KIND"], &rows),
-            2,
-        ));
+        o.push_str(&indent(&drift_items_table(&d.items), 2));
         if (d.items.len() as i64) < d.drifted_fields {
             let _ = writeln!(
                 o,
@@ -474,6 +454,28 @@ fn status(env: &ClaudeEnvironment) -> ClaudeEnvironmentStatus {
 }
 
 /// Left-aligned columns three spaces apart (kubectl's printer); no trailing spaces.
+/// Drift items as a table: object, path (`(whole object)` when missing), category,
+/// severity, kind. Shared by `status` and `diff --cluster`.
+pub fn drift_items_table(items: &[DriftItem]) -> String {
+    let rows: Vec<Vec<String>> = items
+        .iter()
+        .map(|i| {
+            vec![
+                i.object.clone(),
+                if i.path.is_empty() {
+                    "(whole object)".into()
+                } else {
+                    i.path.clone()
+                },
+                format!("{:?}", i.category),
+                format!("{:?}", i.severity),
+                format!("{:?}", i.kind),
+            ]
+        })
+        .collect();
+    columns(&["OBJECT", "PATH", "CATEGORY", "SEVERITY", "KIND"], &rows)
+}
+
 pub fn columns(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for r in rows {
