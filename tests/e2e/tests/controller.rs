@@ -3,7 +3,9 @@
 use std::time::{Duration, Instant};
 
 use claude_env_api::{ClaudeEnvironment, condition};
-use claude_env_e2e::{ConfigRepo, Controller, TestNamespace, environment, metric, wait};
+use claude_env_e2e::{
+    ConfigRepo, Controller, TestNamespace, annotate, condition_of, environment, image, metric, wait,
+};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use kube::ResourceExt;
@@ -11,15 +13,6 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 
 const STAGING_CONTEXT7: &str = "context7-mcp:1.4.2";
-
-fn condition_of(env: &ClaudeEnvironment, type_: &str) -> Option<(String, String, String)> {
-    env.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-}
 
 /// Wait until `name` is Ready on `revision`.
 async fn ready_at(
@@ -45,20 +38,6 @@ async fn ready_at(
         },
     )
     .await
-}
-
-fn image(d: &Deployment) -> String {
-    d.spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap()
-        .containers[0]
-        .image
-        .clone()
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -972,17 +951,6 @@ async fn with_two_replicas_only_the_leader_writes_and_a_standby_takes_over() {
     let took_over = second.metrics().await;
     assert!(metric(&took_over, "claude_env_reconcile_total", &[]).unwrap() > 0.0);
     assert_eq!(metric(&took_over, "claude_env_leader", &[]), Some(1.0));
-}
-
-async fn annotate(api: &Api<ClaudeEnvironment>, name: &str, key: &str, value: &str) {
-    let patch = json!({"metadata": {"annotations": {key: value}}});
-    api.patch(
-        name,
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(&patch),
-    )
-    .await
-    .unwrap();
 }
 
 #[tokio::test]

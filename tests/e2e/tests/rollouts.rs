@@ -12,7 +12,9 @@ use claude_env_api::{
     ClaudeEnvironment, Color, RolloutPhase, RolloutStatus, annotations, condition,
 };
 use claude_env_e2e::timeline::Timeline;
-use claude_env_e2e::{ConfigRepo, Controller, TestNamespace, environment, metric, wait};
+use claude_env_e2e::{
+    ConfigRepo, Controller, TestNamespace, annotate, condition_of, environment, image, metric, wait,
+};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Service;
 use kube::api::{Api, PostParams};
@@ -111,15 +113,6 @@ fn rollout_of(env: &ClaudeEnvironment) -> RolloutStatus {
         .unwrap_or_default()
 }
 
-fn condition_of(env: &ClaudeEnvironment, type_: &str) -> Option<(String, String, String)> {
-    env.status
-        .as_ref()?
-        .conditions
-        .iter()
-        .find(|c| c.type_ == type_)
-        .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
-}
-
 fn short(rev: &str) -> &str {
     &rev[..8]
 }
@@ -196,17 +189,6 @@ async fn rolled_back(
         |r| r.phase == RolloutPhase::RolledBack && r.failed_revision.as_deref() == Some(revision),
     )
     .await
-}
-
-async fn annotate(api: &Api<ClaudeEnvironment>, name: &str, key: &str, value: &str) {
-    let patch = json!({"metadata": {"annotations": {key: value}}});
-    api.patch(
-        name,
-        &kube::api::PatchParams::default(),
-        &kube::api::Patch::Merge(&patch),
-    )
-    .await
-    .unwrap();
 }
 
 /// Forces a reconcile and waits until the controller handled it.
@@ -286,20 +268,6 @@ fn service_timeline(ns: &TestNamespace) -> Timeline<Value> {
         watcher::Config::default(),
         |s: &Service| Some(serde_json::to_value(s.spec.as_ref()?.selector.as_ref()?).unwrap()),
     )
-}
-
-fn image(d: &Deployment) -> String {
-    d.spec
-        .as_ref()
-        .unwrap()
-        .template
-        .spec
-        .as_ref()
-        .unwrap()
-        .containers[0]
-        .image
-        .clone()
-        .unwrap_or_default()
 }
 
 fn template_image(t: &Value) -> &str {

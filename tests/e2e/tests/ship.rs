@@ -16,7 +16,7 @@ use claude_env_e2e::ship_support::{
     only, run_ok, run_with_input, to_stream, token_kubeconfig, yaml_docs,
 };
 use claude_env_e2e::{
-    Cluster, ConfigRepo, Controller, TestNamespace, environment, metric, repo_root, wait,
+    Cluster, ConfigRepo, Controller, TestNamespace, annotate, environment, metric, repo_root, wait,
 };
 use claude_env_testkit::HttpAuth;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -923,13 +923,6 @@ fn substitute(expr: &str, vars: &[(&str, &str)]) -> String {
             .replace(&format!("${k}"), v);
     }
     s
-}
-
-async fn annotate(envs: &Api<ClaudeEnvironment>, name: &str, key: &str, value: &str) {
-    let patch = json!({"metadata": {"annotations": {key: value}}});
-    envs.patch(name, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .unwrap();
 }
 
 async fn ready(envs: &Api<ClaudeEnvironment>, name: &str) {
