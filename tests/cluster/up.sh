@@ -334,6 +334,10 @@ EOF
   local kcfg="$CLUSTER_DIR/kubeconfigs"
   local controllers
   controllers="$(IFS=,; echo "${CONTROLLERS[*]}")"
+  # Client rate limit 100/200 instead of the default 20/30 per controller: at 1000
+  # environments (~115 Deployments rolling at once) the deployment and replicaset
+  # controllers spent most of a push waiting on their own limiter (BENCHMARKS.md);
+  # clusters of that size raise it too.
   start kube-controller-manager "$BIN/k8s" kube-controller-manager \
     --kubeconfig="$kcfg/kube-controller-manager.kubeconfig" \
     --authentication-kubeconfig="$kcfg/kube-controller-manager.kubeconfig" \
@@ -345,6 +349,8 @@ EOF
     --service-account-private-key-file="$PKI/sa.key" \
     --root-ca-file="$PKI/ca.crt" \
     --terminated-pod-gc-threshold=200 \
+    --kube-api-qps=100 \
+    --kube-api-burst=200 \
     --profiling=false \
     --v=1
 
