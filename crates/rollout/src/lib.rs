@@ -12,6 +12,7 @@
 //! |---|---|---|---|
 //! | idle | desired = stable, or desired = failed revision (no retry) | idle | — |
 //! | idle | new desired, Immediate (or Canary first deploy, or manual rollback) | Applied | `ApplyAll` |
+//! | idle | new desired, Immediate, no workloads (or all at 0 replicas) and no checks | Succeeded | `ApplyAll`, `RecordRollout{success}` (nothing to wait for) |
 //! | idle | new desired, Immediate, `approval.required` | AwaitingApproval (Paused) | — |
 //! | AwaitingApproval | fresh approval of the revision | Applied | `ApplyAll` |
 //! | idle | new desired, Canary | Canary step 0 | `SetCanary` (first weight, or 0) |

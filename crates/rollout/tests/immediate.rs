@@ -157,3 +157,68 @@ fn manual_rollback_skips_the_approval_gate() {
         |a| matches!(a, Action::ApplyAll { revision } if revision == OLD)
     ));
 }
+
+#[test]
+fn a_revision_without_workloads_or_checks_succeeds_as_it_is_applied() {
+    let mut o = obs(0, NEW);
+    o.servers.clear();
+    let d = step(&immediate(), &stable_on_old(), &o);
+    assert!(has(
+        &d,
+        |a| matches!(a, Action::ApplyAll { revision } if revision == NEW)
+    ));
+    assert_eq!(d.state.phase, RolloutPhase::Succeeded);
+    assert_eq!(d.state.stable.as_deref(), Some(NEW));
+    assert!(!d.state.stage.in_flight());
+    let events: Vec<&str> = d
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Event { reason, .. } => Some(*reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        ["RolloutSucceeded"],
+        "one Event for the whole rollout"
+    );
+    assert!(has(&d, |a| matches!(
+        a,
+        Action::RecordRollout {
+            result: RolloutResult::Success,
+            ..
+        }
+    )));
+}
+
+#[test]
+fn servers_scaled_to_zero_have_nothing_to_wait_for() {
+    let mut o = obs(0, NEW);
+    o.servers.insert("ctx".into(), 0);
+    let d = step(&immediate(), &stable_on_old(), &o);
+    assert_eq!(d.state.phase, RolloutPhase::Succeeded);
+}
+
+#[test]
+fn without_workloads_configured_checks_still_wait_for_the_apply() {
+    let mut o = obs(0, NEW);
+    o.servers.clear();
+    let d = step(
+        &with_check(immediate(), "smoke", 1, 0),
+        &stable_on_old(),
+        &o,
+    );
+    assert_eq!(d.state.phase, RolloutPhase::Progressing);
+    assert!(d.state.stage.in_flight());
+    assert!(run_checks(&d).is_empty(), "no check runs before the apply");
+}
+
+#[test]
+fn without_workloads_an_approval_gate_still_holds() {
+    let mut o = obs(0, NEW);
+    o.servers.clear();
+    let d = step(&approval_required(immediate()), &stable_on_old(), &o);
+    assert!(!has(&d, |a| matches!(a, Action::ApplyAll { .. })));
+    assert_eq!(d.state.phase, RolloutPhase::Paused);
+}

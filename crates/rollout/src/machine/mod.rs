@@ -337,6 +337,16 @@ impl Machine<'_> {
         self.s.manual = false;
         self.s.message = Some(format!("revision {} rolled out", short(&revision)));
         self.record_rollout(RolloutResult::Success);
+        // Started and done in one decision (nothing to wait for): one Event tells both.
+        self.actions.retain(|a| {
+            !matches!(
+                a,
+                Action::Event {
+                    reason: "RolloutStarted",
+                    ..
+                }
+            )
+        });
         self.event(
             false,
             "RolloutSucceeded",
