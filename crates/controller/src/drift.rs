@@ -162,24 +162,8 @@ pub async fn report(
 
 /// The drift gauges of one environment, from its drift status.
 pub fn export(ctx: &Context, plan: &Plan, d: &DriftStatus) {
-    let (ns, name, env) = (&plan.namespace, &plan.name, &plan.selection.environment);
     ctx.metrics
-        .drift_percentage
-        .with_label_values(&[ns, name, env])
-        .set(d.percentage);
-    for (category, severity) in crate::metrics::all_classes() {
-        let n = d
-            .items
-            .iter()
-            .filter(|i| {
-                format!("{:?}", i.category) == category && format!("{:?}", i.severity) == severity
-            })
-            .count();
-        ctx.metrics
-            .drift_items
-            .with_label_values(&[ns, name, env, category, severity])
-            .set(n as i64);
-    }
+        .set_drift(&plan.namespace, &plan.name, &plan.selection.environment, d);
 }
 
 /// One line for Events: counts by category and the first items.
