@@ -1,6 +1,9 @@
 //! Prometheus metrics (contract: DESIGN "Metrics", prefix `claude_env_`). Labels stay
 //! bounded: no error strings; revisions only in `source_revision_info`.
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
 use claude_env_api::DriftStatus;
 use prometheus::{
     Encoder, GaugeVec, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
@@ -31,7 +34,12 @@ pub struct Metrics {
     pub leader: IntGaugeVec,
     pub apply_requests_total: IntCounter,
     pub kube_requests_total: IntCounterVec,
+    /// The drift classes (namespace, name, category, severity) that ever drifted: their
+    /// series stay, at 0 once restored; the others never get one.
+    drifted: Arc<Mutex<HashSet<DriftClass>>>,
 }
+
+type DriftClass = (String, String, &'static str, &'static str);
 
 const NS: &str = "claude_env";
 
@@ -188,6 +196,7 @@ impl Metrics {
                 &["method"],
             )
             .unwrap(),
+            drifted: Arc::default(),
             registry,
         };
         m.register_all();
@@ -267,6 +276,10 @@ impl Metrics {
                 .rollout_phase
                 .remove_label_values(&[namespace, name, environment, phase]);
         }
+        self.drifted
+            .lock()
+            .expect("drifted lock")
+            .retain(|(ns, n, _, _)| (ns.as_str(), n.as_str()) != (namespace, name));
         for (category, severity) in all_classes() {
             let _ = self.drift_items.remove_label_values(&[
                 namespace,
@@ -330,9 +343,10 @@ impl Metrics {
 }
 
 impl Metrics {
-    /// Set the drift gauges of one environment. Only classes with drift have an items
-    /// series: 16 per environment, nearly all 0, were the biggest part of the controller's
-    /// heap at 1000 environments (and of every scrape).
+    /// Set the drift gauges of one environment. Only classes that have drifted have an
+    /// items series (kept at 0 once restored, so graphs fall to 0): 16 per environment,
+    /// nearly all 0, were the biggest part of the controller's heap at 1000 environments
+    /// (and of every scrape).
     pub fn set_drift(&self, namespace: &str, name: &str, environment: &str, d: &DriftStatus) {
         self.drift_percentage
             .with_label_values(&[namespace, name, environment])
@@ -346,11 +360,13 @@ impl Metrics {
                         && format!("{:?}", i.severity) == severity
                 })
                 .count();
-            let labels = [namespace, name, environment, category, severity];
-            if n > 0 {
-                self.drift_items.with_label_values(&labels).set(n as i64);
-            } else {
-                let _ = self.drift_items.remove_label_values(&labels);
+            let class = (namespace.to_string(), name.to_string(), category, severity);
+            let mut drifted = self.drifted.lock().expect("drifted lock");
+            if n > 0 || drifted.contains(&class) {
+                drifted.insert(class);
+                self.drift_items
+                    .with_label_values(&[namespace, name, environment, category, severity])
+                    .set(n as i64);
             }
         }
     }
@@ -512,15 +528,22 @@ mod tests {
         assert!(text.contains("category=\"Availability\",environment=\"dev\",name=\"a\",namespace=\"ns\",severity=\"High\"} 2"));
         assert_eq!(text.matches("claude_env_drift_items{").count(), 1);
 
-        // Restored: the class's series goes (not a 0 kept forever), the percentage stays.
+        // Restored: the class that drifted falls to 0; no other class gets a series.
         d.items.clear();
         d.percentage = 0.0;
         m.set_drift("ns", "a", "dev", &d);
+        m.set_drift("ns", "b", "dev", &d);
         let text = m.render();
-        assert_eq!(text.matches("claude_env_drift_items{").count(), 0);
+        assert_eq!(text.matches("claude_env_drift_items{").count(), 1);
+        assert!(text.contains("category=\"Availability\",environment=\"dev\",name=\"a\",namespace=\"ns\",severity=\"High\"} 0"));
         assert!(text.contains(
             "claude_env_drift_percentage{environment=\"dev\",name=\"a\",namespace=\"ns\"} 0"
         ));
+
+        // Deleted: gone, and a new environment of that name starts without series.
+        m.forget_environment("ns", "a", "dev");
+        m.set_drift("ns", "a", "dev", &d);
+        assert_eq!(m.render().matches("claude_env_drift_items{").count(), 0);
     }
 
     #[test]
