@@ -5,7 +5,7 @@
 //!
 //! `cargo bench -p claude-env-drift --bench drift`
 
-#[path = "../../render/benches/cpu_time.rs"]
+#[path = "../../render/benches/cpu_time/mod.rs"]
 mod cpu_time;
 
 use std::collections::HashMap;
@@ -16,13 +16,11 @@ use std::time::Duration;
 use claude_env_config::{ParsedRepo, Selection};
 use claude_env_drift::{IgnoreRules, ObjectKey, detect};
 use claude_env_render::{RenderContext, render_objects};
+use criterion::Criterion;
 use criterion::measurement::Measurement;
-use criterion::{Criterion, criterion_group, criterion_main};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
 use serde_json::{Value, json};
-
-use cpu_time::CpuTime;
 
 const EXAMPLE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config-repo-example");
 const NAMESPACE: &str = "claude-env-bench";
@@ -385,31 +383,7 @@ fn thousand_environments<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     g.finish();
 }
 
-fn wall(c: &mut Criterion) {
-    one_environment(c, "wall");
-    thousand_environments(c, "wall");
+cpu_time::main! {
+    measurement_time = Duration::from_secs(4);
+    targets = one_environment, thousand_environments
 }
-
-fn cpu(c: &mut Criterion<CpuTime>) {
-    one_environment(c, "cpu");
-    thousand_environments(c, "cpu");
-}
-
-// Short runs: the machine is shared (see BENCHMARKS.md).
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
-}
-
-criterion_group! {
-    name = wall_clock;
-    config = config();
-    targets = wall
-}
-criterion_group! {
-    name = cpu_clock;
-    config = config().with_measurement(CpuTime);
-    targets = cpu
-}
-criterion_main!(wall_clock, cpu_clock);

@@ -12,10 +12,8 @@ use std::time::Duration;
 
 use claude_env_config::{ParsedRepo, Selection, load_environment};
 use claude_env_render::render;
+use criterion::Criterion;
 use criterion::measurement::Measurement;
-use criterion::{Criterion, criterion_group, criterion_main};
-
-use cpu_time::CpuTime;
 
 use example::{EXAMPLE_DIR, combinations, context, load_example};
 
@@ -113,31 +111,7 @@ fn all_combinations<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     g.finish();
 }
 
-fn wall(c: &mut Criterion) {
-    one_environment(c, "wall");
-    all_combinations(c, "wall");
+cpu_time::main! {
+    measurement_time = Duration::from_secs(4);
+    targets = one_environment, all_combinations
 }
-
-fn cpu(c: &mut Criterion<CpuTime>) {
-    one_environment(c, "cpu");
-    all_combinations(c, "cpu");
-}
-
-// Short runs: the machine is shared (see BENCHMARKS.md); the numbers are stable enough.
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(4))
-}
-
-criterion_group! {
-    name = wall_clock;
-    config = config();
-    targets = wall
-}
-criterion_group! {
-    name = cpu_clock;
-    config = config().with_measurement(CpuTime);
-    targets = cpu
-}
-criterion_main!(wall_clock, cpu_clock);

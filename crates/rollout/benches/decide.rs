@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p claude-env-rollout --bench decide`
 
-#[path = "../../render/benches/cpu_time.rs"]
+#[path = "../../render/benches/cpu_time/mod.rs"]
 mod cpu_time;
 
 use std::collections::BTreeMap;
@@ -16,12 +16,10 @@ use claude_env_rollout::{
     Action, CheckResult, Observations, Outcome, Plan, Readiness, Role, RolloutState, Stage,
     canary_split, decide,
 };
+use criterion::Criterion;
 use criterion::measurement::Measurement;
-use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use serde_json::json;
-
-use cpu_time::CpuTime;
 
 const OLD: &str = "aaaaaaa000000000000000000000000000000000";
 const NEW: &str = "bbbbbbb000000000000000000000000000000000";
@@ -214,29 +212,7 @@ fn decide_canary<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     g.finish();
 }
 
-fn wall(c: &mut Criterion) {
-    decide_canary(c, "wall");
+cpu_time::main! {
+    measurement_time = Duration::from_secs(3);
+    targets = decide_canary
 }
-
-fn cpu(c: &mut Criterion<CpuTime>) {
-    decide_canary(c, "cpu");
-}
-
-// Short runs: the machine is shared (see BENCHMARKS.md).
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-}
-
-criterion_group! {
-    name = wall_clock;
-    config = config();
-    targets = wall
-}
-criterion_group! {
-    name = cpu_clock;
-    config = config().with_measurement(CpuTime);
-    targets = cpu
-}
-criterion_main!(wall_clock, cpu_clock);

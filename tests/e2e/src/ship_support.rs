@@ -1,6 +1,6 @@
 //! Support for the shipping tests (tests/ship.rs): helm and kubectl from `build/bin`, YAML
-//! streams, a real Prometheus server, and the controller run with another kubeconfig (a
-//! ServiceAccount token) to prove the chart's RBAC.
+//! streams, a real Prometheus server, and a kubeconfig with a ServiceAccount token (the
+//! controller run with it proves the chart's RBAC).
 
 use std::fs;
 use std::io::Write;
@@ -12,7 +12,6 @@ use claude_env_testkit::free_port;
 use serde_json::Value;
 
 use crate::cluster::{Cluster, repo_root};
-use crate::controller::bin;
 use crate::wait;
 
 pub const CHART: &str = "charts/claude-env-controller";
@@ -152,86 +151,6 @@ pub fn token_kubeconfig(admin: &Path, token: &str, dir: &Path) -> PathBuf {
     let path = dir.join("kubeconfig-sa");
     fs::write(&path, config.to_string()).expect("write kubeconfig");
     path
-}
-
-/// The controller binary run with a given kubeconfig and flags (the chart's RBAC test: the
-/// harness in `controller.rs` always uses the admin kubeconfig).
-pub struct ControllerProcess {
-    child: Option<Child>,
-    pub metrics_port: u16,
-    pub log: PathBuf,
-    _tmp: tempfile::TempDir,
-}
-
-impl ControllerProcess {
-    /// Start and wait until `/readyz` answers 200. `pod_namespace` is where its Lease goes.
-    pub async fn start(
-        kubeconfig: &Path,
-        pod_namespace: &str,
-        args: &[String],
-    ) -> ControllerProcess {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let metrics_port = free_port();
-        let logs = repo_root().join("target/e2e-logs");
-        fs::create_dir_all(&logs).expect("log dir");
-        let log = logs.join(format!("ship-{pod_namespace}-{metrics_port}.log"));
-        let out = fs::File::create(&log).expect("log file");
-        let child = Command::new(bin("claude-env-controller"))
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info,claude_env_controller=debug,kube=warn")
-            .env("POD_NAME", format!("ship-controller-{metrics_port}"))
-            .env("POD_NAMESPACE", pod_namespace)
-            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
-            .args(["--webhook-addr", &format!("127.0.0.1:{}", free_port())])
-            .arg("--cache-dir")
-            .arg(tmp.path().join("cache"))
-            .args(["--retry-interval", "1s"])
-            .args(args)
-            .stdout(out.try_clone().expect("log fd"))
-            .stderr(out)
-            .spawn()
-            .expect("spawn claude-env-controller");
-        let p = ControllerProcess {
-            child: Some(child),
-            metrics_port,
-            log,
-            _tmp: tmp,
-        };
-        let url = format!("http://127.0.0.1:{metrics_port}/readyz");
-        wait::until("controller ready", Duration::from_secs(60), || async {
-            match reqwest::get(&url).await {
-                Ok(r) if r.status().is_success() => Ok(()),
-                Ok(r) => Err(format!("readyz {}", r.status())),
-                Err(e) => Err(e.to_string()),
-            }
-        })
-        .await;
-        p
-    }
-
-    pub fn logs(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for ControllerProcess {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        if std::thread::panicking() {
-            let text = self.logs();
-            let lines: Vec<&str> = text.lines().collect();
-            eprintln!(
-                "---- controller log {} (last 80 lines) ----",
-                self.log.display()
-            );
-            for l in &lines[lines.len().saturating_sub(80)..] {
-                eprintln!("{l}");
-            }
-        }
-    }
 }
 
 /// Debian's Prometheus (`apt-get install prometheus`), or `$PROMETHEUS_BIN`.

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use claude_env_api::{
     ClaudeEnvironment, Color, RolloutPhase, RolloutStatus, annotations, condition,
 };
+use claude_env_e2e::controller::Options;
 use claude_env_e2e::timeline::Timeline;
 use claude_env_e2e::{
     ConfigRepo, Controller, TestNamespace, annotate, condition_of, environment, image, metric, wait,
@@ -79,6 +80,41 @@ impl Repo {
             ),
         )
     }
+}
+
+// ---- each test's setup --------------------------------------------------------------------
+
+/// What every test starts from: a namespace of its own, [`Repo::staging`]`(replicas)`, the
+/// controller for the namespace, and environment `name` of team backend created with `spec`.
+async fn setup(
+    prefix: &str,
+    replicas: u32,
+    name: &str,
+    env: &str,
+    spec: Value,
+) -> (TestNamespace, Repo, Controller, Api<ClaudeEnvironment>) {
+    setup_with(prefix, replicas, Options::default(), name, env, spec).await
+}
+
+async fn setup_with(
+    prefix: &str,
+    replicas: u32,
+    opts: Options,
+    name: &str,
+    env: &str,
+    spec: Value,
+) -> (TestNamespace, Repo, Controller, Api<ClaudeEnvironment>) {
+    let ns = TestNamespace::new(prefix).await;
+    let repo = Repo::staging(replicas);
+    let ctl = Controller::start_with(&ns.name, opts).await;
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    envs.create(
+        &PostParams::default(),
+        &environment(name, &repo.repo.url, env, "backend", spec),
+    )
+    .await
+    .unwrap();
+    (ns, repo, ctl, envs)
 }
 
 // ---- specs -------------------------------------------------------------------------------
@@ -333,20 +369,11 @@ fn count(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 #[tokio::test]
 async fn canary_walks_each_step_with_the_replica_split_then_promotes() {
     let started = Instant::now();
-    let ns = TestNamespace::new("canary-ok").await;
-    let repo = Repo::staging(4);
-    let ctl = Controller::start(&ns.name).await;
-    let envs: Api<ClaudeEnvironment> = ns.api();
     let spec = canary(
         json!([{"setWeight": 25}, {"pause": {"duration": "3s"}}, {"setWeight": 50}, {"pause": {"duration": "3s"}}]),
         json!({}),
     );
-    envs.create(
-        &PostParams::default(),
-        &environment("cn", &repo.repo.url, "staging", "backend", spec),
-    )
-    .await
-    .unwrap();
+    let (ns, repo, ctl, envs) = setup("canary-ok", 4, "cn", "staging", spec).await;
     let first = repo.repo.head();
     // A first deploy has nothing to split with: applied at once.
     succeeded(&envs, "cn", &first, Duration::from_secs(90)).await;
@@ -440,20 +467,11 @@ async fn canary_walks_each_step_with_the_replica_split_then_promotes() {
 #[tokio::test]
 async fn crash_looping_canary_rolls_back_without_touching_stable_and_is_not_retried() {
     let started = Instant::now();
-    let ns = TestNamespace::new("canary-crash").await;
-    let repo = Repo::staging(4);
-    let ctl = Controller::start(&ns.name).await;
-    let envs: Api<ClaudeEnvironment> = ns.api();
     let spec = canary(
         json!([{"setWeight": 25}, {"pause": {"duration": "3s"}}, {"setWeight": 50}]),
         json!({}),
     );
-    envs.create(
-        &PostParams::default(),
-        &environment("cc", &repo.repo.url, "staging", "backend", spec),
-    )
-    .await
-    .unwrap();
+    let (ns, repo, ctl, envs) = setup("canary-crash", 4, "cc", "staging", spec).await;
     let good = repo.repo.head();
     succeeded(&envs, "cc", &good, Duration::from_secs(90)).await;
     let stable_before = ns.api::<Deployment>().get("cc-context7").await.unwrap();
@@ -568,17 +586,8 @@ async fn crash_looping_canary_rolls_back_without_touching_stable_and_is_not_retr
 #[tokio::test]
 async fn immediate_rollout_whose_new_pods_crash_loop_rolls_back_while_old_pods_serve() {
     let started = Instant::now();
-    let ns = TestNamespace::new("imm-crash").await;
-    let repo = Repo::staging(1);
-    let ctl = Controller::start(&ns.name).await;
-    let envs: Api<ClaudeEnvironment> = ns.api();
     let spec = json!({"source": {"interval": "10m"}, "healthChecks": health(json!({}))});
-    envs.create(
-        &PostParams::default(),
-        &environment("im", &repo.repo.url, "staging", "backend", spec),
-    )
-    .await
-    .unwrap();
+    let (ns, repo, ctl, envs) = setup("imm-crash", 1, "im", "staging", spec).await;
     let good = repo.repo.head();
     succeeded(&envs, "im", &good, Duration::from_secs(90)).await;
 
@@ -669,22 +678,13 @@ fn deleted_at(deployments: &Timeline<Dep>, name: &str, since: Instant) -> Option
 #[tokio::test]
 async fn blue_green_switches_when_healthy_never_when_not_and_flips_back_after_a_late_failure() {
     let started = Instant::now();
-    let ns = TestNamespace::new("bluegreen").await;
-    let repo = Repo::staging(2);
     let health_endpoint = claude_env_e2e::endpoint::HealthEndpoint::start();
-    let ctl = Controller::start(&ns.name).await;
-    let envs: Api<ClaudeEnvironment> = ns.api();
     let spec = json!({
         "source": {"interval": "10m"},
         "strategy": {"type": "BlueGreen", "blueGreen": {"autoPromotion": true, "scaleDownDelay": "3s"}},
         "healthChecks": health(json!({"http": [{"name": "health", "url": health_endpoint.url(), "expectedStatus": 200}]})),
     });
-    envs.create(
-        &PostParams::default(),
-        &environment("bg", &repo.repo.url, "staging", "backend", spec),
-    )
-    .await
-    .unwrap();
+    let (ns, repo, ctl, envs) = setup("bluegreen", 2, "bg", "staging", spec).await;
     let first = repo.repo.head();
     let env = succeeded(&envs, "bg", &first, Duration::from_secs(90)).await;
     assert_eq!(rollout_of(&env).active_color, Some(Color::Blue));
@@ -844,11 +844,7 @@ async fn blue_green_switches_when_healthy_never_when_not_and_flips_back_after_a_
 async fn mcp_handshake_against_a_real_server_gates_the_rollout() {
     use claude_env_testkit::mcp::{McpMode, McpServer};
     let started = Instant::now();
-    let ns = TestNamespace::new("mcp").await;
-    let repo = Repo::staging(1);
     let server = McpServer::start();
-    let ctl = Controller::start(&ns.name).await;
-    let envs: Api<ClaudeEnvironment> = ns.api();
     let check = |tools: &[&str]| {
         json!({
             "source": {"interval": "10m"},
@@ -858,18 +854,8 @@ async fn mcp_handshake_against_a_real_server_gates_the_rollout() {
             ]})),
         })
     };
-    envs.create(
-        &PostParams::default(),
-        &environment(
-            "mc",
-            &repo.repo.url,
-            "staging",
-            "backend",
-            check(&["echo", "resolve-library-id"]),
-        ),
-    )
-    .await
-    .unwrap();
+    let spec = check(&["echo", "resolve-library-id"]);
+    let (ns, repo, ctl, envs) = setup("mcp", 1, "mc", "staging", spec).await;
     succeeded(&envs, "mc", &repo.repo.head(), Duration::from_secs(90)).await;
 
     // A healthy server: initialize, initialized, tools/list with both tools → promoted.
@@ -960,8 +946,6 @@ async fn prometheus_error_rate_promotes_under_the_threshold_and_rolls_back_over_
         return;
     }
     let started = Instant::now();
-    let ns = TestNamespace::new("prom").await;
-    let repo = Repo::staging(2);
     let endpoint = MetricsEndpoint::start(0.0);
     let prom = tokio::task::block_in_place(|| {
         let p = Prometheus::start(&[endpoint.target()]).expect("prometheus starts");
@@ -972,8 +956,6 @@ async fn prometheus_error_rate_promotes_under_the_threshold_and_rolls_back_over_
         p
     });
     let query = prometheus::error_rate_query("5s");
-    let ctl = Controller::start(&ns.name).await;
-    let envs: Api<ClaudeEnvironment> = ns.api();
     let spec = canary(
         json!([{"setWeight": 50}, {"pause": {"duration": "1s"}}]),
         json!({"prometheus": [{
@@ -981,12 +963,7 @@ async fn prometheus_error_rate_promotes_under_the_threshold_and_rolls_back_over_
             "max": 0.05, "interval": "1s", "count": 2, "failureLimit": 0
         }]}),
     );
-    envs.create(
-        &PostParams::default(),
-        &environment("pm", &repo.repo.url, "staging", "backend", spec),
-    )
-    .await
-    .unwrap();
+    let (ns, repo, ctl, envs) = setup("prom", 2, "pm", "staging", spec).await;
     succeeded(&envs, "pm", &repo.repo.head(), Duration::from_secs(90)).await;
 
     // Under the threshold: two measurements at the 50% step pass, promoted.
@@ -1096,18 +1073,10 @@ async fn paused_with(
 #[tokio::test]
 async fn production_waits_for_approval_of_the_right_revision_at_every_gate() {
     let started = Instant::now();
-    let ns = TestNamespace::new("gate").await;
-    let repo = ConfigRepo::example();
-    let ctl = Controller::start(&ns.name).await;
-    let envs: Api<ClaudeEnvironment> = ns.api();
     let mut spec = canary(json!([{"setWeight": 50}, {"pause": {}}]), json!({}));
     spec["approval"] = json!({"required": true});
-    envs.create(
-        &PostParams::default(),
-        &environment("prod", &repo.url, "production", "backend", spec),
-    )
-    .await
-    .unwrap();
+    // `Repo::staging(1)` is the example unchanged.
+    let (ns, Repo { repo, .. }, ctl, envs) = setup("gate", 1, "prod", "production", spec).await;
     let first = repo.head();
     let n = ns.name.as_str();
 
@@ -1193,27 +1162,18 @@ fn entered_at(r: &RolloutStatus) -> Option<String> {
 
 #[tokio::test]
 async fn a_controller_killed_mid_canary_resumes_at_the_same_step() {
-    use claude_env_e2e::controller::Options;
     let started = Instant::now();
-    let ns = TestNamespace::new("restart").await;
-    let repo = Repo::staging(4);
     let cache = tempfile::tempdir().unwrap();
     let opts = || Options {
         cache_dir: Some(cache.path().to_path_buf()),
         ..Options::default()
     };
-    let mut first_ctl = Controller::start_with(&ns.name, opts()).await;
-    let envs: Api<ClaudeEnvironment> = ns.api();
     let spec = canary(
         json!([{"setWeight": 25}, {"pause": {"duration": "8s"}}, {"setWeight": 50}]),
         json!({}),
     );
-    envs.create(
-        &PostParams::default(),
-        &environment("rs", &repo.repo.url, "staging", "backend", spec),
-    )
-    .await
-    .unwrap();
+    let (ns, repo, mut first_ctl, envs) =
+        setup_with("restart", 4, opts(), "rs", "staging", spec).await;
     succeeded(&envs, "rs", &repo.repo.head(), Duration::from_secs(90)).await;
 
     let rollout = rollout_timeline(&envs, "rs").listed().await;

@@ -12,8 +12,8 @@ use std::time::Duration;
 use claude_env_api::{ClaudeEnvironment, annotations, condition};
 use claude_env_e2e::controller::Options;
 use claude_env_e2e::ship_support::{
-    CHART, ClusterScopedCleanup, ControllerProcess, Prometheus, helm, kinds_and_names, kubectl,
-    only, run_ok, run_with_input, to_stream, token_kubeconfig, yaml_docs,
+    CHART, ClusterScopedCleanup, Prometheus, helm, kinds_and_names, kubectl, only, run_ok,
+    run_with_input, to_stream, token_kubeconfig, yaml_docs,
 };
 use claude_env_e2e::{
     Cluster, ConfigRepo, Controller, TestNamespace, annotate, environment, metric, repo_root, wait,
@@ -680,20 +680,32 @@ async fn rbac_end_to_end(namespaced: bool) {
         .unwrap();
 
     let shard = format!("claude-env.io/shard={}", ns.name);
-    let mut args: Vec<String> = vec![
+    let mut extra_args: Vec<String> = vec![
         "--leader-elect".into(),
         "--leader-elect-lease".into(),
         fullname.clone(),
         "--leader-elect-lease-duration".into(),
         "6s".into(),
     ];
-    if namespaced {
-        args.extend(["--watch-namespace".into(), ns.name.clone()]);
-    } else {
+    if !namespaced {
         // Cluster-wide, but only this test's environment: the cluster is shared.
-        args.extend(["--label-selector".into(), shard.clone()]);
+        extra_args.extend(["--label-selector".into(), shard.clone()]);
     }
-    let ctl = ControllerProcess::start(&kubeconfig, &ns.name, &args).await;
+    // As the chart runs it: the ServiceAccount's token, the Lease in POD_NAMESPACE, no
+    // webhook secret.
+    let ctl = Controller::start_with(
+        &ns.name,
+        Options {
+            kubeconfig: Some(kubeconfig),
+            env: vec![("POD_NAMESPACE".into(), ns.name.clone())],
+            pod_name_prefix: Some("ship-controller-".into()),
+            watch_namespace: namespaced,
+            webhook: false,
+            extra_args,
+            ..Default::default()
+        },
+    )
+    .await;
 
     let envs: Api<ClaudeEnvironment> = ns.api();
     let mut env = environment(

@@ -20,14 +20,14 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
 use claude_env_api::{ClaudeEnvironment, RolloutPhase, condition};
-use claude_env_e2e::{Cluster, ConfigRepo, environment, metric, repo_root};
-use claude_env_testkit::free_port;
+use claude_env_e2e::controller::Options;
+use claude_env_e2e::{Cluster, ConfigRepo, Controller, environment, metric, repo_root};
 use futures::{StreamExt, TryStreamExt, stream};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::Namespace;
@@ -125,163 +125,102 @@ fn record(args: &Args, result: Value) -> anyhow::Result<()> {
 
 // ---- the controller process ----------------------------------------------------------------
 
-/// The release controller, watching one namespace.
-struct Controller {
-    child: Child,
-    metrics_port: u16,
-    webhook_port: u16,
-    secret: String,
-    log: PathBuf,
-    _tmp: tempfile::TempDir,
-}
-
-impl Controller {
-    async fn start(args: &Args, cluster: &Cluster, namespace: &str) -> anyhow::Result<Controller> {
-        let bin = PathBuf::from(
-            args.string(
-                "controller",
-                &repo_root()
-                    .join("target/release/claude-env-controller")
-                    .display()
-                    .to_string(),
-            ),
+/// The release controller (`--controller`, `--concurrency`), watching one namespace; its log
+/// in build/bench/logs, RUST_LOG from `$BENCH_RUST_LOG`.
+async fn start_controller(
+    args: &Args,
+    cluster: &Cluster,
+    namespace: &str,
+) -> anyhow::Result<Controller> {
+    let binary = PathBuf::from(
+        args.string(
+            "controller",
+            &repo_root()
+                .join("target/release/claude-env-controller")
+                .display()
+                .to_string(),
+        ),
+    );
+    if !binary.exists() {
+        bail!(
+            "{} not built: cargo build --release -p claude-env-controller",
+            binary.display()
         );
-        if !bin.exists() {
-            bail!(
-                "{} not built: cargo build --release -p claude-env-controller",
-                bin.display()
-            );
-        }
-        let tmp = tempfile::tempdir()?;
-        let secret = format!("bench-secret-{namespace}");
-        let secret_file = tmp.path().join("webhook-secret");
-        fs::write(&secret_file, &secret)?;
-        let (metrics_port, webhook_port) = (free_port(), free_port());
-        let logs = repo_root().join("build/bench/logs");
-        fs::create_dir_all(&logs)?;
-        let log = logs.join(format!("{namespace}.log"));
-        let out = fs::File::create(&log)?;
-        let concurrency: u16 = args.get("concurrency", 16)?;
-        let child = Command::new(&bin)
-            .env("KUBECONFIG", &cluster.kubeconfig)
-            .env(
-                "RUST_LOG",
-                std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info,kube=warn".into()),
-            )
-            .args(["--watch-namespace", namespace])
-            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
-            .args(["--webhook-addr", &format!("127.0.0.1:{webhook_port}")])
-            .arg("--webhook-secret-file")
-            .arg(&secret_file)
-            .arg("--cache-dir")
-            .arg(tmp.path().join("cache"))
-            .args(["--concurrency", &concurrency.to_string()])
-            .stdout(out.try_clone()?)
-            .stderr(out)
-            .spawn()
-            .with_context(|| format!("starting {}", bin.display()))?;
-        let c = Controller {
-            child,
-            metrics_port,
-            webhook_port,
-            secret,
-            log,
-            _tmp: tmp,
-        };
-        let url = format!("http://127.0.0.1:{metrics_port}/readyz");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(r) = reqwest::get(&url).await
-                && r.status().is_success()
-            {
-                return Ok(c);
-            }
-            if Instant::now() > deadline {
-                bail!("controller not ready after 60 s; see {}", c.log.display());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
     }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// User + system CPU seconds of the process so far (`/proc/<pid>/stat`).
-    fn cpu_seconds(&self) -> f64 {
-        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        // Fields after the command name (which may hold spaces) start at the state, field 3.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        // utime is field 14, stime 15; `f[0]` is field 3.
-        (ticks(11) + ticks(12)) / clock_ticks()
-    }
-
-    /// A `/proc/<pid>/status` value in KiB (`VmHWM`, `VmRSS`).
-    fn vm_kib(&self, key: &str) -> u64 {
-        let status = fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{key}:")))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    }
-
-    async fn metrics(&self) -> String {
-        match reqwest::get(format!("http://127.0.0.1:{}/metrics", self.metrics_port)).await {
-            Ok(r) => r.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        }
-    }
-
-    /// The generic webhook, signed.
-    async fn push_hook(&self, url: &str, branch: &str) -> anyhow::Result<()> {
-        let body = json!({"url": url, "branch": branch}).to_string();
-        let sig = claude_env_source::webhook::sign(self.secret.as_bytes(), body.as_bytes());
-        let code = reqwest::Client::new()
-            .post(format!(
-                "http://127.0.0.1:{}/hooks/generic",
-                self.webhook_port
-            ))
-            .header("X-Signature", sig)
-            .body(body)
-            .send()
-            .await?
-            .status();
-        if code.as_u16() != 202 {
-            bail!("webhook answered {code}");
-        }
-        Ok(())
-    }
-
-    /// A snapshot of the counters a phase is measured by.
-    async fn sample(&self) -> Sample {
-        let m = self.metrics().await;
-        let mut requests = BTreeMap::new();
-        for line in m.lines() {
-            if let Some(rest) = line.strip_prefix("claude_env_kube_requests_total{method=\"")
-                && let Some((method, value)) = rest.split_once("\"} ")
-            {
-                requests.insert(method.to_string(), value.trim().parse().unwrap_or(0.0));
-            }
-        }
-        Sample {
-            at: Instant::now(),
-            cpu: self.cpu_seconds(),
-            requests,
-            reconciles: metric(&m, "claude_env_reconcile_total", &[]).unwrap_or(0.0),
-            reconcile_errors: metric(&m, "claude_env_reconcile_total", &[("result", "error")])
-                .unwrap_or(0.0),
-        }
-    }
+    let concurrency: u16 = args.get("concurrency", 16)?;
+    let options = Options {
+        binary: Some(binary),
+        kubeconfig: Some(cluster.kubeconfig.clone()),
+        rust_log: Some(std::env::var("BENCH_RUST_LOG").unwrap_or_else(|_| "info,kube=warn".into())),
+        pod_name_prefix: None,
+        log: Some(repo_root().join(format!("build/bench/logs/{namespace}.log"))),
+        retry_interval: None,
+        extra_args: vec!["--concurrency".into(), concurrency.to_string()],
+        ..Options::default()
+    };
+    Controller::try_start_with(namespace, options).await
 }
 
-impl Drop for Controller {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// A file of the controller's `/proc/<pid>/` (empty once it is gone).
+fn proc_file(ctl: &Controller, name: &str) -> String {
+    ctl.pid()
+        .and_then(|pid| fs::read_to_string(format!("/proc/{pid}/{name}")).ok())
+        .unwrap_or_default()
+}
+
+/// User + system CPU seconds of the process so far (`/proc/<pid>/stat`).
+fn cpu_seconds(ctl: &Controller) -> f64 {
+    let stat = proc_file(ctl, "stat");
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime is field 14, stime 15; `f[0]` is field 3.
+    (ticks(11) + ticks(12)) / clock_ticks()
+}
+
+/// A `/proc/<pid>/status` value in KiB (`VmHWM`, `VmRSS`).
+fn vm_kib(ctl: &Controller, key: &str) -> u64 {
+    proc_file(ctl, "status")
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}:")))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The `/metrics` text; empty when the controller does not answer.
+async fn metrics(ctl: &Controller) -> String {
+    ctl.try_metrics().await.unwrap_or_default()
+}
+
+/// The generic webhook, signed; an error unless it is accepted.
+async fn push_hook(ctl: &Controller, url: &str, branch: &str) -> anyhow::Result<()> {
+    let code = ctl.try_push_hook(url, branch).await?;
+    if code != 202 {
+        bail!("webhook answered {code}");
+    }
+    Ok(())
+}
+
+/// A snapshot of the counters a phase is measured by.
+async fn sample(ctl: &Controller) -> Sample {
+    let m = metrics(ctl).await;
+    let mut requests = BTreeMap::new();
+    for line in m.lines() {
+        if let Some(rest) = line.strip_prefix("claude_env_kube_requests_total{method=\"")
+            && let Some((method, value)) = rest.split_once("\"} ")
+        {
+            requests.insert(method.to_string(), value.trim().parse().unwrap_or(0.0));
+        }
+    }
+    Sample {
+        at: Instant::now(),
+        cpu: cpu_seconds(ctl),
+        requests,
+        reconciles: metric(&m, "claude_env_reconcile_total", &[]).unwrap_or(0.0),
+        reconcile_errors: metric(&m, "claude_env_reconcile_total", &[("result", "error")])
+            .unwrap_or(0.0),
     }
 }
 
@@ -710,34 +649,34 @@ async fn fleet_in(
     result: &mut Value,
 ) -> anyhow::Result<()> {
     let repo = bench_repo();
-    let ctl = Controller::start(args, cluster, namespace).await?;
+    let ctl = start_controller(args, cluster, namespace).await?;
     let fleet = Fleet::watch(client, namespace);
     let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), namespace);
-    result["rss_start_kib"] = json!(ctl.vm_kib("VmRSS"));
+    result["rss_start_kib"] = json!(vm_kib(&ctl, "VmRSS"));
 
     // 1. Initial convergence: create N, wait until all are Ready at the head.
     let head = repo.head();
     eprintln!("[{namespace}] creating {n} environments");
-    let before = ctl.sample().await;
+    let before = sample(&ctl).await;
     create_fleet(&api, &repo.url, n, "10m").await?;
     let created = before.at.elapsed();
     let timeout = Duration::from_secs(120 + n as u64 * 2);
     let (_, ready) = fleet.all_ready_at(n, &head, timeout).await?;
-    let after = ctl.sample().await;
+    let after = sample(&ctl).await;
     let mut converge = before.delta(&after, n);
     converge["create_secs"] = json!(round3(created.as_secs_f64()));
     converge["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
-    converge["rss_kib"] = json!(ctl.vm_kib("VmRSS"));
+    converge["rss_kib"] = json!(vm_kib(&ctl, "VmRSS"));
     eprintln!("[{namespace}] converged: {converge}");
     result["converge"] = converge;
 
     // 2. Idle: nothing changes for `idle`.
     settle(&ctl, Duration::from_secs(5)).await;
-    let before = ctl.sample().await;
+    let before = sample(&ctl).await;
     tokio::time::sleep(idle).await;
-    let after = ctl.sample().await;
+    let after = sample(&ctl).await;
     let mut quiet = before.delta(&after, n);
-    quiet["rss_kib"] = json!(ctl.vm_kib("VmRSS"));
+    quiet["rss_kib"] = json!(vm_kib(&ctl, "VmRSS"));
     eprintln!("[{namespace}] idle: {quiet}");
     result["idle"] = quiet;
 
@@ -745,16 +684,16 @@ async fn fleet_in(
     let mut rounds = Vec::new();
     for k in 0..pushes {
         let sha = push_round(&repo, &format!("webhook {k}"));
-        let before = ctl.sample().await;
-        ctl.push_hook(&repo.url, "main").await?;
+        let before = sample(&ctl).await;
+        push_hook(&ctl, &repo.url, "main").await?;
         let (applied, ready) = fleet.all_ready_at(n, &sha, timeout).await?;
-        let at_ready = ctl.sample().await;
+        let at_ready = sample(&ctl).await;
         let mut round = before.delta(&at_ready, n);
         round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
         round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
         // What the rollouts' tail costs after the last Ready (watch events, requeues).
         settle(&ctl, Duration::from_secs(5)).await;
-        round["settled"] = before.delta(&ctl.sample().await, n);
+        round["settled"] = before.delta(&sample(&ctl).await, n);
         eprintln!("[{namespace}] push {k}: {round}");
         rounds.push(round);
     }
@@ -784,30 +723,30 @@ async fn fleet_in(
         fleet.all_ready_at(n, &current, timeout).await?;
         settle(&ctl, Duration::from_secs(5)).await;
         let sha = push_round(&repo, "polling");
-        let before = ctl.sample().await;
+        let before = sample(&ctl).await;
         let (applied, ready) = fleet
             .all_ready_at(n, &sha, timeout + Duration::from_secs(120))
             .await?;
-        let mut round = before.delta(&ctl.sample().await, n);
+        let mut round = before.delta(&sample(&ctl).await, n);
         round["interval"] = json!(polling);
         round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
         round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
         eprintln!("[{namespace}] polling push: {round}");
         result["polling"] = round;
         settle(&ctl, Duration::from_secs(5)).await;
-        let before = ctl.sample().await;
+        let before = sample(&ctl).await;
         tokio::time::sleep(idle).await;
-        let mut quiet = before.delta(&ctl.sample().await, n);
+        let mut quiet = before.delta(&sample(&ctl).await, n);
         quiet["interval"] = json!(polling);
         eprintln!("[{namespace}] idle while polling: {quiet}");
         result["idle_polling"] = quiet;
     }
 
-    result["rss_peak_kib"] = json!(ctl.vm_kib("VmHWM"));
-    result["rss_end_kib"] = json!(ctl.vm_kib("VmRSS"));
-    result["cpu_total_secs"] = json!(round3(ctl.cpu_seconds()));
+    result["rss_peak_kib"] = json!(vm_kib(&ctl, "VmHWM"));
+    result["rss_end_kib"] = json!(vm_kib(&ctl, "VmRSS"));
+    result["cpu_total_secs"] = json!(round3(cpu_seconds(&ctl)));
     result["load_end"] = json!(load_average());
-    let m = ctl.metrics().await;
+    let m = metrics(&ctl).await;
     result["reconcile_duration"] = json!({
         "sum": metric(&m, "claude_env_reconcile_duration_seconds_sum", &[]),
         "count": metric(&m, "claude_env_reconcile_duration_seconds_count", &[]),
@@ -824,11 +763,11 @@ async fn fleet_in(
 /// Wait until no reconcile ran for `quiet` (bounded: 60 s).
 async fn settle(ctl: &Controller, quiet: Duration) {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let mut last = ctl.sample().await.reconciles;
+    let mut last = sample(ctl).await.reconciles;
     let mut since = Instant::now();
     while Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let now = ctl.sample().await.reconciles;
+        let now = sample(ctl).await.reconciles;
         if now != last {
             last = now;
             since = Instant::now();
@@ -929,7 +868,7 @@ async fn both<A, B>(
 async fn poll_metric(ctl: &Controller, done: impl Fn(&str) -> bool) -> anyhow::Result<Instant> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        if done(&ctl.metrics().await) {
+        if done(&metrics(ctl).await) {
             return Ok(Instant::now());
         }
         if Instant::now() > deadline {
@@ -952,7 +891,7 @@ async fn single(args: &Args) -> anyhow::Result<Value> {
     let ns = Scratch::create(&client, "one").await?;
     let outcome = async {
         let repo = bench_repo();
-        let ctl = Controller::start(args, cluster, &ns.name).await?;
+        let ctl = start_controller(args, cluster, &ns.name).await?;
         let fleet = Fleet::watch(&client, &ns.name);
         let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), &ns.name);
         let env = environment(
@@ -972,12 +911,12 @@ async fn single(args: &Args) -> anyhow::Result<Value> {
         let mut rounds = Vec::new();
         for k in 0..pushes {
             let sha = push_round(&repo, &format!("single {k}"));
-            let before = ctl.sample().await;
-            ctl.push_hook(&repo.url, "main").await?;
+            let before = sample(&ctl).await;
+            push_hook(&ctl, &repo.url, "main").await?;
             let (applied, ready) = fleet
                 .all_ready_at(1, &sha, Duration::from_secs(120))
                 .await?;
-            let mut round = before.delta(&ctl.sample().await, 1);
+            let mut round = before.delta(&sample(&ctl).await, 1);
             round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
             round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
             eprintln!("[{}] push {k}: {round}", ns.name);
@@ -985,7 +924,7 @@ async fn single(args: &Args) -> anyhow::Result<Value> {
             settle(&ctl, Duration::from_secs(2)).await;
         }
         result["webhook"] = json!(rounds);
-        result["rss_peak_kib"] = json!(ctl.vm_kib("VmHWM"));
+        result["rss_peak_kib"] = json!(vm_kib(&ctl, "VmHWM"));
         result["load_end"] = json!(load_average());
         anyhow::Ok(())
     }
@@ -1016,7 +955,7 @@ async fn rollback(args: &Args) -> anyhow::Result<Value> {
             crashing, original,
             "staging's mcp-deploy.yaml changed shape"
         );
-        let ctl = Controller::start(args, cluster, &ns.name).await?;
+        let ctl = start_controller(args, cluster, &ns.name).await?;
         let fleet = Fleet::watch(&client, &ns.name);
         let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), &ns.name);
         let spec = json!({
@@ -1038,14 +977,14 @@ async fn rollback(args: &Args) -> anyhow::Result<Value> {
         let mut rounds = Vec::new();
         for k in 0..rounds_wanted {
             let bad = repo.change(STAGING_MCP, &crashing, &format!("bench: crash loop {k}"));
-            let before = ctl.metrics().await;
+            let before = metrics(&ctl).await;
             let count = |m: &str| {
                 metric(m, "claude_env_rollback_duration_seconds_count", &[]).unwrap_or(0.0)
             };
             let sum =
                 |m: &str| metric(m, "claude_env_rollback_duration_seconds_sum", &[]).unwrap_or(0.0);
             let pushed = Instant::now();
-            ctl.push_hook(&repo.url, "main").await?;
+            push_hook(&ctl, &repo.url, "main").await?;
             let rolled_back = fleet
                 .until("RolledBack", Duration::from_secs(180), |envs| {
                     let r = envs
@@ -1064,7 +1003,7 @@ async fn rollback(args: &Args) -> anyhow::Result<Value> {
             let recorded = {
                 let deadline = Instant::now() + Duration::from_secs(120);
                 loop {
-                    let m = ctl.metrics().await;
+                    let m = metrics(&ctl).await;
                     if count(&m) > count(&before) {
                         break (Instant::now(), m);
                     }
@@ -1083,13 +1022,13 @@ async fn rollback(args: &Args) -> anyhow::Result<Value> {
             rounds.push(round);
             // A good commit again (the same objects as stable), rolled out to the end.
             let good = repo.change(STAGING_MCP, &original, &format!("bench: fixed {k}"));
-            ctl.push_hook(&repo.url, "main").await?;
+            push_hook(&ctl, &repo.url, "main").await?;
             fleet
                 .all_ready_at(1, &good, Duration::from_secs(180))
                 .await?;
         }
         result["rounds"] = json!(rounds);
-        let m = ctl.metrics().await;
+        let m = metrics(&ctl).await;
         result["rollback_duration_seconds"] = json!({
             "sum": metric(&m, "claude_env_rollback_duration_seconds_sum", &[]),
             "count": metric(&m, "claude_env_rollback_duration_seconds_count", &[]),
