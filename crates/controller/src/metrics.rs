@@ -1,7 +1,7 @@
 //! Prometheus metrics (contract: DESIGN "Metrics", prefix `claude_env_`). Labels stay
 //! bounded: no error strings; revisions only in `source_revision_info`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use claude_env_api::DriftStatus;
@@ -34,12 +34,13 @@ pub struct Metrics {
     pub leader: IntGaugeVec,
     pub apply_requests_total: IntCounter,
     pub kube_requests_total: IntCounterVec,
-    /// The drift classes (namespace, name, category, severity) that ever drifted: their
-    /// series stay, at 0 once restored; the others never get one.
-    drifted: Arc<Mutex<HashSet<DriftClass>>>,
+    /// Per environment (namespace, name), the drift classes (category, severity) that ever
+    /// drifted: their series stay, at 0 once restored; the others never get one.
+    drifted: Arc<Mutex<Drifted>>,
 }
 
-type DriftClass = (String, String, &'static str, &'static str);
+/// Environment (namespace, name) → the drift classes (category, severity) that drifted.
+type Drifted = HashMap<(String, String), HashSet<(&'static str, &'static str)>>;
 
 const NS: &str = "claude_env";
 
@@ -279,7 +280,7 @@ impl Metrics {
         self.drifted
             .lock()
             .expect("drifted lock")
-            .retain(|(ns, n, _, _)| (ns.as_str(), n.as_str()) != (namespace, name));
+            .remove(&(namespace.to_string(), name.to_string()));
         for (category, severity) in all_classes() {
             let _ = self.drift_items.remove_label_values(&[
                 namespace,
@@ -351,7 +352,9 @@ impl Metrics {
         self.drift_percentage
             .with_label_values(&[namespace, name, environment])
             .set(d.percentage);
-        for (category, severity) in all_classes() {
+        let key = (namespace.to_string(), name.to_string());
+        let mut drifted = self.drifted.lock().expect("drifted lock");
+        for class @ (category, severity) in all_classes() {
             let n = d
                 .items
                 .iter()
@@ -360,14 +363,14 @@ impl Metrics {
                         && format!("{:?}", i.severity) == severity
                 })
                 .count();
-            let class = (namespace.to_string(), name.to_string(), category, severity);
-            let mut drifted = self.drifted.lock().expect("drifted lock");
-            if n > 0 || drifted.contains(&class) {
-                drifted.insert(class);
-                self.drift_items
-                    .with_label_values(&[namespace, name, environment, category, severity])
-                    .set(n as i64);
+            if n > 0 {
+                drifted.entry(key.clone()).or_default().insert(class);
+            } else if !drifted.get(&key).is_some_and(|c| c.contains(&class)) {
+                continue;
             }
+            self.drift_items
+                .with_label_values(&[namespace, name, environment, category, severity])
+                .set(n as i64);
         }
     }
 }
