@@ -1,4 +1,4 @@
-# Entry points (contract: ../shared/DESIGN.md). `make test` is exactly what CI runs.
+# Entry points (docs/architecture.md lists them). `make test` is exactly what CI runs.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export GOTOOLCHAIN := local

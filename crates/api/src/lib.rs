@@ -2,12 +2,27 @@
 //! parts rely on: annotations, labels, the field manager.
 
 pub mod duration;
+pub mod object;
+pub mod reason;
 pub mod spec;
 pub mod status;
 
 pub use duration::{Duration, DurationError};
+pub use object::{ObjectKey, ObjectKind, UnknownKind};
 pub use spec::*;
 pub use status::*;
+
+/// Characters of a commit SHA shown in messages, tables and the printer column: like
+/// `git log --oneline`, with room to stay unique in large repositories.
+pub const SHORT_REVISION_LEN: usize = 12;
+
+/// The first [`SHORT_REVISION_LEN`] characters of a revision (all of a shorter one).
+pub fn short_revision(revision: &str) -> &str {
+    match revision.char_indices().nth(SHORT_REVISION_LEN) {
+        Some((end, _)) => &revision[..end],
+        None => revision,
+    }
+}
 
 /// API group of our resources.
 pub const GROUP: &str = "claude-env.io";
@@ -47,4 +62,21 @@ pub mod labels {
     pub const SERVER: &str = "claude-env.io/server";
     /// KWOK failure injection (tests and demo): `crashloop` or `fail`.
     pub const SIMULATE: &str = "claude-env.io/simulate";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_revision;
+
+    #[test]
+    fn revisions_are_shortened_to_twelve_characters() {
+        assert_eq!(
+            short_revision("0123456789abcdef0123456789abcdef01234567"),
+            "0123456789ab"
+        );
+        assert_eq!(short_revision("abc"), "abc");
+        assert_eq!(short_revision(""), "");
+        // Never splits a character (a revision is hex, but messages may pass anything).
+        assert_eq!(short_revision("ééééééééééééé"), "éééééééééééé");
+    }
 }

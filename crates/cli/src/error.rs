@@ -1,4 +1,4 @@
-//! Every way a command can fail, and how that maps to exit codes (DESIGN: 0 ok, 1 findings,
+//! Every way a command can fail, and how that maps to exit codes (docs/cli.md: 0 ok, 1 findings,
 //! 2 usage or runtime error). Findings are not errors: a command that found validation
 //! errors or drift returns [`Exit::Findings`].
 

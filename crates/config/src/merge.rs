@@ -1,6 +1,7 @@
-//! Merging one layer's tree onto the merged result of the layers below it (DESIGN: maps
-//! deep-merge; scalars override; arrays replace unless a strategy says otherwise; `null`
-//! keeps the parent value; the deletion marker removes an inherited key).
+//! Merging one layer's tree onto the merged result of the layers below it
+//! (docs/config-repo.md): maps deep-merge; scalars override; arrays replace unless a
+//! strategy says otherwise; `null` keeps the parent value; the deletion marker removes an
+//! inherited key.
 //!
 //! Provenance falls out of the tree: every node that survives carries the position it was
 //! written at, and a node from a higher layer replaces (or, for containers, re-stamps) the

@@ -1,5 +1,5 @@
-//! Plain-text credential detection. Credentials never live in the repository (DESIGN); a
-//! value that looks like one fails validation at its file:line.
+//! Plain-text credential detection. Credentials never live in the repository
+//! (docs/security.md); a value that looks like one fails validation at its file:line.
 //!
 //! Two detectors: well-known token formats anywhere in any string, and high-entropy text
 //! under keys that name a credential (`password`, `token`, `apiKey`, ...). References

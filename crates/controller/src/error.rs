@@ -1,8 +1,10 @@
 //! Errors of one reconcile. `category()` is stable: it labels metrics and names Event
 //! reasons (never the message, which carries unbounded detail).
 
+use claude_env_api::reason;
+
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     #[error("reading Secret {namespace}/{name}: {source}")]
     SecretRead {
         namespace: String,
@@ -67,29 +69,24 @@ pub enum Error {
 
 impl Error {
     /// Bounded label for metrics and Event reasons.
-    pub fn category(&self) -> &'static str {
+    pub(crate) fn category(&self) -> &'static str {
         match self {
-            Error::SecretRead { .. } | Error::SecretInvalid { .. } => "SecretError",
-            Error::Fetch { .. } => "GitOperationFailed",
-            Error::Load { .. } => "ArtifactFailed",
-            Error::Render { .. } => "BuildFailed",
-            Error::Spec(_) => "InvalidSpec",
-            Error::Apply { .. } => "ApplyFailed",
-            Error::Prune { .. } => "PruneFailed",
-            Error::Status(_) => "StatusFailed",
-            Error::Read { .. } => "ReadFailed",
-            Error::Finalizer(_) => "FinalizerFailed",
-            Error::Task(_) => "InternalError",
+            Error::SecretRead { .. } | Error::SecretInvalid { .. } => reason::SECRET_ERROR,
+            Error::Fetch { .. } => reason::GIT_OPERATION_FAILED,
+            Error::Load { .. } => reason::ARTIFACT_FAILED,
+            Error::Render { .. } => reason::BUILD_FAILED,
+            Error::Spec(_) => reason::INVALID_SPEC,
+            Error::Apply { .. } => reason::APPLY_FAILED,
+            Error::Prune { .. } => reason::PRUNE_FAILED,
+            Error::Status(_) => reason::STATUS_FAILED,
+            Error::Read { .. } => reason::READ_FAILED,
+            Error::Finalizer(_) => reason::FINALIZER_FAILED,
+            Error::Task(_) => reason::INTERNAL_ERROR,
         }
-    }
-
-    /// Errors a new attempt cannot fix without a spec or source change.
-    pub fn is_stalling(&self) -> bool {
-        matches!(self, Error::Spec(_) | Error::Render { .. })
     }
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {

@@ -1,12 +1,36 @@
+//! `claude-env-controller`: keeps every ClaudeEnvironment equal to what its Git branch says.
+//!
+//! How the modules divide the work (docs/architecture.md has the whole data flow):
+//! - `app`: the process — flags, watch caches and the controller loop, HTTP servers
+//!   (metrics, health, webhooks), leader election;
+//! - `reconcile`: one reconcile of one environment, phase by phase (the flow, no decisions);
+//! - `decisions`: pure functions holding the controller's own decisions (which revision,
+//!   which objects for a rollout state, status and conditions, health, dependency gates);
+//! - `io`: effects on the cluster and Git (apply and prune, status writes, Secrets, Events,
+//!   sources, health checks, drift checks);
+//! - `metrics`: the typed Prometheus facade.
+//!
+//! The domain decisions live in the pure crates (config, render, drift, rollout).
+
+mod app;
+mod context;
+mod decisions;
+mod error;
+mod io;
+mod lock;
+mod metrics;
+mod reconcile;
+
 use anyhow::Context as _;
 use clap::Parser;
 use std::sync::Arc;
 
-use claude_env_controller::args::{Args, BranchMap, LogFormat};
-use claude_env_controller::http::{self, Readiness};
-use claude_env_controller::leader::{self, Leadership};
-use claude_env_controller::metrics::Metrics;
-use claude_env_controller::{run, webhook};
+use crate::app::args::{Args, LogFormat};
+use crate::app::http::{self, Readiness};
+use crate::app::leader::{self, Leadership};
+use crate::app::webhook;
+use crate::decisions::branches::BranchMap;
+use crate::metrics::Metrics;
 use futures::FutureExt;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
@@ -55,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
 
     let shutdown = shutdown_signal().shared();
     if !args.leader_elect {
-        return run::controller(client, &args, metrics, ready, leader_slot, shutdown).await;
+        return app::run(client, &args, metrics, ready, leader_slot, shutdown).await;
     }
 
     let namespace = args
@@ -81,15 +105,12 @@ async fn main() -> anyhow::Result<()> {
         _ = shutdown.clone() => { leadership.release().await; return Ok(()); }
     }
     info!(%identity, "acquired the lease; starting");
-    metrics
-        .leader
-        .with_label_values(&[&args.leader_elect_lease])
-        .set(1);
+    metrics.set_leader(&args.leader_elect_lease);
     ready.set(false);
     let lost = Leadership::lost(leadership.changes.clone()).shared();
     let stop =
         futures::future::select(Box::pin(shutdown.clone()), Box::pin(lost.clone())).map(|_| ());
-    run::controller(client, &args, metrics.clone(), ready, leader_slot, stop).await?;
+    app::run(client, &args, metrics.clone(), ready, leader_slot, stop).await?;
     if lost.now_or_never().is_some() {
         anyhow::bail!("lost the lease; exiting so a standby takes over");
     }

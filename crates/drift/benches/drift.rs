@@ -148,7 +148,11 @@ impl Environment {
 
 fn key_of(v: &Value) -> ObjectKey {
     let s = |p: &str| v.pointer(p).and_then(Value::as_str).unwrap().to_string();
-    ObjectKey::new(s("/kind"), s("/metadata/namespace"), s("/metadata/name"))
+    ObjectKey::new(
+        s("/kind").parse().expect("a rendered kind"),
+        s("/metadata/namespace"),
+        s("/metadata/name"),
+    )
 }
 
 /// `desired` as the API server returns it after our apply: its defaults, metadata and status
@@ -290,7 +294,7 @@ fn one_environment<M: Measurement>(c: &mut Criterion<M>, clock: &str) {
     let dep = env
         .desired
         .iter()
-        .find(|(k, _)| k.kind == "Deployment")
+        .find(|(k, _)| k.kind == claude_env_drift::ObjectKind::Deployment)
         .unwrap()
         .0
         .clone();

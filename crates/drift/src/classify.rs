@@ -1,6 +1,6 @@
 //! What a drifted field means: security, availability, configuration or cosmetic.
 
-use claude_env_api::{DriftCategory, DriftSeverity};
+use claude_env_api::{DriftCategory, DriftSeverity, ObjectKind};
 use serde_json::Value;
 
 /// Pointer fragments whose drift weakens isolation or exposes credentials.
@@ -33,7 +33,7 @@ const AVAILABILITY: [&str; 8] = [
 /// leaf values (`live` is `None` when removed); they refine ConfigMap data, where the
 /// permissions inside `settings.json` are security.
 pub fn classify(
-    kind: &str,
+    kind: ObjectKind,
     pointer: &str,
     desired: Option<&Value>,
     live: Option<&Value>,
@@ -45,14 +45,16 @@ pub fn classify(
     if SECURITY.iter().any(|s| p.contains(s)) {
         return (Security, Critical);
     }
-    if kind == "ConfigMap" && pointer == "/data/settings.json" && permissions_differ(desired, live)
+    if kind == ObjectKind::ConfigMap
+        && pointer == "/data/settings.json"
+        && permissions_differ(desired, live)
     {
         return (Security, Critical);
     }
     if pointer.ends_with("/annotations/claude-env.io~1config-hash") {
         return (Configuration, High);
     }
-    if kind == "Service" && pointer.starts_with("/spec/") {
+    if kind == ObjectKind::Service && pointer.starts_with("/spec/") {
         return (Availability, High);
     }
     if AVAILABILITY.iter().any(|s| p.contains(s)) {
@@ -65,11 +67,13 @@ pub fn classify(
 }
 
 /// A whole object is gone.
-pub(crate) fn classify_missing(kind: &str) -> (DriftCategory, DriftSeverity) {
+pub(crate) fn classify_missing(kind: ObjectKind) -> (DriftCategory, DriftSeverity) {
     match kind {
-        "Deployment" | "Service" => (DriftCategory::Availability, DriftSeverity::Critical),
+        ObjectKind::Deployment | ObjectKind::Service => {
+            (DriftCategory::Availability, DriftSeverity::Critical)
+        }
         // Running pods keep their mounted copy; new pods cannot start.
-        _ => (DriftCategory::Availability, DriftSeverity::High),
+        ObjectKind::ConfigMap => (DriftCategory::Availability, DriftSeverity::High),
     }
 }
 
@@ -94,7 +98,7 @@ mod tests {
     use serde_json::json;
 
     fn c(kind: &str, p: &str) -> (DriftCategory, DriftSeverity) {
-        classify(kind, p, None, None)
+        classify(kind.parse().unwrap(), p, None, None)
     }
 
     #[test]
@@ -190,22 +194,28 @@ mod tests {
         let perms = json!(r#"{"model":"a","permissions":{"deny":[]}}"#);
         let p = "/data/settings.json";
         assert_eq!(
-            classify("ConfigMap", p, Some(&want), Some(&model_only)),
+            classify(ObjectKind::ConfigMap, p, Some(&want), Some(&model_only)),
             (Configuration, Medium)
         );
         assert_eq!(
-            classify("ConfigMap", p, Some(&want), Some(&perms)),
+            classify(ObjectKind::ConfigMap, p, Some(&want), Some(&perms)),
             (Security, Critical)
         );
         assert_eq!(
-            classify("ConfigMap", p, Some(&want), None),
+            classify(ObjectKind::ConfigMap, p, Some(&want), None),
             (Security, Critical)
         );
     }
 
     #[test]
     fn a_missing_workload_is_critical() {
-        assert_eq!(classify_missing("Deployment"), (Availability, Critical));
-        assert_eq!(classify_missing("ConfigMap"), (Availability, High));
+        assert_eq!(
+            classify_missing(ObjectKind::Deployment),
+            (Availability, Critical)
+        );
+        assert_eq!(
+            classify_missing(ObjectKind::ConfigMap),
+            (Availability, High)
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use crate::key::ObjectKey;
+use crate::ObjectKey;
 
 /// `<Kind>[/<name>]:<json-pointer prefix>`, e.g. `Deployment:/spec/replicas`,
 /// `Deployment/ctx-context7:/metadata/annotations`, `*:/metadata/labels`.
@@ -50,7 +50,7 @@ impl FromStr for IgnoreRule {
 
 impl IgnoreRule {
     fn matches(&self, key: &ObjectKey, pointer: &str) -> bool {
-        (self.kind == "*" || self.kind == key.kind)
+        (self.kind == "*" || self.kind == key.kind.as_str())
             && self.name.as_deref().is_none_or(|n| n == key.name)
             && (self.prefix.is_empty()
                 || pointer == self.prefix
@@ -85,9 +85,10 @@ impl IgnoreRules {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ObjectKind;
 
     fn dep(name: &str) -> ObjectKey {
-        ObjectKey::new("Deployment", "ns", name)
+        ObjectKey::new(ObjectKind::Deployment, "ns", name)
     }
 
     #[test]
@@ -95,7 +96,10 @@ mod tests {
         let r = IgnoreRules::parse(&["Deployment:/spec/replicas"]).unwrap();
         assert!(r.matches(&dep("a"), "/spec/replicas"));
         assert!(!r.matches(&dep("a"), "/spec/replicasX"));
-        assert!(!r.matches(&ObjectKey::new("Service", "ns", "a"), "/spec/replicas"));
+        assert!(!r.matches(
+            &ObjectKey::new(ObjectKind::Service, "ns", "a"),
+            "/spec/replicas"
+        ));
     }
 
     #[test]
@@ -109,7 +113,7 @@ mod tests {
     fn wildcard_kind_and_root_prefix() {
         let r = IgnoreRules::parse(&["*:/metadata/labels", "ConfigMap:/"]).unwrap();
         assert!(r.matches(&dep("a"), "/metadata/labels/x"));
-        assert!(r.matches(&ObjectKey::new("ConfigMap", "ns", "c"), "/data/x"));
+        assert!(r.matches(&ObjectKey::new(ObjectKind::ConfigMap, "ns", "c"), "/data/x"));
     }
 
     #[test]

@@ -10,7 +10,6 @@
 
 mod classify;
 mod ignore;
-mod key;
 mod policy;
 mod project;
 mod quantity;
@@ -18,8 +17,8 @@ mod report;
 mod walk;
 
 pub use classify::classify;
+pub use claude_env_api::{ObjectKey, ObjectKind};
 pub use ignore::{IgnoreRule, IgnoreRuleError, IgnoreRules};
-pub use key::ObjectKey;
 pub use policy::{Remediation, decide};
 pub use project::project;
 pub use report::{DriftReport, ITEM_LIMIT};

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::ObjectKey;
 use crate::ignore::IgnoreRules;
-use crate::key::ObjectKey;
 use crate::report::same;
 use crate::walk::{escape, merge_key};
 
@@ -66,10 +66,11 @@ fn walk(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ObjectKind;
     use serde_json::json;
 
     fn key() -> ObjectKey {
-        ObjectKey::new("Deployment", "ns", "d")
+        ObjectKey::new(ObjectKind::Deployment, "ns", "d")
     }
 
     #[test]

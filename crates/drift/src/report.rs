@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use claude_env_api::{DriftCategory, DriftItem, DriftKind, DriftSeverity};
 use serde_json::Value;
 
+use crate::ObjectKey;
 use crate::classify::{classify, classify_missing};
-use crate::key::ObjectKey;
 use crate::quantity;
 use crate::walk::{Leaf, resolve};
 
@@ -58,7 +58,7 @@ impl DriftReport {
         let Some(live) = live else {
             if !leaves.is_empty() {
                 self.drifted_leaves += leaves.len() as u64;
-                let (category, severity) = classify_missing(&key.kind);
+                let (category, severity) = classify_missing(key.kind);
                 self.push(key, String::new(), category, severity, DriftKind::Missing);
             }
             return;
@@ -71,7 +71,7 @@ impl DriftReport {
                 Some(_) => DriftKind::Changed,
             };
             self.drifted_leaves += 1;
-            let (category, severity) = classify(&key.kind, &leaf.pointer, Some(leaf.value), found);
+            let (category, severity) = classify(key.kind, &leaf.pointer, Some(leaf.value), found);
             self.push(key, leaf.pointer.clone(), category, severity, kind);
         }
     }

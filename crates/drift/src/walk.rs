@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
+use crate::ObjectKey;
 use crate::ignore::IgnoreRules;
-use crate::key::ObjectKey;
 
 /// One step from a value to a child, as the live object must be navigated.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,10 +116,11 @@ pub(crate) fn escape(token: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ObjectKind;
     use serde_json::json;
 
     fn key() -> ObjectKey {
-        ObjectKey::new("Deployment", "ns", "d")
+        ObjectKey::new(ObjectKind::Deployment, "ns", "d")
     }
 
     fn pointers(v: &Value) -> Vec<String> {

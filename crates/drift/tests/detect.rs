@@ -1,7 +1,7 @@
 //! Drift detection end to end on realistic rendered objects.
 
 use claude_env_api::{DriftCategory, DriftKind, DriftMode, DriftSeverity};
-use claude_env_drift::{IgnoreRules, ObjectKey, Remediation, decide, detect};
+use claude_env_drift::{IgnoreRules, ObjectKey, ObjectKind, Remediation, decide, detect};
 use serde_json::{Value, json};
 
 fn deployment() -> Value {
@@ -49,7 +49,7 @@ fn live_with_defaults(desired: &Value) -> Value {
 }
 
 fn key() -> ObjectKey {
-    ObjectKey::new("Deployment", "dev", "dev-context7")
+    ObjectKey::new(ObjectKind::Deployment, "dev", "dev-context7")
 }
 
 fn run(desired: Value, live: Option<Value>, ignore: &[&str]) -> claude_env_drift::DriftReport {
@@ -183,7 +183,7 @@ fn items_are_sorted_most_severe_first_and_capped_with_exact_counts() {
     let mut desired = Vec::new();
     for i in 0..60 {
         desired.push((
-            ObjectKey::new("ConfigMap", "ns", format!("c{i:02}")),
+            ObjectKey::new(ObjectKind::ConfigMap, "ns", format!("c{i:02}")),
             json!({"data": {"k": "v"}}),
         ));
     }
@@ -191,7 +191,7 @@ fn items_are_sorted_most_severe_first_and_capped_with_exact_counts() {
     let live_cm = json!({"data": {"k": "changed"}});
     let r = detect(
         desired.iter().map(|(k, v)| (k, v)),
-        |k| (k.kind == "ConfigMap").then_some(&live_cm),
+        |k| (k.kind == ObjectKind::ConfigMap).then_some(&live_cm),
         &IgnoreRules::default(),
     );
     assert_eq!(r.total_items, 61);

@@ -18,6 +18,7 @@ mod error;
 pub mod files;
 pub mod hash;
 pub mod labels;
+mod manifest;
 pub mod mcp;
 pub mod naming;
 mod objects;
@@ -28,9 +29,11 @@ mod stream;
 mod workload;
 mod workstation;
 
+pub use claude_env_api::{ObjectKey, ObjectKind};
 pub use claude_env_config::Document;
 pub use error::{MissingEnvVars, RenderError};
 pub use files::{ClaudeFiles, render_files};
+pub use manifest::{Manifest, manifests};
 pub use objects::{
     DesiredObjects, Rendered, ServerObjects, objects_for_files, render, render_objects,
 };

@@ -529,3 +529,32 @@ fn yaml_round_trips_to_the_same_objects() {
         serde_json::to_value(&o.servers[0].deployment).unwrap()
     );
 }
+
+#[test]
+fn manifests_are_the_objects_as_applied_config_map_first_with_the_readiness_deadline() {
+    use claude_env_render::{ObjectKind, manifests};
+    let o = objects(&deployed(json!({})));
+    let m = manifests(&o, std::time::Duration::from_secs(90));
+    let keys: Vec<String> = m.iter().map(|d| d.key.to_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            format!("ConfigMap/claude-dev/dev-config-{}", o.config_hash),
+            "Service/claude-dev/dev-context7".into(),
+            "Deployment/claude-dev/dev-context7".into(),
+        ]
+    );
+    for d in &m {
+        assert_eq!(d.value["kind"], d.key.kind.as_str());
+        assert_eq!(d.entry().key().unwrap(), d.key);
+    }
+    let deployment = m
+        .iter()
+        .find(|d| d.key.kind == ObjectKind::Deployment)
+        .unwrap();
+    assert_eq!(deployment.value["spec"]["progressDeadlineSeconds"], 90);
+    assert_eq!(deployment.server.as_deref(), Some("context7"));
+    // A zero deadline would mean "fail at once": the floor is one second.
+    let m = manifests(&o, std::time::Duration::ZERO);
+    assert_eq!(m[2].value["spec"]["progressDeadlineSeconds"], 1);
+}

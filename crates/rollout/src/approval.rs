@@ -5,6 +5,8 @@
 //! revision never opens any. The CLI writes `<revision>@<time>` so each approval is new;
 //! with kubectl, `approve=<revision>` opens one gate and `approve=<revision>@2` the next.
 
+use claude_env_api::short_revision;
+
 use crate::observe::names_revision;
 
 /// The approval available to the gates of one decision.
@@ -41,15 +43,10 @@ impl Gate<'_> {
         };
         format!(
             "{what}: waiting for approval of {} (claude-env approve, or annotate claude-env.io/approve={}){hint}",
-            short(self.revision),
+            short_revision(self.revision),
             self.revision
         )
     }
-}
-
-/// First 7 characters, as people read SHAs.
-pub fn short(revision: &str) -> &str {
-    revision.get(..7).unwrap_or(revision)
 }
 
 #[cfg(test)]

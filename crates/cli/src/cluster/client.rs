@@ -4,10 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use claude_env_api::ClaudeEnvironment;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::core::v1::{ConfigMap, Service};
-use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
+use claude_env_api::{ClaudeEnvironment, ObjectKey};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::Value;
@@ -177,29 +175,16 @@ impl Cluster {
     }
 
     /// A rendered object as it is live (`None`: it does not exist).
-    pub async fn live_object(
-        &self,
-        kind: &str,
-        namespace: &str,
-        name: &str,
-    ) -> Result<Option<Value>, ClusterError> {
-        let resource = match kind {
-            "Deployment" => ApiResource::erase::<Deployment>(&()),
-            "Service" => ApiResource::erase::<Service>(&()),
-            "ConfigMap" => ApiResource::erase::<ConfigMap>(&()),
-            other => {
-                return Err(ClusterError::Api {
-                    action: format!("reading {other}/{namespace}/{name}"),
-                    message: "not a kind claude-env renders".into(),
-                });
-            }
-        };
-        let api: Api<DynamicObject> =
-            Api::namespaced_with(self.client.clone(), namespace, &resource);
+    pub async fn live_object(&self, key: &ObjectKey) -> Result<Option<Value>, ClusterError> {
+        let api: Api<DynamicObject> = Api::namespaced_with(
+            self.client.clone(),
+            &key.namespace,
+            &key.kind.api_resource(),
+        );
         let found = api
-            .get_opt(name)
+            .get_opt(&key.name)
             .await
-            .map_err(|e| api_error(&e, format!("reading {kind}/{namespace}/{name}")))?;
+            .map_err(|e| api_error(&e, format!("reading {key}")))?;
         Ok(found.map(|o| serde_json::to_value(o).expect("objects serialize to JSON")))
     }
 }

@@ -1,7 +1,7 @@
 //! Cluster mode: ClaudeEnvironments read and steered through the Kubernetes API.
 //!
 //! The CLI never changes a ClaudeEnvironment's spec or status: it reads them, and it steers
-//! the controller with the annotations of DESIGN (`claude-env.io/reconcile`, `approve`,
+//! the controller with the steering annotations (docs/architecture.md; `claude-env.io/reconcile`, `approve`,
 //! `rollback-to`), set by JSON merge patches of `metadata.annotations`.
 //!
 //! [`client`] talks to the API server; [`patch`], [`view`] and [`objects`] are pure (the

@@ -12,52 +12,11 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use claude_env_drift::{DriftReport, IgnoreRules, ObjectKey, detect};
-use claude_env_render::DesiredObjects;
+use claude_env_render::{Manifest, ObjectKind};
 use serde_json::Value;
 use similar::TextDiff;
 
 use super::view::drift_items_table;
-
-/// One object the controller would apply.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Desired {
-    pub key: ObjectKey,
-    pub value: Value,
-}
-
-/// The objects as the controller applies them: the ConfigMap, then each server's Service
-/// and Deployment, the Deployment with the environment's progress deadline (which the
-/// controller sets from `spec.healthChecks.readiness.progressDeadline`).
-pub fn desired(rendered: &DesiredObjects, progress_deadline_secs: u64) -> Vec<Desired> {
-    let mut out = vec![Desired::new(json(&rendered.config_map))];
-    for s in &rendered.servers {
-        out.push(Desired::new(json(&s.service)));
-        let mut deployment = json(&s.deployment);
-        deployment["spec"]["progressDeadlineSeconds"] = progress_deadline_secs.max(1).into();
-        out.push(Desired::new(deployment));
-    }
-    out
-}
-
-impl Desired {
-    pub fn new(value: Value) -> Desired {
-        let s = |p: &str| {
-            value
-                .pointer(p)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string()
-        };
-        Desired {
-            key: ObjectKey::new(s("/kind"), s("/metadata/namespace"), s("/metadata/name")),
-            value,
-        }
-    }
-}
-
-fn json<T: serde::Serialize>(object: &T) -> Value {
-    serde_json::to_value(object).expect("k8s-openapi objects serialize to JSON")
-}
 
 /// The outcome of one comparison.
 #[derive(Debug)]
@@ -78,7 +37,7 @@ impl Comparison {
 /// Compare `desired` with `live` (what exists, by key). `stale` are inventory objects not
 /// rendered any more, with their live values (absent ones are already gone and not listed).
 pub fn compare(
-    desired: &[Desired],
+    desired: &[Manifest],
     live: &HashMap<ObjectKey, Value>,
     stale: &[(ObjectKey, Value)],
     ignore: &IgnoreRules,
@@ -93,15 +52,15 @@ pub fn compare(
     // replaces, when that is unambiguous.
     let stale_config_maps: Vec<&(ObjectKey, Value)> = stale
         .iter()
-        .filter(|(k, _)| k.kind == "ConfigMap")
+        .filter(|(k, _)| k.kind == ObjectKind::ConfigMap)
         .collect();
     let missing_config_maps = desired
         .iter()
-        .filter(|d| d.key.kind == "ConfigMap" && !live.contains_key(&d.key))
+        .filter(|d| d.key.kind == ObjectKind::ConfigMap && !live.contains_key(&d.key))
         .count();
     let mut replaced: BTreeSet<&ObjectKey> = BTreeSet::new();
     for d in desired {
-        let name = |k: &ObjectKey| format!("{}/{}/{}", k.kind, k.namespace, k.name);
+        let name = |k: &ObjectKey| k.to_string();
         match live.get(&d.key) {
             Some(l) if report.drifted_objects.contains(&d.key) => {
                 let old = claude_env_drift::project(&d.key, &d.value, l, ignore);
@@ -114,7 +73,7 @@ pub fn compare(
                 );
             }
             Some(_) => {}
-            None if d.key.kind == "ConfigMap"
+            None if d.key.kind == ObjectKind::ConfigMap
                 && missing_config_maps == 1
                 && stale_config_maps.len() == 1 =>
             {
@@ -160,7 +119,7 @@ fn unified(out: &mut String, old: &str, new: &str, old_name: &str, new_name: &st
 
 fn summary(
     out: &mut String,
-    desired: &[Desired],
+    desired: &[Manifest],
     report: &DriftReport,
     stale: &[ObjectKey],
     replaced: &BTreeSet<&ObjectKey>,
@@ -263,13 +222,18 @@ mod tests {
     fn keyed(values: &[Value]) -> HashMap<ObjectKey, Value> {
         values
             .iter()
-            .map(|v| (Desired::new(v.clone()).key, v.clone()))
+            .map(|v| {
+                (
+                    Manifest::from_value(v.clone(), None).unwrap().key,
+                    v.clone(),
+                )
+            })
             .collect()
     }
 
     #[test]
     fn server_defaults_and_reordered_lists_are_no_difference() {
-        let desired = [Desired::new(deployment())];
+        let desired = [Manifest::from_value(deployment(), None).unwrap()];
         let c = compare(
             &desired,
             &keyed(&[live_deployment()]),
@@ -288,7 +252,7 @@ mod tests {
         let mut live = live_deployment();
         live["spec"]["template"]["spec"]["containers"][0]["image"] = "evil:6".into();
         live["spec"]["replicas"] = 3.into();
-        let desired = [Desired::new(deployment())];
+        let desired = [Manifest::from_value(deployment(), None).unwrap()];
         let c = compare(&desired, &keyed(&[live]), &[], &IgnoreRules::default());
         assert!(c.differs());
         assert_eq!(c.report.drifted_leaves, 2);
@@ -328,7 +292,12 @@ mod tests {
         live["spec"]["replicas"] = 3.into();
         live["metadata"]["labels"]["app"] = "other".into();
         let ignore = IgnoreRules::parse(&["Deployment:/spec/replicas"]).unwrap();
-        let c = compare(&[Desired::new(deployment())], &keyed(&[live]), &[], &ignore);
+        let c = compare(
+            &[Manifest::from_value(deployment(), None).unwrap()],
+            &keyed(&[live]),
+            &[],
+            &ignore,
+        );
         assert_eq!(c.report.drifted_leaves, 1);
         assert!(!c.text.contains("-  replicas"), "{}", c.text);
         assert!(
@@ -340,9 +309,9 @@ mod tests {
 
     #[test]
     fn a_missing_object_is_shown_whole_and_a_stale_one_is_listed() {
-        let stale = ObjectKey::new("Service", "ns", "be-old");
+        let stale = ObjectKey::new(ObjectKind::Service, "ns", "be-old");
         let c = compare(
-            &[Desired::new(deployment())],
+            &[Manifest::from_value(deployment(), None).unwrap()],
             &HashMap::new(),
             &[(stale.clone(), json!({}))],
             &IgnoreRules::default(),
@@ -374,9 +343,9 @@ mod tests {
     fn a_renamed_config_map_is_diffed_against_the_one_it_replaces() {
         let old = config_map("be-config-aaa", "sonnet");
         let new = config_map("be-config-bbb", "opus");
-        let old_key = Desired::new(old.clone()).key;
+        let old_key = Manifest::from_value(old.clone(), None).unwrap().key;
         let c = compare(
-            &[Desired::new(new)],
+            &[Manifest::from_value(new, None).unwrap()],
             &HashMap::new(),
             &[(old_key, old)],
             &IgnoreRules::default(),
@@ -400,44 +369,5 @@ mod tests {
             ),
             "{t}"
         );
-    }
-
-    #[test]
-    fn desired_objects_are_what_the_controller_applies() {
-        let root =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config-repo-example");
-        let snapshot = claude_env_source::load::from_dir(&root).unwrap();
-        let selection = claude_env_config::Selection {
-            environment: "staging".into(),
-            team: Some("backend".into()),
-            project: None,
-        };
-        let merged = claude_env_config::load_environment(&snapshot, &selection, None).unwrap();
-        let context = claude_env_render::RenderContext {
-            instance: "be".into(),
-            owner_namespace: "team-be".into(),
-            target_namespace: "apps".into(),
-            environment: "staging".into(),
-            team: Some("backend".into()),
-            project: None,
-            revision: None,
-        };
-        let rendered =
-            claude_env_render::render_objects(&merged.document().unwrap(), &context).unwrap();
-        let objects = desired(&rendered, 90);
-        let keys: Vec<String> = objects.iter().map(|d| d.key.to_string()).collect();
-        assert_eq!(
-            keys,
-            [
-                format!("ConfigMap/apps/be-config-{}", rendered.config_hash),
-                "Service/apps/be-context7".into(),
-                "Deployment/apps/be-context7".into(),
-                "Service/apps/be-sequential-thinking".into(),
-                "Deployment/apps/be-sequential-thinking".into(),
-            ]
-        );
-        for d in objects.iter().filter(|d| d.key.kind == "Deployment") {
-            assert_eq!(d.value["spec"]["progressDeadlineSeconds"], 90);
-        }
     }
 }

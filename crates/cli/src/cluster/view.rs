@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use claude_env_api::{
     ClaudeEnvironment, ClaudeEnvironmentStatus, DriftItem, DriftStatus, HistoryEntry,
-    RolloutStatus, annotations, condition,
+    RolloutStatus, annotations, condition, short_revision,
 };
 use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -57,7 +57,7 @@ pub fn row(env: &ClaudeEnvironment, now: Timestamp) -> Vec<String> {
         env.spec.project.clone().unwrap_or_else(dash),
         s.last_applied_revision
             .as_deref()
-            .map_or_else(dash, |r| short(r).to_string()),
+            .map_or_else(dash, |r| short_revision(r).to_string()),
         find(&s.conditions, condition::READY).map_or_else(dash, |c| c.status.clone()),
         s.drift
             .as_ref()
@@ -158,7 +158,7 @@ pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
     }
     let rev = |r: &Option<String>| {
         r.as_deref()
-            .map_or("-".to_string(), |r| short(r).to_string())
+            .map_or("-".to_string(), |r| short_revision(r).to_string())
     };
     let mut revisions = format!("applied {}", rev(&s.last_applied_revision));
     if s.last_attempted_revision != s.last_applied_revision {
@@ -210,10 +210,10 @@ pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
         Some(r) => {
             let _ = write!(o, "{}", rollout_cell(r));
             if let Some(rev) = &r.revision {
-                let _ = write!(o, ", revision {}", short(rev));
+                let _ = write!(o, ", revision {}", short_revision(rev));
             }
             if let Some(stable) = &r.stable_revision {
-                let _ = write!(o, " (stable {})", short(stable));
+                let _ = write!(o, " (stable {})", short_revision(stable));
             }
             o.push('\n');
             if let Some(m) = &r.message {
@@ -223,14 +223,14 @@ pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
                 let _ = writeln!(
                     o,
                     "              failed revision {} is not retried until the branch moves",
-                    short(f)
+                    short_revision(f)
                 );
             }
             if let Some(w) = crate::cluster::patch::waiting_for_approval(&s) {
                 let _ = writeln!(
                     o,
                     "              waiting for approval of {}: claude-env approve {name} -n {namespace}",
-                    short(w)
+                    short_revision(w)
                 );
             }
         }
@@ -324,7 +324,7 @@ fn requests(env: &ClaudeEnvironment, s: &ClaudeEnvironmentStatus) -> Vec<Vec<Str
         let names = |w: &str| w == approved || (approved.len() >= 7 && w.starts_with(approved));
         let note = match waiting {
             Some(w) if names(w) => "pending (the rollout is paused on it)".to_string(),
-            Some(w) => format!("ignored: the rollout waits on {}", short(w)),
+            Some(w) => format!("ignored: the rollout waits on {}", short_revision(w)),
             None => "-".to_string(),
         };
         rows.push(vec![annotations::APPROVE.into(), v.clone(), note]);
@@ -342,7 +342,7 @@ pub fn history_table(history: &[HistoryEntry], now: Timestamp) -> String {
             vec![
                 h.time.0.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
                 age(h.time.0, now),
-                short(&h.revision).to_string(),
+                short_revision(&h.revision).to_string(),
                 format!("{:?}", h.result),
                 h.message.as_deref().map_or_else(String::new, first_line),
             ]
@@ -410,11 +410,6 @@ pub fn age(since: Timestamp, now: Timestamp) -> String {
         return format!("{days}d");
     }
     format!("{}y{}d", days / 365, days % 365)
-}
-
-/// The first 12 characters of a revision, as elsewhere in claude-env.
-pub fn short(rev: &str) -> &str {
-    &rev[..rev.len().min(12)]
 }
 
 /// The last time something happened: the newest history entry or Ready transition.

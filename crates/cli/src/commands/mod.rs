@@ -71,7 +71,7 @@ pub fn short_rev(rev: Option<&str>) -> String {
         Some(clean) => (clean, "-dirty"),
         None => (r, ""),
     };
-    format!("{}{dirty}", sha.chars().take(12).collect::<String>())
+    format!("{}{dirty}", claude_env_api::short_revision(sha))
 }
 
 pub fn json_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {

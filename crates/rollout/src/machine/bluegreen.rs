@@ -7,12 +7,12 @@ use claude_env_api::{Color, RolloutPhase};
 
 use super::{Machine, other};
 use crate::action::{Action, CheckTarget};
-use crate::approval::short;
 use crate::observe::Role;
 use crate::plan::StrategyPlan;
 use crate::readiness::{after, elapsed, expect_all};
 use crate::state::{Stage, Verification};
 use crate::verify::{self, POLL};
+use claude_env_api::short_revision as short;
 
 impl Machine<'_> {
     fn blue_green(&self) -> (bool, std::time::Duration) {

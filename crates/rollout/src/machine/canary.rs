@@ -7,13 +7,13 @@ use claude_env_api::RolloutPhase;
 
 use super::Machine;
 use crate::action::{Action, CheckTarget, ServerSplit};
-use crate::approval::short;
 use crate::observe::Role;
 use crate::plan::{Step, StrategyPlan};
 use crate::readiness::{Expect, after, elapsed, expect_all};
 use crate::split::canary_split;
 use crate::state::{Stage, Verification};
 use crate::verify::{self, POLL};
+use claude_env_api::short_revision as short;
 
 /// What the current step says after this decision.
 enum Next {

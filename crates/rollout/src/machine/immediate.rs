@@ -5,11 +5,11 @@ use claude_env_api::RolloutPhase;
 
 use super::Machine;
 use crate::action::{Action, CheckTarget};
-use crate::approval::short;
 use crate::observe::Role;
 use crate::readiness::expect_all;
 use crate::state::{Stage, Verification};
 use crate::verify::{self, POLL};
+use claude_env_api::short_revision as short;
 
 impl Machine<'_> {
     pub(super) fn immediate_start(&mut self) {

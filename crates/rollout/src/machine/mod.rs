@@ -11,12 +11,13 @@ use std::time::Duration;
 use claude_env_api::{Color, RolloutPhase, RolloutStatus, StrategyType};
 
 use crate::action::{Action, FailureReason, RolloutResult};
-use crate::approval::{Gate, short};
+use crate::approval::Gate;
 use crate::observe::{Observations, Role, names_revision};
 use crate::plan::{Plan, StrategyPlan};
 use crate::readiness::{self, Ready, elapsed, expect_all};
 use crate::state::{Restoring, RolloutState, Stage};
 use crate::verify::{POLL, Verdict};
+use claude_env_api::short_revision as short;
 
 /// The outcome of one decision.
 #[derive(Clone, Debug, PartialEq)]

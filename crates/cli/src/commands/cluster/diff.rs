@@ -15,12 +15,13 @@ use claude_env_config::Selection;
 use claude_env_drift::{IgnoreRules, ObjectKey};
 
 use crate::cli::{DiffArgs, SourceArgs};
-use crate::cluster::objects::{self, Desired};
+use crate::cluster::objects;
 use crate::cluster::{Cluster, client};
 use crate::commands::short_rev;
 use crate::environment::{self, Placement};
 use crate::error::{CliError, Exit};
 use crate::repo::LoadedRepo;
+use claude_env_render::Manifest;
 
 /// The controller's default (`spec.healthChecks.readiness.progressDeadline`).
 const DEFAULT_PROGRESS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
@@ -79,18 +80,18 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
                 target_namespace: spec.and_then(|s| s.target_namespace.clone()),
             },
         )?;
-        let desired = objects::desired(&rendered, deadline.as_secs());
+        let desired = claude_env_render::manifests(&rendered, deadline);
 
         let mut live = HashMap::new();
         for d in &desired {
             let k = &d.key;
-            if let Some(v) = cluster.live_object(&k.kind, &k.namespace, &k.name).await? {
+            if let Some(v) = cluster.live_object(k).await? {
                 live.insert(k.clone(), v);
             }
         }
         let mut stale = Vec::new();
-        for e in stale_entries(env.as_ref(), &desired) {
-            if let Some(v) = cluster.live_object(&e.kind, &e.namespace, &e.name).await? {
+        for e in stale_entries(env.as_ref(), &desired)? {
+            if let Some(v) = cluster.live_object(&e).await? {
                 stale.push((e, v));
             }
         }
@@ -154,17 +155,24 @@ fn policy(env: Option<&ClaudeEnvironment>) -> Result<(IgnoreRules, std::time::Du
 }
 
 /// Inventory entries not rendered any more: what the next apply prunes.
-fn stale_entries(env: Option<&ClaudeEnvironment>, desired: &[Desired]) -> Vec<ObjectKey> {
+fn stale_entries(
+    env: Option<&ClaudeEnvironment>,
+    desired: &[Manifest],
+) -> Result<Vec<ObjectKey>, CliError> {
     let Some(inventory) = env
         .and_then(|e| e.status.as_ref())
         .and_then(|s| s.inventory.as_ref())
     else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
-    inventory
-        .entries
-        .iter()
-        .map(|e| ObjectKey::new(e.kind.clone(), e.namespace.clone(), e.name.clone()))
-        .filter(|k| !desired.iter().any(|d| &d.key == k))
-        .collect()
+    let mut stale = Vec::new();
+    for e in &inventory.entries {
+        let key = e
+            .key()
+            .map_err(|err| CliError::Usage(format!("status.inventory: {err}")))?;
+        if !desired.iter().any(|d| d.key == key) {
+            stale.push(key);
+        }
+    }
+    Ok(stale)
 }

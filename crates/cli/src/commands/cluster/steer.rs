@@ -7,12 +7,12 @@
 
 use std::io::Write;
 
-use claude_env_api::{ClaudeEnvironment, condition};
+use claude_env_api::{ClaudeEnvironment, condition, short_revision};
 use jiff::Timestamp;
 
 use crate::cli::{ApproveArgs, KubeArgs, ReconcileArgs, RollbackArgs};
 use crate::cluster::patch::{self, Request};
-use crate::cluster::{Cluster, ClusterError, client, view};
+use crate::cluster::{Cluster, ClusterError, client};
 use crate::error::{CliError, Exit};
 
 pub fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
@@ -61,14 +61,14 @@ pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError
                 "warning: the rollout of {ns}/{} is paused on {}; the controller ignores this \
                  approval of {} until that revision is the one waiting",
                 e.name,
-                view::short(w),
-                view::short(revision)
+                short_revision(w),
+                short_revision(revision)
             ),
             None => eprintln!(
                 "note: nothing in {ns}/{} is waiting for approval now; {} is approved ahead of \
                  its rollout",
                 e.name,
-                view::short(revision)
+                short_revision(revision)
             ),
             Some(_) => {}
         }
@@ -81,7 +81,7 @@ pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError
         writeln!(
             out,
             "approved revision {} of {ns}/{} ({}={})",
-            view::short(revision),
+            short_revision(revision),
             e.name,
             approval.request.key,
             approval.request.value
@@ -119,14 +119,14 @@ pub fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliErr
         writeln!(
             out,
             "requested a rollback of {ns}/{name} to {} ({}={})",
-            view::short(&revision),
+            short_revision(&revision),
             request.key,
             request.value
         )?;
         if !args.wait.wait {
             return Ok(Exit::Ok);
         }
-        let what = format!("{ns}/{name} running {}", view::short(&revision));
+        let what = format!("{ns}/{name} running {}", short_revision(&revision));
         let env = cluster
             .wait_for(
                 &ns,
@@ -157,7 +157,7 @@ fn outcome(env: &ClaudeEnvironment) -> String {
     let revision = s
         .last_applied_revision
         .as_deref()
-        .map_or("-".to_string(), |r| view::short(r).to_string());
+        .map_or("-".to_string(), |r| short_revision(r).to_string());
     let ready = s
         .conditions
         .iter()

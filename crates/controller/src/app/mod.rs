@@ -1,0 +1,198 @@
+//! The process: flags (`args`), HTTP servers (`http`: metrics and health; `webhook`), leader
+//! election (`leader`), and here the wiring of watch caches and the controller loop.
+
+pub(crate) mod args;
+pub(crate) mod http;
+pub(crate) mod leader;
+pub(crate) mod webhook;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use claude_env_api::{ClaudeEnvironment, annotations, labels};
+use claude_env_source::git::{BackoffPolicy, GitCache};
+use futures::{Stream, StreamExt, TryStreamExt, future};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use kube::runtime::controller::{self, Controller};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, predicates, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::UnboundedReceiverStream;
+use tracing::warn;
+
+use crate::app::args::Args;
+use crate::app::http::{InitialSync, Readiness};
+use crate::context::{Context, Stores};
+use crate::decisions::branches::BranchMap;
+use crate::io::sources::Sources;
+use crate::metrics::Metrics;
+use crate::reconcile::{error_policy, reconcile};
+
+/// Run the controller until `shutdown` resolves.
+pub(crate) async fn run(
+    client: Client,
+    args: &Args,
+    metrics: Metrics,
+    ready: Readiness,
+    leader_slot: webhook::LeaderSlot,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) -> anyhow::Result<()> {
+    let cache = GitCache::new(&args.cache_dir)
+        .with_context(|| format!("git cache in {}", args.cache_dir.display()))?;
+    let sources = Arc::new(Sources::new(cache, metrics.clone()));
+    let branches = BranchMap::new(&args.environment_branches, &args.default_branch);
+
+    let envs: Api<ClaudeEnvironment> = match &args.watch_namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let mut env_config = watcher::Config::default().any_semantic();
+    if let Some(selector) = &args.label_selector {
+        env_config = env_config.labels(selector);
+    }
+    let (env_reader, env_writer) = reflector::store();
+    // Status writes do not change generation or annotations: no reconcile for our own writes.
+    let synced = InitialSync::new(4, ready);
+    let env_stream = watcher(envs, env_config)
+        .default_backoff()
+        .modify(|e: &mut ClaudeEnvironment| e.managed_fields_mut().clear())
+        .reflect(env_writer)
+        .inspect_ok(synced.cache())
+        .touched_objects()
+        .predicate_filter(spec_or_steering, Default::default());
+
+    let owned = watcher::Config::default()
+        .labels(&format!(
+            "{}={}",
+            labels::MANAGED_BY,
+            labels::MANAGED_BY_VALUE
+        ))
+        .any_semantic();
+    let (deployments, dep_stream) =
+        owned_watch::<Deployment>(&client, args, owned.clone(), &synced);
+    let (services, svc_stream) = owned_watch::<Service>(&client, args, owned.clone(), &synced);
+    let (config_maps, cm_stream) = owned_watch::<ConfigMap>(&client, args, owned, &synced);
+
+    let stores = Stores {
+        environments: env_reader.clone(),
+        deployments,
+        services,
+        config_maps,
+    };
+    let (trigger_tx, trigger_rx) = mpsc::unbounded_channel();
+    let reporter = Reporter {
+        controller: "claude-env-controller".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        metrics: metrics.clone(),
+        sources: sources.clone(),
+        recorder: Recorder::new(client.clone(), reporter),
+        stores,
+        branches: branches.clone(),
+        backoff: BackoffPolicy::default(),
+        failures: Default::default(),
+        applied: Default::default(),
+        trigger: trigger_tx.clone(),
+    });
+
+    *leader_slot
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(webhook::LeaderPath {
+        sources: sources.clone(),
+        environments: env_reader.clone(),
+        trigger: trigger_tx,
+    });
+
+    let owner = |obj: &dyn OwnerLabels| obj.owner();
+    Controller::for_stream(env_stream, env_reader)
+        .watches_stream(dep_stream, move |o: Deployment| owner(&o))
+        .watches_stream(svc_stream, move |o: Service| owner(&o))
+        .watches_stream(cm_stream, move |o: ConfigMap| owner(&o))
+        .reconcile_on(UnboundedReceiverStream::new(trigger_rx))
+        .with_config(controller::Config::default().concurrency(args.concurrency))
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| {
+            // Reconcile errors are reported by error_policy; these are watch and queue errors.
+            if let Err(e @ controller::Error::QueueError(_)) = result {
+                warn!(error = %e, "watch failed; retrying with backoff");
+            }
+            future::ready(())
+        })
+        .await;
+    Ok(())
+}
+
+/// Reconcile on spec changes, steering annotations, finalizers (the finalizer helper waits
+/// for the event of its own patch) and deletion; not on our status writes.
+fn spec_or_steering(e: &ClaudeEnvironment) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    predicates::generation(e).hash(&mut h);
+    predicates::finalizers(e).hash(&mut h);
+    e.meta().deletion_timestamp.is_some().hash(&mut h);
+    for key in [
+        annotations::APPROVE,
+        annotations::ROLLBACK_TO,
+        annotations::RECONCILE,
+        annotations::RETRY,
+    ] {
+        e.annotations().get(key).hash(&mut h);
+    }
+    Some(h.finish())
+}
+
+/// A label-selected watch of objects we render, feeding a cache; managedFields are dropped
+/// (we compare the fields we render, and they are most of an object's size).
+fn owned_watch<K>(
+    client: &Client,
+    args: &Args,
+    config: watcher::Config,
+    synced: &InitialSync,
+) -> (
+    Store<K>,
+    impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
+)
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let api: Api<K> = match &args.watch_namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let (reader, writer) = reflector::store();
+    let stream = watcher(api, config)
+        .default_backoff()
+        .modify(|o: &mut K| o.managed_fields_mut().clear())
+        .reflect(writer)
+        .inspect_ok(synced.cache())
+        .touched_objects();
+    (reader, stream)
+}
+
+/// The ClaudeEnvironment an object we rendered belongs to, from its owner labels
+/// (ownerReferences cannot cross namespaces; `targetNamespace` can).
+trait OwnerLabels {
+    fn owner(&self) -> Option<ObjectRef<ClaudeEnvironment>>;
+}
+
+impl<K: Resource> OwnerLabels for K {
+    fn owner(&self) -> Option<ObjectRef<ClaudeEnvironment>> {
+        let l = self.meta().labels.as_ref()?;
+        let name = l.get(labels::OWNER_NAME)?;
+        let ns = l.get(labels::OWNER_NAMESPACE)?;
+        Some(ObjectRef::new(name).within(ns))
+    }
+}

@@ -1,0 +1,16 @@
+//! Effects on the cluster and on Git, each behind a small function the reconcile phases call:
+//! server-side apply and prune (`apply`), status writes (`status_write`), Secrets the spec
+//! references (`secrets`), Events (`events`), shared Git sources (`sources`), a revision's
+//! objects (`revisions`), the rollout machine with its checks (`rollout_driver`, `checks`),
+//! drift checks and remediation (`drift_check`), and waking dependents (`dependents`).
+
+pub(crate) mod apply;
+pub(crate) mod checks;
+pub(crate) mod dependents;
+pub(crate) mod drift_check;
+pub(crate) mod events;
+pub(crate) mod revisions;
+pub(crate) mod rollout_driver;
+pub(crate) mod secrets;
+pub(crate) mod sources;
+pub(crate) mod status_write;

@@ -1,0 +1,61 @@
+//! Writing status: what `status::next` computes (pure), patched only when it differs.
+
+use claude_env_api::{
+    ClaudeEnvironment, ClaudeEnvironmentStatus, FIELD_MANAGER, annotations, condition,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+
+use crate::context::Context;
+use crate::decisions::status::{self, Input, Observation, conditions};
+use crate::error::{Error, Result};
+use crate::metrics::EnvLabels;
+
+/// Write the status `observation` leads to, if it differs. Returns whether it wrote.
+pub(crate) async fn write(
+    ctx: &Context,
+    env: &ClaudeEnvironment,
+    old: &ClaudeEnvironmentStatus,
+    observation: &Observation,
+) -> Result<bool> {
+    let now = Time(jiff::Timestamp::now());
+    let mut next = status::next(Input {
+        old,
+        observation,
+        generation: env.metadata.generation,
+        verify: env.spec.source.verify.is_some(),
+        now: &now,
+    });
+    next.last_handled_reconcile_at = env.annotations().get(annotations::RECONCILE).cloned();
+    ctx.metrics.set_environment(
+        &EnvLabels::of(env),
+        conditions::is_true(&next.conditions, condition::READY),
+    );
+    let Some(new) = status::changed(old, next) else {
+        return Ok(false);
+    };
+    let api: Api<ClaudeEnvironment> =
+        Api::namespaced(ctx.client.clone(), &env.namespace().unwrap_or_default());
+    let patch = json!({
+        "apiVersion": ClaudeEnvironment::api_version(&()),
+        "kind": ClaudeEnvironment::kind(&()),
+        "status": new,
+    });
+    let written = api
+        .patch_status(
+            &env.name_any(),
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .map_err(Error::Status)?;
+    // The watch cache may lag this write; `reconcile::fresh` compares against this version.
+    ctx.seen_version(
+        &env.namespace().unwrap_or_default(),
+        &env.name_any(),
+        written.resource_version(),
+    );
+    Ok(true)
+}

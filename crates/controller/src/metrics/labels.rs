@@ -1,0 +1,114 @@
+//! Label values: one environment's identity, and the bounded result values of our series.
+//! The rollout crate's enums (`CheckKind`, `Outcome`, `RolloutResult`, `FailureReason`) and
+//! the API's (`StrategyType`, `RolloutPhase`, drift classes) bring their own labels.
+
+use claude_env_api::{ClaudeEnvironment, StrategyType};
+use claude_env_source::webhook::Provider;
+use kube::ResourceExt;
+
+/// Who a per-environment series belongs to: the ClaudeEnvironment (`namespace`, `name`:
+/// unique, so two teams' `production` never share a series) and what it renders (for
+/// grouping).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct EnvLabels {
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+    pub(crate) environment: String,
+    pub(crate) team: String,
+    pub(crate) project: String,
+    pub(crate) strategy: StrategyType,
+}
+
+impl EnvLabels {
+    pub(crate) fn of(env: &ClaudeEnvironment) -> EnvLabels {
+        EnvLabels {
+            namespace: env.namespace().unwrap_or_default(),
+            name: env.name_any(),
+            environment: env.spec.environment.clone(),
+            team: env.spec.team.clone().unwrap_or_default(),
+            project: env.spec.project.clone().unwrap_or_default(),
+            strategy: env.spec.strategy.type_,
+        }
+    }
+
+    pub(super) fn key(&self) -> (String, String) {
+        (self.namespace.clone(), self.name.clone())
+    }
+}
+
+/// `result` of `reconcile_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ReconcileResult {
+    Success,
+    Error,
+}
+
+impl ReconcileResult {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            ReconcileResult::Success => "success",
+            ReconcileResult::Error => "error",
+        }
+    }
+}
+
+/// `result` of `sync_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SyncResult {
+    /// A revision reached Ready (counted once per revision).
+    Success,
+    /// Applying failed, or a rollout failed.
+    Failure,
+    /// The revision does not validate (counted once per revision).
+    Invalid,
+}
+
+impl SyncResult {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            SyncResult::Success => "success",
+            SyncResult::Failure => "failure",
+            SyncResult::Invalid => "invalid",
+        }
+    }
+}
+
+/// `provider` of `webhook_requests_total`.
+pub(super) fn provider(p: Provider) -> &'static str {
+    match p {
+        Provider::GitHub => "github",
+        Provider::GitLab => "gitlab",
+        Provider::Generic => "generic",
+    }
+}
+
+/// `result` of `webhook_requests_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum WebhookResult {
+    Accepted,
+    UnknownRepository,
+    TooLarge,
+    NoSecret,
+    /// A standby could not reach the API server to pass the push on.
+    Error,
+    /// Refused by verification or parsing: the receiver's stable category.
+    Refused(&'static str),
+}
+
+impl WebhookResult {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            WebhookResult::Accepted => "accepted",
+            WebhookResult::UnknownRepository => "unknown-repository",
+            WebhookResult::TooLarge => "too-large",
+            WebhookResult::NoSecret => "no-secret",
+            WebhookResult::Error => "error",
+            WebhookResult::Refused(category) => category,
+        }
+    }
+}
+
+/// `strategy` label (`rollouts_total`, `environment_info`).
+pub(super) fn strategy(s: StrategyType) -> &'static str {
+    claude_env_rollout::action::strategy_label(s)
+}
