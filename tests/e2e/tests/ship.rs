@@ -954,12 +954,20 @@ async fn ready(envs: &Api<ClaudeEnvironment>, name: &str) {
 
 #[tokio::test]
 async fn every_dashboard_query_parses_and_returns_series_from_a_running_controller() {
+    // Two teams' namespaces, each with a `be-production`: every per-environment series
+    // must stay two series. One controller serves both (all namespaces, selected by a label
+    // only this test's environments carry).
     let ns = TestNamespace::new("dash").await;
+    let other = TestNamespace::new("dash-b").await;
+    let shard = format!("claude-env.io/e2e-shard={}", ns.name);
     let mut repo = ConfigRepo::example();
     let ctl = Controller::start_with(
         &ns.name,
         Options {
             leader_elect: true,
+            watch_namespace: false,
+            extra_args: vec!["--label-selector".into(), shard.clone()],
+            env: vec![("POD_NAMESPACE".into(), ns.name.clone())],
             ..Default::default()
         },
     )
@@ -974,6 +982,11 @@ async fn every_dashboard_query_parses_and_returns_series_from_a_running_controll
 
     // Three environments of one team: staging and production run MCP servers in-cluster.
     let envs: Api<ClaudeEnvironment> = ns.api();
+    let labelled = |mut e: ClaudeEnvironment| {
+        let (k, v) = shard.split_once('=').unwrap();
+        e.metadata.labels = Some([(k.to_string(), v.to_string())].into());
+        e
+    };
     // Development polls every 5 s, so a Git outage shows as a steady run of failed fetches
     // (within its interval a failed fetch serves the cached revision).
     for (name, environment_name, interval) in [
@@ -984,11 +997,32 @@ async fn every_dashboard_query_parses_and_returns_series_from_a_running_controll
         let spec = json!({"source": {"interval": interval}});
         envs.create(
             &PostParams::default(),
-            &environment(name, &repo.url, environment_name, "backend", spec),
+            &labelled(environment(
+                name,
+                &repo.url,
+                environment_name,
+                "backend",
+                spec,
+            )),
         )
         .await
         .unwrap();
     }
+    let other_envs: Api<ClaudeEnvironment> = other.api();
+    other_envs
+        .create(
+            &PostParams::default(),
+            &labelled(environment(
+                "be-production",
+                &repo.url,
+                "production",
+                "frontend",
+                json!({}),
+            )),
+        )
+        .await
+        .unwrap();
+    ready(&other_envs, "be-production").await;
     for name in ["be-staging", "be-production", "be-development"] {
         ready(&envs, name).await;
     }
@@ -1021,13 +1055,13 @@ async fn every_dashboard_query_parses_and_returns_series_from_a_running_controll
             let remediated = metric(
                 &m,
                 "claude_env_drift_remediations_total",
-                &[("environment", "staging")],
+                &[("namespace", &ns.name), ("name", "be-staging")],
             )
             .unwrap_or(0.0);
             let drift = metric(
                 &m,
                 "claude_env_drift_percentage",
-                &[("name", "be-production")],
+                &[("namespace", &ns.name), ("name", "be-production")],
             )
             .unwrap_or(0.0);
             if remediated >= 1.0 && drift > 0.0 {
@@ -1141,6 +1175,36 @@ async fn every_dashboard_query_parses_and_returns_series_from_a_running_controll
         },
     )
     .await;
+
+    // One name in two namespaces: two series everywhere an environment has one, and the
+    // environment dashboard's filters tell them apart.
+    for q in [
+        "claude_env_environment_info{name=\"be-production\"}",
+        "claude_env_environment_ready{name=\"be-production\"}",
+        "claude_env_sync_total{name=\"be-production\", result=\"success\"}",
+        "claude_env_mcp_server_up{name=\"be-production\", server=\"context7\"}",
+        "claude_env_drift_percentage{name=\"be-production\"}",
+        "claude_env_rollout_phase{name=\"be-production\"}",
+    ] {
+        let series = prom.query(q).await.unwrap();
+        let namespaces: BTreeSet<&str> = series
+            .iter()
+            .filter_map(|s| s["metric"]["namespace"].as_str())
+            .collect();
+        assert_eq!(
+            namespaces,
+            BTreeSet::from([ns.name.as_str(), other.name.as_str()]),
+            "{q}: {series:?}"
+        );
+    }
+    let team = prom
+        .query(&format!(
+            "claude_env_environment_info{{namespace=\"{}\", name=\"be-production\"}}",
+            other.name
+        ))
+        .await
+        .unwrap();
+    assert_eq!(team[0]["metric"]["team"], "frontend");
 
     let vars = [
         ("namespace", ns.name.as_str()),
