@@ -76,6 +76,9 @@ const REPO_FILES: &[(&str, &str)] = embed![
     "repo/environments/other.yaml",
 ];
 
+/// How a template of the repository is described (it has no description of its own).
+const OWN_TEMPLATE: &str = "the repository's own template";
+
 /// Where the repository's own templates live.
 pub const REPO_TEMPLATES_DIR: &str = "templates";
 
@@ -167,7 +170,7 @@ fn from_repo(root: &Path, name: &str) -> Result<Template, TemplateError> {
     files.sort();
     Ok(Template {
         name: name.to_string(),
-        description: format!("from {}/", rel.display()),
+        description: OWN_TEMPLATE.to_string(),
         origin: Origin::Repository(rel),
         files,
     })
@@ -209,8 +212,7 @@ pub fn list(root: Option<&Path>) -> Vec<(String, Origin, String)> {
         .iter()
         .map(|n| {
             let rel = Path::new(REPO_TEMPLATES_DIR).join(n);
-            let description = format!("from {}/", rel.display());
-            (n.clone(), Origin::Repository(rel), description)
+            (n.clone(), Origin::Repository(rel), OWN_TEMPLATE.to_string())
         })
         .collect();
     for (name, description) in BUILT_IN {

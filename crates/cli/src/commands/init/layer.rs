@@ -225,8 +225,12 @@ fn finish(
     }
     writeln!(
         out,
-        "the repository {}validates: {errors} error(s), {warnings} warning(s){}",
-        if mode.dry_run { "would " } else { "" },
+        "the repository {}: {errors} error(s), {warnings} warning(s){}",
+        if mode.dry_run {
+            "would validate"
+        } else {
+            "validates"
+        },
         if errors > 0 {
             " (all there before; run `claude-env validate`)"
         } else {
