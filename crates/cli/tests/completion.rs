@@ -118,3 +118,31 @@ fn man_pages_are_written_for_every_command() {
         "{help}"
     );
 }
+
+#[test]
+fn the_reference_documents_every_command() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/cli.md"))
+            .expect("docs/cli.md");
+    let cli = claude_env_cli::cli::Cli::command();
+    let mut missing = Vec::new();
+    for c in cli.get_subcommands() {
+        let mut names = vec![c.get_name().to_string()];
+        names.extend(
+            c.get_subcommands()
+                .map(|s| format!("{} {}", c.get_name(), s.get_name())),
+        );
+        if c.has_subcommands() {
+            names.remove(0);
+        }
+        for n in names {
+            if !doc.contains(&format!("### `{n}")) && !doc.contains(&format!(", `{n}")) {
+                missing.push(n);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/cli.md has no section for {missing:?}"
+    );
+}
