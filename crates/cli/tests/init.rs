@@ -474,3 +474,43 @@ fn regex_lite_match(pattern: &str) -> impl Fn(&str) -> bool {
     let re = regex::Regex::new(pattern).expect("pattern");
     move |s| re.is_match(s)
 }
+
+/// On a terminal (here a pseudo-terminal from `script`), what the flags leave out is asked:
+/// the name typed, the template picked from the list (one down from `minimal`: frontend).
+#[test]
+fn on_a_terminal_init_asks_for_what_the_flags_leave_out() {
+    use std::io::Write as _;
+    let home = tempfile::tempdir().expect("home");
+    let dir = new_repo(home.path());
+    let command = format!(
+        "{} init team --dry-run --repo {}",
+        bin().display(),
+        dir.display()
+    );
+    let mut child = Process::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("TERM", "xterm")
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"webx\r\x1b[B\r")
+        .unwrap();
+    let out = child.wait_with_output().expect("finishes");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("Team name"), "{stdout}");
+    assert!(stdout.contains("would create team webx"), "{stdout}");
+    assert!(
+        stdout.contains("teams/webx/mcp.yaml"),
+        "frontend was picked: {stdout}"
+    );
+    assert!(!dir.join("teams/webx").exists());
+}

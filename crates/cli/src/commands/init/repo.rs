@@ -118,36 +118,17 @@ fn ask(args: &InitRepoArgs) -> Result<Answers, InitError> {
         .into_iter()
         .map(|(n, _, d)| (n, d))
         .collect();
-    let team = p.text(
-        args.team.clone(),
-        "First team",
-        Some("backend"),
-        "--team",
-        &check_name,
-    )?;
-    let team_default = if options.iter().any(|(n, _)| *n == team) {
-        team.clone()
-    } else {
-        "backend".to_string()
-    };
-    let team_template = p.select(
-        args.team_template.clone(),
-        &format!("Template of team {team}"),
+    let (team, team_template) = ask_layer(
+        &p,
         &options,
-        &team_default,
+        ("team", "--team", "backend"),
+        (args.team.clone(), args.team_template.clone()),
     )?;
-    let project = p.text(
-        args.project.clone(),
-        "First project",
-        Some("example-service"),
-        "--project",
-        &check_name,
-    )?;
-    let project_template = p.select(
-        args.project_template.clone(),
-        &format!("Template of project {project}"),
+    let (project, project_template) = ask_layer(
+        &p,
         &options,
-        "minimal",
+        ("project", "--project", "example-service"),
+        (args.project.clone(), args.project_template.clone()),
     )?;
     let owner = p.text(
         args.owner.clone(),
@@ -179,6 +160,37 @@ fn ask(args: &InitRepoArgs) -> Result<Answers, InitError> {
         source_url,
         namespace,
     })
+}
+
+/// A layer's name and template: `(kind, flag, default name)`, `(given name, given template)`.
+/// The template defaults to the built-in one named like the layer, else `backend` for a team
+/// and `minimal` for a project.
+fn ask_layer(
+    p: &Prompter,
+    options: &[(String, String)],
+    (kind, flag, default): (&str, &str, &str),
+    (name, template): (Option<String>, Option<String>),
+) -> Result<(String, String), InitError> {
+    let name = p.text(
+        name,
+        &format!("First {kind}"),
+        Some(default),
+        flag,
+        &check_name,
+    )?;
+    let fallback = if kind == "team" { "backend" } else { "minimal" };
+    let default_template = if options.iter().any(|(n, _)| *n == name) {
+        name.as_str()
+    } else {
+        fallback
+    };
+    let template = p.select(
+        template,
+        &format!("Template of {kind} {name}"),
+        options,
+        default_template,
+    )?;
+    Ok((name, template))
 }
 
 /// The `environments:` block of claude-env.yaml.
