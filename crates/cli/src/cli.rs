@@ -64,6 +64,14 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Approve a ClaudeEnvironment's rollout waiting for approval.
     Approve(ApproveArgs),
+    /// Start a config repository, or add a team or project to one from a template.
+    #[command(subcommand)]
+    Init(InitCommand),
+    /// Print a shell completion script.
+    Completion(CompletionArgs),
+    /// Write a man page for every command into a directory.
+    #[command(hide = true)]
+    Man(ManArgs),
 }
 
 /// Which layers make up the environment.
@@ -95,7 +103,7 @@ pub struct TeamSelectionArgs {
 }
 
 /// `diff`'s selection: required locally; in a cluster the ClaudeEnvironment (NAME) provides it
-/// and these override it.
+/// and these override it; with `--base` they filter the selections reported.
 #[derive(Clone, Debug, Default, Args)]
 pub struct DiffSelectionArgs {
     /// Environment (environments/<ENV>/).
@@ -103,14 +111,14 @@ pub struct DiffSelectionArgs {
         long = "env",
         short = 'e',
         value_name = "ENV",
-        required_unless_present = "name"
+        required_unless_present_any = ["name", "base"]
     )]
     pub environment: Option<String>,
     /// Team (teams/<TEAM>/); required for a local target.
     #[arg(
         long,
         short = 't',
-        required_unless_present_any = ["name", "cluster", "kubeconfig", "context"]
+        required_unless_present_any = ["name", "cluster", "kubeconfig", "context", "base"]
     )]
     pub team: Option<String>,
     /// Project (projects/<PROJECT>/).
@@ -241,6 +249,38 @@ pub struct DiffArgs {
     pub placement: PlacementArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
+    /// Change-impact report: what the change from this revision to --head does to every
+    /// environment × team × project of the repository (--env/--team/--project filter).
+    #[arg(long, value_name = "REV", conflicts_with_all = ["cluster_mode", "target", "instance", "namespace"])]
+    pub base: Option<String>,
+    /// The revision to compare with --base [default: the working tree of a directory, the
+    /// branch tip of a URL].
+    #[arg(long, value_name = "REV", requires = "base")]
+    pub head: Option<String>,
+    /// Format of the impact report.
+    #[arg(long, short = 'o', value_enum, default_value_t, requires = "base")]
+    pub output: ImpactFormat,
+    /// Largest Markdown report, in bytes: past it, diffs and then whole environment
+    /// sections are left out, with a note (GitHub comments hold 65,536 characters).
+    #[arg(
+        long,
+        value_name = "BYTES",
+        default_value_t = 60_000,
+        requires = "base"
+    )]
+    pub max_size: usize,
+}
+
+/// `diff --base`: how the impact report is printed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ImpactFormat {
+    /// For a terminal.
+    #[default]
+    Text,
+    /// Every selection with its changes, for scripts.
+    Json,
+    /// A pull-request comment: summary table, collapsed sections, size-capped.
+    Markdown,
 }
 
 impl DiffArgs {
@@ -404,6 +444,114 @@ pub struct ApproveArgs {
     /// Print the patch; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InitCommand {
+    /// Write a new config repository into DIR: claude-env.yaml, base, environments, one team,
+    /// one project, a README, CI for GitHub and GitLab, a pre-commit config and a first
+    /// ClaudeEnvironment.
+    Repo(InitRepoArgs),
+    /// Add teams/NAME/ to the repository (--repo, default .) from a template.
+    Team(InitTeamArgs),
+    /// Add projects/NAME/ to the repository (--repo, default .) from a template.
+    Project(InitProjectArgs),
+    /// List the templates: the repository's own (templates/DIR/) and the built-in ones.
+    Templates,
+}
+
+/// How `init` asks and writes.
+#[derive(Clone, Debug, Default, Args)]
+pub struct InitModeArgs {
+    /// Print what would be written; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Never prompt: take flags and defaults (also when stdin or stderr is not a terminal).
+    #[arg(long)]
+    pub no_input: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitRepoArgs {
+    /// The directory to write (created if missing; existing files are never overwritten).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Environments, in promotion order.
+    #[arg(
+        long,
+        value_name = "ENV,...",
+        value_delimiter = ',',
+        default_value = "development,staging,production"
+    )]
+    pub environments: Vec<String>,
+    /// The first team [default: backend].
+    #[arg(long, value_name = "NAME")]
+    pub team: Option<String>,
+    /// Template of the first team [default: backend].
+    #[arg(long, value_name = "TEMPLATE")]
+    pub team_template: Option<String>,
+    /// The first project [default: example-service].
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Template of the first project [default: minimal].
+    #[arg(long, value_name = "TEMPLATE")]
+    pub project_template: Option<String>,
+    /// Who owns the configuration (metadata, CLAUDE.md, README) [default: platform-team].
+    #[arg(long, value_name = "NAME")]
+    pub owner: Option<String>,
+    /// The Git URL the controller will fetch, for the first ClaudeEnvironment
+    /// [default: a placeholder to replace].
+    #[arg(long, value_name = "URL")]
+    pub source_url: Option<String>,
+    /// Namespace of the first ClaudeEnvironment.
+    #[arg(long, value_name = "NAMESPACE", default_value = "claude-env")]
+    pub namespace: String,
+    #[command(flatten)]
+    pub mode: InitModeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitTeamArgs {
+    /// The team (a directory name: lowercase letters, digits, `-`).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// A template of the repository (templates/T/) or a built-in one [default: minimal].
+    #[arg(long, value_name = "T")]
+    pub from_template: Option<String>,
+    #[command(flatten)]
+    pub mode: InitModeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitProjectArgs {
+    /// The project (a directory name: lowercase letters, digits, `-`).
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
+    /// The team that owns it (must exist; recorded as metadata.team).
+    #[arg(long, value_name = "T")]
+    pub team: Option<String>,
+    /// A template of the repository (templates/T/) or a built-in one [default: minimal].
+    #[arg(long, value_name = "T")]
+    pub from_template: Option<String>,
+    #[command(flatten)]
+    pub mode: InitModeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    /// The shell to complete for. Install, e.g.:
+    /// bash: `claude-env completion bash > ~/.local/share/bash-completion/completions/claude-env`;
+    /// zsh: `claude-env completion zsh > "${fpath[1]}/_claude-env"`;
+    /// fish: `claude-env completion fish > ~/.config/fish/completions/claude-env.fish`.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Where to write claude-env.1, claude-env-validate.1, ... (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 #[cfg(test)]

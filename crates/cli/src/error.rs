@@ -45,6 +45,8 @@ pub enum CliError {
     Serialize(String),
     #[error(transparent)]
     Cluster(#[from] crate::cluster::ClusterError),
+    #[error(transparent)]
+    Init(#[from] crate::commands::init::InitError),
     /// Arguments that parse but do not fit together.
     #[error("{0}")]
     Usage(String),

@@ -4,7 +4,8 @@
 //! Layout: [`cli`] is the command line, [`commands`] one module per command, [`sync`] the
 //! workstation sync engine, [`repo`] / [`git_cache`] load the repository, [`environment`]
 //! bridges to the config engine and renderer, [`explain`] formats provenance, [`cluster`]
-//! reads and steers ClaudeEnvironments in a cluster.
+//! reads and steers ClaudeEnvironments in a cluster, [`impact`] is the change-impact report of
+//! `diff --base`, [`templates`] what `init` writes.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -19,8 +20,10 @@ pub mod error;
 pub mod explain;
 pub mod git_cache;
 pub mod hash;
+pub mod impact;
 pub mod repo;
 pub mod sync;
+pub mod templates;
 #[doc(hidden)]
 pub mod testing;
 

@@ -85,6 +85,14 @@ impl std::fmt::Display for Selection {
     }
 }
 
+/// Whether `value` looks like a plain-text credential: what kind (e.g. "a GitHub personal
+/// access token") and the byte offset in `value` where it starts (0 when the whole value is
+/// the finding). `key` is the mapping key the value is written under (credential-like keys
+/// catch high-entropy text). The detector validation uses; reports use it to mask values.
+pub fn find_credential(key: Option<&str>, value: &str) -> Option<(&'static str, usize)> {
+    secrets::scan(key, value).map(|f| (f.kind, f.offset))
+}
+
 /// Loads one environment: parses the layers it needs, merges them (with the user layer on
 /// top, if given) and validates the result. Any error fails it, with every finding.
 pub fn load_environment(

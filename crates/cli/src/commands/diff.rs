@@ -1,5 +1,6 @@
 //! `claude-env diff`: unified diffs between a local target and what `sync` would write.
-//! With a NAME or `--cluster`: `commands::cluster::diff`, against the live objects.
+//! With a NAME or `--cluster`: `commands::cluster::diff`, against the live objects. With
+//! `--base`: `commands::impact`, the change-impact report between two revisions.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -14,6 +15,9 @@ use crate::error::{CliError, Exit};
 use crate::sync::state;
 
 pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    if let Some(base) = &args.base {
+        return super::impact::run(src, args, base, out);
+    }
     if args.is_cluster() {
         return super::cluster::diff::run(src, args, out);
     }

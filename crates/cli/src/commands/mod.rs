@@ -8,8 +8,11 @@ use crate::cli::{Cli, Command, ReportFormat};
 use crate::error::{CliError, Exit};
 
 mod cluster;
+mod completion;
 mod diff;
 mod history;
+mod impact;
+pub mod init;
 mod render;
 mod report;
 mod rollback;
@@ -33,6 +36,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
         Command::History(a) => history::run(&a, out),
         Command::Reconcile(a) => cluster::steer::reconcile(&a, out),
         Command::Approve(a) => cluster::steer::approve(&a, out),
+        Command::Init(c) => init::run(src, c, out),
+        Command::Completion(a) => completion::completion(&a, out),
+        Command::Man(a) => completion::man(&a, out),
     }
 }
 
