@@ -92,10 +92,11 @@ impl<'a> Rule<'a> {
                 None => format!("`{}`", clip(self.raw, 70)),
             },
             ("WebSearch", None) => "web searches".into(),
-            ("Read" | "Glob" | "Grep" | "LS", _) if any => "reading any file".into(),
-            ("Edit" | "Write" | "MultiEdit" | "NotebookEdit", _) if any => {
-                "editing any file".into()
-            }
+            (
+                tool @ ("Read" | "Glob" | "Grep" | "LS" | "Edit" | "Write" | "MultiEdit"
+                | "NotebookEdit"),
+                _,
+            ) if any => format!("`{tool}` on any file"),
             (tool, None) => format!("every use of `{tool}`"),
             _ => format!("`{}`", clip(self.raw, 70)),
         }
@@ -160,8 +161,8 @@ mod tests {
             ("Bash(make)", "the Bash command `make`"),
             ("WebFetch", "fetching any URL"),
             ("WebFetch(domain:docs.rs)", "fetching from `docs.rs`"),
-            ("Read", "reading any file"),
-            ("Edit(**)", "editing any file"),
+            ("Read", "`Read` on any file"),
+            ("Edit(**)", "`Edit` on any file"),
             ("Edit(./src/**)", "`Edit(./src/**)`"),
             ("mcp__github", "every tool of MCP server `github`"),
             (

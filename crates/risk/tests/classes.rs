@@ -89,7 +89,7 @@ fn permission_rules_that_widen_are_security() {
         "allow Edit anywhere",
         PERMS,
         &add("Edit"),
-        &[(Security, Critical, ALLOW, "allows editing any file")],
+        &[(Security, Critical, ALLOW, "allows `Edit` on any file")],
     );
     case(
         "remove a deny rule",
@@ -680,7 +680,7 @@ fn memory_commands_and_personas() {
                 Security,
                 High,
                 "commands.deploy",
-                "slash command /deploy allows reading any file (allowed-tools)",
+                "slash command /deploy allows `Read` on any file (allowed-tools)",
             ),
             (
                 Configuration,
