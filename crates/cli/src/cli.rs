@@ -257,8 +257,10 @@ pub struct DiffArgs {
     /// branch tip of a URL].
     #[arg(long, value_name = "REV", requires = "base")]
     pub head: Option<String>,
-    /// Format of the impact report.
-    #[arg(long, short = 'o', value_enum, default_value_t, requires = "base")]
+    /// Output format: of the impact report (text, json, markdown), or of a diff against a
+    /// local target (text; json: the files that differ and every change with its risk
+    /// class).
+    #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: ImpactFormat,
     /// Largest Markdown report, in bytes: past it, diffs and then whole environment
     /// sections are left out, with a note (GitHub comments hold 65,536 characters).
@@ -301,6 +303,14 @@ pub struct SyncArgs {
     /// Show what would change; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Apply security-class changes (permission widenings, new MCP servers, hooks, ...)
+    /// without asking. Without it, sync asks on a terminal and refuses elsewhere.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Output format (json/yaml: the outcome, the file steps and every change with its risk
+    /// class).
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: ReportFormat,
     #[command(flatten)]
     pub placement: PlacementArgs,
 }

@@ -223,7 +223,8 @@ fn sync_status_force_history_and_rollback() {
         c.env("CLAUDE_ENV_TEST_DB", "postgres://me@localhost/dev");
         c
     };
-    let sync = ["sync", "--env", "prod", "--team", "backend"];
+    // `--yes`: the first sync adds an MCP server (security), and stdin is no terminal.
+    let sync = ["sync", "--env", "prod", "--team", "backend", "--yes"];
 
     // A missing ${env:VAR}: a clear error, exit 2, nothing written.
     let before = tree(&target);
@@ -314,10 +315,12 @@ fn status_tells_when_the_repository_moved_on() {
         c.args(args).env("CLAUDE_ENV_TEST_DB", "x");
         c
     };
-    cmd(&["sync", "--env", "prod", "--team", "backend", "--repo"])
-        .arg(repo.path())
-        .assert()
-        .code(0);
+    cmd(&[
+        "sync", "--env", "prod", "--team", "backend", "--yes", "--repo",
+    ])
+    .arg(repo.path())
+    .assert()
+    .code(0);
     // Without --repo, status reloads the repository recorded at sync time.
     cmd(&["status"])
         .assert()
@@ -353,7 +356,9 @@ fn the_user_layer_is_merged_last() {
         &[("local-overrides.yaml", "settings:\n  model: haiku\n")],
     );
     claude_env(home.path())
-        .args(["sync", "--env", "prod", "--team", "backend", "--target"])
+        .args([
+            "sync", "--env", "prod", "--team", "backend", "--yes", "--target",
+        ])
         .arg(&target)
         .arg("--repo")
         .arg(repo.path())

@@ -76,7 +76,7 @@ fn sync(
         force,
         dry_run: false,
     };
-    engine::sync(fs, dir, want, &origin(rev), opts, now(t))
+    engine::sync(fs, dir, want, &origin(rev), None, opts, now(t))
 }
 
 fn applied(o: Outcome) -> (claude_env_cli::sync::plan::Plan, String) {
@@ -245,7 +245,8 @@ fn dry_run_writes_nothing_not_even_the_target() {
         force: false,
         dry_run: true,
     };
-    let o = engine::sync(&RealFs, &dir, &rev_a(), &origin("aaaa"), opts, now(0)).expect("sync");
+    let o =
+        engine::sync(&RealFs, &dir, &rev_a(), &origin("aaaa"), None, opts, now(0)).expect("sync");
     assert!(
         matches!(o, Outcome::DryRun(ref p) if p.steps.len() == 3),
         "{o:?}"

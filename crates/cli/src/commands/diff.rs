@@ -10,7 +10,7 @@ use similar::TextDiff;
 
 use super::target_dir;
 use super::workstation::desired;
-use crate::cli::{DiffArgs, SourceArgs};
+use crate::cli::{DiffArgs, ImpactFormat, ReportFormat, SourceArgs};
 use crate::error::{CliError, Exit};
 use crate::sync::state;
 
@@ -19,8 +19,22 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
         return super::impact::run(src, args, base, out);
     }
     if args.is_cluster() {
+        if args.output != ImpactFormat::Text {
+            return Err(CliError::Usage(
+                "-o is for the impact report (--base) and a diff against a local target".into(),
+            ));
+        }
         return super::cluster::diff::run(src, args, out);
     }
+    let format = match args.output {
+        ImpactFormat::Text => ReportFormat::Human,
+        ImpactFormat::Json => ReportFormat::Json,
+        ImpactFormat::Markdown => {
+            return Err(CliError::Usage(
+                "-o markdown is for the impact report (--base)".into(),
+            ));
+        }
+    };
     let target = target_dir(args.target.as_deref())?;
     let sel = &args.selection;
     let (Some(environment), Some(team)) = (&sel.environment, &sel.team) else {
@@ -34,6 +48,12 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
         project: sel.project.clone(),
     };
     let want = desired(src, selection, &args.placement, &target)?;
+    let risk = super::risk::assess(&target, &want.merged)?;
+    let human = format == ReportFormat::Human;
+    let mut sink = std::io::sink();
+    // Structured output carries the changes, not the text diffs.
+    let diffs: &mut dyn Write = if human { &mut *out } else { &mut sink };
+    let mut files = Vec::new();
     // Compared: every rendered file, and every file the last sync wrote (a file no longer
     // rendered shows as removed). Other files in the target are not ours to compare.
     let managed = state::load_state(&target)?
@@ -48,6 +68,14 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
             continue;
         }
         differs = true;
+        files.push(FileDiff {
+            path: path.clone(),
+            change: match (&on_disk, rendered) {
+                (None, _) => "created",
+                (_, None) => "removed",
+                _ => "modified",
+            },
+        });
         let old = mask(&text(on_disk.as_deref()), &want.env_values);
         let new = mask(&text(rendered.map(Vec::as_slice)), &want.env_values);
         let old_name = if on_disk.is_some() {
@@ -62,7 +90,7 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
         };
         let diff = TextDiff::from_lines(&old, &new);
         write!(
-            out,
+            diffs,
             "{}",
             diff.unified_diff()
                 .context_radius(3)
@@ -71,12 +99,23 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
         if old == new {
             // Only a masked ${env:VAR} value differs.
             writeln!(
-                out,
+                diffs,
                 "--- a/{path}\n+++ b/{path}\n(differs only in the value of an ${{env:...}} variable)"
             )?;
         }
     }
-    if !differs {
+    if !human {
+        let report = DiffReport {
+            target: target.display().to_string(),
+            selection: want.origin.selection(),
+            differs,
+            files,
+            risk: &risk,
+        };
+        super::structured_out(out, format, &report)?;
+    } else if differs {
+        super::risk::print(out, &risk)?;
+    } else {
         writeln!(
             out,
             "{} matches {}",
@@ -85,6 +124,24 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
         )?;
     }
     Ok(if differs { Exit::Findings } else { Exit::Ok })
+}
+
+/// `diff -o json|yaml` (local).
+#[derive(serde::Serialize)]
+struct DiffReport<'a> {
+    target: String,
+    selection: String,
+    differs: bool,
+    files: Vec<FileDiff>,
+    #[serde(flatten)]
+    risk: &'a super::risk::Risk,
+}
+
+#[derive(serde::Serialize)]
+struct FileDiff {
+    path: String,
+    /// `created`, `modified` or `removed` by the next sync.
+    change: &'static str,
 }
 
 fn text(bytes: Option<&[u8]>) -> String {

@@ -15,6 +15,7 @@ mod impact;
 pub mod init;
 mod render;
 mod report;
+mod risk;
 mod rollback;
 mod status;
 mod sync;

@@ -3,37 +3,96 @@
 use std::io::Write;
 
 use claude_env_config::Selection;
+use claude_env_risk::Class;
+use serde::Serialize;
 
+use super::risk::{self, Answer, Risk};
 use super::workstation::desired;
-use super::{report, short_rev, target_dir};
-use crate::cli::{SourceArgs, SyncArgs};
+use super::{report, short_rev, structured_out, target_dir};
+use crate::cli::{ReportFormat, SourceArgs, SyncArgs};
 use crate::error::{CliError, Exit};
+use crate::sync::document::SyncedDocument;
 use crate::sync::engine::{self, Options, Outcome};
 use crate::sync::fs::RealFs;
+use crate::sync::plan::{Conflict, Step};
 
 pub fn run(src: &SourceArgs, args: &SyncArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let target = target_dir(args.target.target.as_deref())?;
     let selection = Selection::from(&args.selection);
     let want = desired(src, selection.clone(), &args.placement, &target)?;
+    let risk = risk::assess(&target, &want.merged)?;
+    let document = SyncedDocument::from(&want.merged);
     let opts = Options {
         force: args.force,
         dry_run: args.dry_run,
     };
     super::warn_if_interrupted(&target, args.dry_run);
-    let outcome = engine::sync(
-        &RealFs,
-        &target,
-        &want.files,
-        &want.origin,
-        opts,
-        jiff::Timestamp::now(),
-    )?;
+    let hints = hints(src, args, &target);
+    let human = args.output == ReportFormat::Human;
+    let sync = |opts| {
+        let now = jiff::Timestamp::now();
+        engine::sync(
+            &RealFs,
+            &target,
+            &want.files,
+            &want.origin,
+            Some(&document),
+            opts,
+            now,
+        )
+    };
+    // Security changes are applied only when someone said yes: `--yes`, or the answer on
+    // the terminal. Asked only when files would change (a blocked or up-to-date sync
+    // applies nothing anyway).
+    let security = risk.report.of_class(Class::Security).count();
+    let mut shown = false;
+    if security > 0 && !args.yes && !args.dry_run {
+        let preview = sync(Options {
+            dry_run: true,
+            ..opts
+        })?;
+        if writes_files(&preview) {
+            if human {
+                risk::print(out, &risk)?;
+                out.flush()?;
+                shown = true;
+            }
+            let answer = risk::confirm(security);
+            if answer != Answer::Yes {
+                let msg = risk::not_confirmed(answer, security, &hints.command);
+                if human {
+                    writeln!(out, "{msg}")?;
+                } else {
+                    eprintln!("{msg}");
+                    let result = match answer {
+                        Answer::Refused => "refused",
+                        _ => "declined",
+                    };
+                    let r = SyncReport::new(&target, &want.origin, result, &preview, &risk);
+                    structured_out(out, args.output, &r)?;
+                }
+                return Ok(Exit::Findings);
+            }
+        }
+    }
+    let outcome = sync(opts)?;
+    if !human {
+        let r = SyncReport::new(&target, &want.origin, result(&outcome), &outcome, &risk);
+        structured_out(out, args.output, &r)?;
+        return Ok(match outcome {
+            Outcome::Blocked(_) => Exit::Findings,
+            _ => Exit::Ok,
+        });
+    }
+    if !shown && writes_files(&outcome) {
+        risk::print(out, &risk)?;
+    }
     let done = format!(
         "synced {selection} @ {} into {}",
         short_rev(want.origin.revision.as_deref()),
         target.display()
     );
-    let exit = report::outcome(out, &outcome, &target, &hints(src, args, &target), &done)?;
+    let exit = report::outcome(out, &outcome, &target, &hints, &done)?;
     if matches!(outcome, Outcome::Applied { .. } | Outcome::UpToDate(_))
         && !want.secret_vars.is_empty()
     {
@@ -48,6 +107,81 @@ pub fn run(src: &SourceArgs, args: &SyncArgs, out: &mut dyn Write) -> Result<Exi
         }
     }
     Ok(exit)
+}
+
+/// Whether the outcome changes (or would change) a file in the target.
+fn writes_files(outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::DryRun(plan) | Outcome::Applied { plan, .. } => plan.writes().next().is_some(),
+        Outcome::UpToDate(_) | Outcome::Blocked(_) => false,
+    }
+}
+
+fn result(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::UpToDate(_) => "up-to-date",
+        Outcome::Blocked(_) => "blocked",
+        Outcome::DryRun(_) => "dry-run",
+        Outcome::Applied { .. } => "applied",
+    }
+}
+
+/// `sync -o json|yaml`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SyncReport<'a> {
+    target: String,
+    selection: String,
+    revision: Option<&'a str>,
+    /// `applied`, `dry-run`, `up-to-date`, `blocked`, or without `--yes`: `declined`,
+    /// `refused` (nothing written).
+    result: &'static str,
+    /// The backup of the state before (`applied` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backup: Option<&'a str>,
+    /// The files written, or that would be.
+    steps: Vec<&'a Step>,
+    conflicts: Vec<ConflictItem<'a>>,
+    #[serde(flatten)]
+    risk: &'a Risk,
+}
+
+#[derive(Serialize)]
+struct ConflictItem<'a> {
+    path: &'a str,
+    conflict: Conflict,
+}
+
+impl<'a> SyncReport<'a> {
+    fn new(
+        target: &std::path::Path,
+        origin: &'a crate::sync::state::Origin,
+        result: &'static str,
+        outcome: &'a Outcome,
+        risk: &'a Risk,
+    ) -> Self {
+        let (plan, backup) = match outcome {
+            Outcome::UpToDate(p) | Outcome::Blocked(p) | Outcome::DryRun(p) => (p, None),
+            Outcome::Applied { plan, backup, .. } => (plan, Some(backup.as_str())),
+        };
+        SyncReport {
+            target: target.display().to_string(),
+            selection: origin.selection(),
+            revision: origin.revision.as_deref(),
+            result,
+            backup,
+            steps: plan.writes().collect(),
+            conflicts: plan
+                .conflicts
+                .iter()
+                .map(|(path, conflict)| ConflictItem {
+                    path,
+                    conflict: *conflict,
+                })
+                .collect(),
+            risk,
+        }
+    }
 }
 
 fn secret_display(s: &claude_env_render::SecretRef) -> String {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use claude_env_config::Selection;
+use claude_env_config::{MergedDocument, Selection};
 use claude_env_render::SecretRef;
 
 use crate::cli::{PlacementArgs, SourceArgs};
@@ -15,6 +15,8 @@ use crate::sync::state::{self, Origin};
 
 pub struct Desired {
     pub origin: Origin,
+    /// The merged document (with the user layer) the files are rendered from.
+    pub merged: MergedDocument,
     /// Relative path → bytes, as they should be on disk.
     pub files: BTreeMap<String, Vec<u8>>,
     /// `${env:VAR}` values written into the files (output masks them).
@@ -53,6 +55,7 @@ pub fn desired(
     };
     Ok(Desired {
         origin,
+        merged: env.merged,
         files,
         env_values,
         secret_vars: rendered.secret_vars,

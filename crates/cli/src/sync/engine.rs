@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
 use super::backup::{self, Backup, BackupError, Manifest};
+use super::document::SyncedDocument;
 use super::fs::Fs;
 use super::journal::RecoverError;
 use super::lock::Lock;
@@ -70,12 +71,14 @@ pub enum Outcome {
     },
 }
 
-/// Make `target`'s managed files `desired` (relative path → bytes), synced from `origin`.
+/// Make `target`'s managed files `desired` (relative path → bytes), synced from `origin`;
+/// `document` is the merged document they were rendered from, recorded in the state.
 pub fn sync(
     fs: &dyn Fs,
     target: &Path,
     desired: &BTreeMap<String, Vec<u8>>,
     origin: &Origin,
+    document: Option<&SyncedDocument>,
     opts: Options,
     now: jiff::Timestamp,
 ) -> Result<Outcome, SyncError> {
@@ -100,9 +103,11 @@ pub fn sync(
     if plan.has_conflicts() {
         return Ok(Outcome::Blocked(plan));
     }
-    let unchanged = old
-        .as_ref()
-        .is_some_and(|s| s.origin == *origin && s.hashes() == want);
+    // A new document with the same files is recorded too (no file is written), so the
+    // next risk report compares with what was really synced.
+    let unchanged = old.as_ref().is_some_and(|s| {
+        s.origin == *origin && s.hashes() == want && s.document.as_ref() == document
+    });
     if unchanged && plan.writes().next().is_none() {
         return Ok(Outcome::UpToDate(plan));
     }
@@ -117,6 +122,7 @@ pub fn sync(
             .iter()
             .map(|(p, h)| (p.clone(), ManagedFile { sha256: h.clone() }))
             .collect(),
+        document: document.cloned(),
     };
     let contents = |p: &str| desired.get(p).cloned();
     let tx = Transaction {

@@ -1,8 +1,9 @@
 //! What claude-env keeps in a target directory, below `<target>/.claude-env/`:
 //!
 //! ```text
-//! state.json                 the last sync: revision, selection, repo, and the sha256 of
-//!                            every managed file as written (what drift is measured against)
+//! state.json                 the last sync: revision, selection, repo, the sha256 of every
+//!                            managed file as written (what drift is measured against) and
+//!                            the merged document synced (what risk is measured against)
 //! history.jsonl              one JSON line per sync or rollback
 //! journal.json               only while a change commits, or after one was interrupted
 //! backups/<id>/manifest.json the state before an operation: every file it could touch
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::document::SyncedDocument;
 use super::plan::Hashes;
 
 /// Paths below the target, relative and `/`-separated (as transactions take them).
@@ -95,6 +97,10 @@ pub struct State {
     /// RFC 3339.
     pub synced_at: String,
     pub files: BTreeMap<String, ManagedFile>,
+    /// The merged document synced (what the next sync's risk report compares with). Absent
+    /// in states written before claude-env kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<SyncedDocument>,
 }
 
 impl State {
