@@ -44,34 +44,23 @@ pub fn run(src: &SourceArgs, args: &SyncArgs, out: &mut dyn Write) -> Result<Exi
     // Security changes are applied only when someone said yes: `--yes`, or the answer on
     // the terminal. Asked only when files would change (a blocked or up-to-date sync
     // applies nothing anyway).
-    let security = risk.report.of_class(Class::Security).count();
     let mut shown = false;
-    if security > 0 && !args.yes && !args.dry_run {
+    if risk.report.has_security() && !args.yes && !args.dry_run {
         let preview = sync(Options {
             dry_run: true,
             ..opts
         })?;
         if writes_files(&preview) {
-            if human {
-                risk::print(out, &risk)?;
-                out.flush()?;
-                shown = true;
-            }
-            let answer = risk::confirm(security);
-            if answer != Answer::Yes {
-                let msg = risk::not_confirmed(answer, security, &hints.command);
-                if human {
-                    writeln!(out, "{msg}")?;
-                } else {
-                    eprintln!("{msg}");
-                    let result = match answer {
-                        Answer::Refused => "refused",
-                        _ => "declined",
-                    };
-                    let r = SyncReport::new(&target, &want.origin, result, &preview, &risk);
-                    structured_out(out, args.output, &r)?;
-                }
-                return Ok(Exit::Findings);
+            let asked = Asked {
+                args,
+                target: &target,
+                origin: &want.origin,
+                risk: &risk,
+                preview: &preview,
+            };
+            match asked.consent(out, &hints.command)? {
+                None => shown = human,
+                Some(exit) => return Ok(exit),
             }
         }
     }
@@ -93,20 +82,68 @@ pub fn run(src: &SourceArgs, args: &SyncArgs, out: &mut dyn Write) -> Result<Exi
         target.display()
     );
     let exit = report::outcome(out, &outcome, &target, &hints, &done)?;
-    if matches!(outcome, Outcome::Applied { .. } | Outcome::UpToDate(_))
-        && !want.secret_vars.is_empty()
-    {
-        // Secrets never reach the workstation's files: Claude Code expands these from its
-        // environment when it starts the MCP servers.
-        writeln!(
-            out,
-            "note: mcp.json expects these variables in Claude Code's environment:"
-        )?;
-        for (var, secret) in &want.secret_vars {
-            writeln!(out, "  {var}   (${{secret:{}}})", secret_display(secret))?;
-        }
+    if matches!(outcome, Outcome::Applied { .. } | Outcome::UpToDate(_)) {
+        secret_note(out, &want.secret_vars)?;
     }
     Ok(exit)
+}
+
+/// Secrets never reach the workstation's files: Claude Code expands these from its
+/// environment when it starts the MCP servers.
+fn secret_note(
+    out: &mut dyn Write,
+    vars: &std::collections::BTreeMap<String, claude_env_render::SecretRef>,
+) -> Result<(), CliError> {
+    if vars.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "note: mcp.json expects these variables in Claude Code's environment:"
+    )?;
+    for (var, secret) in vars {
+        writeln!(out, "  {var}   (${{secret:{}}})", secret_display(secret))?;
+    }
+    Ok(())
+}
+
+/// A sync about to apply security changes, and what it would do.
+struct Asked<'a> {
+    args: &'a SyncArgs,
+    target: &'a std::path::Path,
+    origin: &'a crate::sync::state::Origin,
+    risk: &'a Risk,
+    preview: &'a Outcome,
+}
+
+impl Asked<'_> {
+    /// Lists the changes (human output) and asks. `None`: go on; `Some(exit)`: stop, the
+    /// refusal printed.
+    fn consent(&self, out: &mut dyn Write, command: &str) -> Result<Option<Exit>, CliError> {
+        let human = self.args.output == ReportFormat::Human;
+        if human {
+            risk::print(out, self.risk)?;
+            out.flush()?;
+        }
+        let security = self.risk.report.of_class(Class::Security).count();
+        let answer = risk::confirm(security);
+        if answer == Answer::Yes {
+            return Ok(None);
+        }
+        let msg = risk::not_confirmed(answer, security, command);
+        if human {
+            writeln!(out, "{msg}")?;
+        } else {
+            eprintln!("{msg}");
+            let result = match answer {
+                Answer::Refused => "refused",
+                _ => "declined",
+            };
+            let r = SyncReport::new(self.target, self.origin, result, self.preview, self.risk);
+            structured_out(out, self.args.output, &r)?;
+        }
+        Ok(Some(Exit::Findings))
+    }
 }
 
 /// Whether the outcome changes (or would change) a file in the target.
