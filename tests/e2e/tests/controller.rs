@@ -548,7 +548,7 @@ async fn development_drift_is_remediated_by_kind_and_reported_with_its_category(
         metric(
             &m,
             "claude_env_drift_remediations_total",
-            &[("environment", "development")]
+            &[("name", "dev")]
         )
         .unwrap()
             >= 4.0
