@@ -40,12 +40,3 @@ impl Evaluation {
         }
     }
 }
-
-/// At most `max` characters of `s` for a message (bodies can be large).
-pub(crate) fn excerpt(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().take(max).collect();
-    if s.chars().count() > max {
-        out.push('…');
-    }
-    out
-}

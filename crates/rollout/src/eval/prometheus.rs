@@ -27,28 +27,66 @@ pub fn substitute(query: &str, vars: &QueryVars<'_>) -> String {
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ResponseError {
+    /// Fixed reasons only: the answer itself is never quoted (a check may be aimed anywhere).
     #[error("not a Prometheus API response: {0}")]
-    Malformed(String),
-    #[error("Prometheus answered {error_type}: {error}")]
-    Api { error_type: String, error: String },
-    #[error("result type {0:?} is not supported (use an instant vector or scalar query)")]
-    UnsupportedType(String),
+    Malformed(&'static str),
+    #[error("Prometheus refused the query ({0})")]
+    Api(ErrorType),
+    #[error("the result type is not supported (use an instant vector or scalar query)")]
+    UnsupportedType,
+}
+
+/// Prometheus' `errorType` values (anything else is `Other`: not quoted).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorType {
+    BadData,
+    Execution,
+    Timeout,
+    Canceled,
+    Internal,
+    Unavailable,
+    NotFound,
+    Other,
+}
+
+impl ErrorType {
+    fn of(s: &str) -> ErrorType {
+        match s {
+            "bad_data" => ErrorType::BadData,
+            "execution" => ErrorType::Execution,
+            "timeout" => ErrorType::Timeout,
+            "canceled" => ErrorType::Canceled,
+            "internal" => ErrorType::Internal,
+            "unavailable" => ErrorType::Unavailable,
+            "not_found" => ErrorType::NotFound,
+            _ => ErrorType::Other,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ErrorType::BadData => "bad_data",
+            ErrorType::Execution => "execution",
+            ErrorType::Timeout => "timeout",
+            ErrorType::Canceled => "canceled",
+            ErrorType::Internal => "internal",
+            ErrorType::Unavailable => "unavailable",
+            ErrorType::NotFound => "not_found",
+            ErrorType::Other => "an unknown error type",
+        })
+    }
 }
 
 /// The sample values of an instant-query response (vector: one per series; scalar: one).
 pub fn parse_response(body: &str) -> Result<Vec<f64>, ResponseError> {
-    let v: Value =
-        serde_json::from_str(body).map_err(|e| ResponseError::Malformed(e.to_string()))?;
+    let v: Value = serde_json::from_str(body).map_err(|_| ResponseError::Malformed("not JSON"))?;
     let field = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default();
     if field("status") != "success" {
-        return Err(ResponseError::Api {
-            error_type: field("errorType").to_string(),
-            error: field("error").to_string(),
-        });
+        return Err(ResponseError::Api(ErrorType::of(field("errorType"))));
     }
-    let data = v
-        .get("data")
-        .ok_or_else(|| ResponseError::Malformed("no data".into()))?;
+    let data = v.get("data").ok_or(ResponseError::Malformed("no data"))?;
     let kind = data
         .get("resultType")
         .and_then(Value::as_str)
@@ -57,12 +95,12 @@ pub fn parse_response(body: &str) -> Result<Vec<f64>, ResponseError> {
     match kind {
         "vector" => result
             .as_array()
-            .ok_or_else(|| ResponseError::Malformed("vector result is not a list".into()))?
+            .ok_or(ResponseError::Malformed("vector result is not a list"))?
             .iter()
             .map(|s| sample(s.get("value").unwrap_or(&Value::Null)))
             .collect(),
         "scalar" => Ok(vec![sample(result)?]),
-        other => Err(ResponseError::UnsupportedType(other.to_string())),
+        _ => Err(ResponseError::UnsupportedType),
     }
 }
 
@@ -71,9 +109,9 @@ fn sample(pair: &Value) -> Result<f64, ResponseError> {
     let s = pair
         .get(1)
         .and_then(Value::as_str)
-        .ok_or_else(|| ResponseError::Malformed(format!("sample {pair} has no value")))?;
+        .ok_or(ResponseError::Malformed("a sample has no value"))?;
     s.parse::<f64>()
-        .map_err(|_| ResponseError::Malformed(format!("sample value {s:?} is not a number")))
+        .map_err(|_| ResponseError::Malformed("a sample value is not a number"))
 }
 
 /// Judges the samples of one query against the bounds (inclusive).
@@ -146,14 +184,17 @@ mod tests {
     }
 
     #[test]
-    fn api_errors_carry_type_and_message() {
+    fn api_errors_carry_their_type_never_the_answer() {
         let body = r#"{"status":"error","errorType":"bad_data","error":"parse error at char 3"}"#;
-        assert_eq!(
-            parse_response(body).unwrap_err(),
-            ResponseError::Api {
-                error_type: "bad_data".into(),
-                error: "parse error at char 3".into()
-            }
+        let e = parse_response(body).unwrap_err();
+        assert_eq!(e, ResponseError::Api(ErrorType::BadData));
+        assert_eq!(e.to_string(), "Prometheus refused the query (bad_data)");
+        let odd = r#"{"status":"error","errorType":"AKIA-secret","error":"x"}"#;
+        assert!(
+            !parse_response(odd)
+                .unwrap_err()
+                .to_string()
+                .contains("AKIA")
         );
     }
 
@@ -162,7 +203,7 @@ mod tests {
         let body = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
         assert!(matches!(
             parse_response(body),
-            Err(ResponseError::UnsupportedType(t)) if t == "matrix"
+            Err(ResponseError::UnsupportedType)
         ));
     }
 
