@@ -8,13 +8,16 @@ use claude_env_api::{ObjectKey, ObjectKind};
 use claude_env_source::git::BackoffPolicy;
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Service};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Client;
 use kube::runtime::events::Recorder;
 use kube::runtime::reflector::{ObjectRef, Store};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::decisions::branches::BranchMap;
+use crate::decisions::egress::Egress;
+use crate::decisions::ownership::{self, Owner};
+use crate::decisions::plan::Policy;
 use crate::io::sources::Sources;
 use crate::lock::LockExt;
 use crate::metrics::Metrics;
@@ -48,6 +51,68 @@ impl Stores {
         }
     }
 
+    /// The cached object's metadata (`None`: not in the cache).
+    pub(crate) fn meta(&self, key: &ObjectKey) -> Option<ObjectMeta> {
+        fn get<K: kube::Resource<DynamicType = ()> + Clone + 'static>(
+            store: &Store<K>,
+            key: &ObjectKey,
+        ) -> Option<ObjectMeta> {
+            let r = ObjectRef::new(&key.name).within(&key.namespace);
+            store.get(&r).map(|o| o.meta().clone())
+        }
+        match key.kind {
+            ObjectKind::Deployment => get(&self.deployments, key),
+            ObjectKind::Service => get(&self.services, key),
+            ObjectKind::ConfigMap => get(&self.config_maps, key),
+        }
+    }
+
+    /// Every cached object carrying environment `namespace/name`'s owner labels: what a
+    /// crash between an apply and the status write recording it would leave behind.
+    pub(crate) fn owned_by(&self, namespace: &str, name: &str) -> Vec<ObjectKey> {
+        fn scan<K: kube::Resource<DynamicType = ()> + Clone + 'static>(
+            store: &Store<K>,
+            kind: ObjectKind,
+            namespace: &str,
+            name: &str,
+            out: &mut Vec<ObjectKey>,
+        ) {
+            for o in store.state() {
+                let meta = o.meta();
+                if ownership::owner(meta.labels.as_ref(), namespace, name) == Owner::This {
+                    out.push(ObjectKey::new(
+                        kind,
+                        meta.namespace.clone().unwrap_or_default(),
+                        meta.name.clone().unwrap_or_default(),
+                    ));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        scan(
+            &self.config_maps,
+            ObjectKind::ConfigMap,
+            namespace,
+            name,
+            &mut out,
+        );
+        scan(
+            &self.deployments,
+            ObjectKind::Deployment,
+            namespace,
+            name,
+            &mut out,
+        );
+        scan(
+            &self.services,
+            ObjectKind::Service,
+            namespace,
+            name,
+            &mut out,
+        );
+        out
+    }
+
     pub(crate) fn deployment(
         &self,
         namespace: &str,
@@ -64,12 +129,18 @@ pub(crate) struct Context {
     pub(crate) sources: std::sync::Arc<Sources>,
     pub(crate) recorder: Recorder,
     pub(crate) stores: Stores,
-    pub(crate) branches: BranchMap,
+    /// The operator's policy every spec is checked against.
+    pub(crate) policy: Policy,
+    /// Where health checks may connect.
+    pub(crate) egress: Egress,
     pub(crate) backoff: BackoffPolicy,
     /// Consecutive failures per environment (namespace, name), for backoff.
     pub(crate) failures: Mutex<HashMap<(String, String), u32>>,
     /// What this process last wrote per environment (namespace, name).
     pub(crate) applied: Mutex<HashMap<(String, String), Written>>,
+    /// Objects an environment is creating, by key: two environments rendering one name
+    /// cannot both create it (the watch cache shows a new object only later).
+    pub(crate) claims: Mutex<HashMap<ObjectKey, (String, String)>>,
     /// Environments to reconcile now (webhooks, dependencies becoming ready).
     pub(crate) trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
 }
@@ -121,6 +192,41 @@ impl Context {
             .entry((namespace.to_string(), name.to_string()))
             .or_default()
             .version = version;
+    }
+
+    /// Claim `key` for environment `namespace/name` before creating it. `Err` names the
+    /// environment that claimed it first.
+    pub(crate) fn claim(
+        &self,
+        key: &ObjectKey,
+        namespace: &str,
+        name: &str,
+    ) -> Result<(), (String, String)> {
+        let mut claims = self.claims.locked();
+        match claims.get(key) {
+            Some((ns, n)) if (ns.as_str(), n.as_str()) != (namespace, name) => {
+                Err((ns.clone(), n.clone()))
+            }
+            Some(_) => Ok(()),
+            None => {
+                claims.insert(key.clone(), (namespace.to_string(), name.to_string()));
+                Ok(())
+            }
+        }
+    }
+
+    /// Forget a claim (the object was deleted).
+    pub(crate) fn release(&self, key: &ObjectKey) {
+        self.claims.locked().remove(key);
+    }
+
+    /// Whether this process has applied anything for the environment since it started
+    /// (a first apply after a start sweeps objects a crash may have left unrecorded).
+    pub(crate) fn has_applied(&self, namespace: &str, name: &str) -> bool {
+        self.applied
+            .locked()
+            .get(&(namespace.to_string(), name.to_string()))
+            .is_some_and(|w| w.objects.is_some())
     }
 
     /// Record a failure; returns how many in a row.

@@ -47,6 +47,8 @@ pub(crate) enum Error {
         #[source]
         source: kube::Error,
     },
+    #[error("{0}")]
+    Conflict(crate::decisions::ownership::Conflict),
     #[error("pruning {object}: {source}")]
     Prune {
         object: String,
@@ -65,6 +67,8 @@ pub(crate) enum Error {
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
     #[error("background task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    #[error("reconcile panicked: {0}")]
+    Panic(String),
 }
 
 impl Error {
@@ -78,10 +82,11 @@ impl Error {
             Error::Spec(_) => reason::INVALID_SPEC,
             Error::Apply { .. } => reason::APPLY_FAILED,
             Error::Prune { .. } => reason::PRUNE_FAILED,
+            Error::Conflict(_) => reason::OWNERSHIP_CONFLICT,
             Error::Status(_) => reason::STATUS_FAILED,
             Error::Read { .. } => reason::READ_FAILED,
             Error::Finalizer(_) => reason::FINALIZER_FAILED,
-            Error::Task(_) => reason::INTERNAL_ERROR,
+            Error::Task(_) | Error::Panic(_) => reason::INTERNAL_ERROR,
         }
     }
 }

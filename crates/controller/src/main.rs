@@ -29,7 +29,6 @@ use crate::app::args::{Args, LogFormat};
 use crate::app::http::{self, Readiness};
 use crate::app::leader::{self, Leadership};
 use crate::app::webhook;
-use crate::decisions::branches::BranchMap;
 use crate::metrics::Metrics;
 use futures::FutureExt;
 use tracing::info;
@@ -62,11 +61,15 @@ async fn main() -> anyhow::Result<()> {
         let receiver = webhook::Receiver {
             secret_file: Arc::new(path.clone()),
             metrics: metrics.clone(),
-            branches: BranchMap::new(&args.environment_branches, &args.default_branch),
+            branches: args.branches(),
             leader: leader_slot.clone(),
             client: client.clone(),
             watch_namespace: args.watch_namespace.clone(),
             label_selector: args.label_selector.clone(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(usize::from(
+                args.webhook_concurrency.max(1),
+            ))),
+            timeout: args.webhook_timeout,
         };
         let listener = tokio::net::TcpListener::bind(args.webhook_addr)
             .await

@@ -63,6 +63,13 @@ pub struct Options {
     pub webhook: bool,
     /// `--retry-interval`; `None`: the controller's default. Default `1s`.
     pub retry_interval: Option<String>,
+    /// `--min-interval`; `None`: the controller's default (10s). Default `1s`: tests poll
+    /// fast.
+    pub min_interval: Option<String>,
+    /// `--check-allowed-hosts`; `None`: the controller's default (Services of the
+    /// environment's namespaces only). Default `127.0.0.1`: the tests' MCP servers and
+    /// Prometheus listen there.
+    pub check_allowed_hosts: Option<String>,
 }
 
 impl Default for Options {
@@ -80,6 +87,8 @@ impl Default for Options {
             watch_namespace: true,
             webhook: true,
             retry_interval: Some("1s".into()),
+            min_interval: Some("1s".into()),
+            check_allowed_hosts: Some("127.0.0.1".into()),
         }
     }
 }
@@ -157,6 +166,12 @@ impl Controller {
         cmd.arg("--cache-dir").arg(&cache_dir);
         if let Some(interval) = &opts.retry_interval {
             cmd.args(["--retry-interval", interval]);
+        }
+        if let Some(interval) = &opts.min_interval {
+            cmd.args(["--min-interval", interval]);
+        }
+        if let Some(hosts) = &opts.check_allowed_hosts {
+            cmd.args(["--check-allowed-hosts", hosts]);
         }
         cmd.args(&opts.extra_args)
             .stdout(out.try_clone().context("log fd")?)

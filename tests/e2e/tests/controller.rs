@@ -656,7 +656,17 @@ async fn production_drift_is_reported_not_reverted_but_security_drift_is_reverte
         },
     )
     .await;
-    let note = event_note(&ns, "prod", "DriftRemediated").await.unwrap();
+    // The Event follows the restore in the same reconcile: wait for it, not just the restore.
+    let note = wait::until(
+        "a DriftRemediated Event",
+        Duration::from_secs(30),
+        || async {
+            event_note(&ns, "prod", "DriftRemediated")
+                .await
+                .ok_or_else(|| "none yet".to_string())
+        },
+    )
+    .await;
     assert!(note.contains("Security"), "{note}");
     assert_eq!(
         image(&deployments.get("prod-context7").await.unwrap()),

@@ -6,6 +6,10 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::decisions::branches::BranchMap;
+use crate::decisions::plan::Policy;
+use crate::decisions::tenancy::Tenancy;
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "claude-env-controller",
@@ -67,6 +71,45 @@ pub(crate) struct Args {
     /// How long to wait before the next attempt after an error (doubles up to 5m).
     #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
     pub(crate) retry_interval: Duration,
+    /// Let ClaudeEnvironments of namespace SOURCE put their objects in (and depend on
+    /// environments of) the TARGET namespaces, as `SOURCE=TARGET[,TARGET...]` (repeatable;
+    /// `*` is any namespace). Without it an environment acts only in its own namespace.
+    #[arg(long = "allow-target-namespace", value_parser = parse_pair)]
+    pub(crate) allow_target_namespaces: Vec<(String, String)>,
+    /// The shortest `spec.source.interval` accepted; shorter ones are refused.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub(crate) min_interval: Duration,
+    /// The longest `spec.source.timeout` accepted (the shortest is 1s).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub(crate) max_fetch_timeout: Duration,
+    /// Hosts health checks may reach besides the Services of the environment's own
+    /// namespaces: `host`, `*.suffix`, an IP or a CIDR (comma-separated, repeatable).
+    /// Link-local and cloud-metadata addresses are never reachable.
+    #[arg(long = "check-allowed-hosts", value_delimiter = ',')]
+    pub(crate) check_allowed_hosts: Vec<String>,
+    /// Webhook deliveries handled at once; more are answered 503 (the sender retries).
+    #[arg(long, default_value_t = 16)]
+    pub(crate) webhook_concurrency: u16,
+    /// How long one webhook delivery may take, reading its body included.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub(crate) webhook_timeout: Duration,
+}
+
+impl Args {
+    /// The operator's policy every ClaudeEnvironment's spec is checked against.
+    pub(crate) fn policy(&self) -> Policy {
+        Policy {
+            branches: self.branches(),
+            tenancy: Tenancy::new(&self.allow_target_namespaces),
+            min_interval: self.min_interval,
+            max_fetch_timeout: self.max_fetch_timeout,
+        }
+    }
+
+    /// Which branch each environment follows when its spec names none.
+    pub(crate) fn branches(&self) -> BranchMap {
+        BranchMap::new(&self.environment_branches, &self.default_branch)
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -75,10 +118,11 @@ pub(crate) enum LogFormat {
     Text,
 }
 
+/// `key=value`, both sides non-empty.
 fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() && !v.is_empty() => Ok((k.to_string(), v.to_string())),
-        _ => Err(format!("expected environment=branch, got {s:?}")),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
     }
 }
 

@@ -27,7 +27,7 @@ use tracing::warn;
 use crate::app::args::Args;
 use crate::app::http::{InitialSync, Readiness};
 use crate::context::{Context, Stores};
-use crate::decisions::branches::BranchMap;
+use crate::decisions::egress::Egress;
 use crate::io::sources::Sources;
 use crate::metrics::Metrics;
 use crate::reconcile::{error_policy, reconcile};
@@ -42,9 +42,11 @@ pub(crate) async fn run(
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) -> anyhow::Result<()> {
     let cache = GitCache::new(&args.cache_dir)
-        .with_context(|| format!("git cache in {}", args.cache_dir.display()))?;
+        .with_context(|| format!("git cache in {}", args.cache_dir.display()))?
+        .allow_local_urls(args.allow_local_urls);
     let sources = Arc::new(Sources::new(cache, metrics.clone()));
-    let branches = BranchMap::new(&args.environment_branches, &args.default_branch);
+    let policy = args.policy();
+    let egress = Egress::new(&args.check_allowed_hosts).map_err(anyhow::Error::msg)?;
 
     let envs: Api<ClaudeEnvironment> = match &args.watch_namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
@@ -94,10 +96,15 @@ pub(crate) async fn run(
         sources: sources.clone(),
         recorder: Recorder::new(client.clone(), reporter),
         stores,
-        branches: branches.clone(),
-        backoff: BackoffPolicy::default(),
+        policy,
+        egress,
+        backoff: BackoffPolicy {
+            base: args.retry_interval,
+            ..BackoffPolicy::default()
+        },
         failures: Default::default(),
         applied: Default::default(),
+        claims: Default::default(),
         trigger: trigger_tx.clone(),
     });
 

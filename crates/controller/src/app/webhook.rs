@@ -9,6 +9,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -22,13 +23,14 @@ use kube::api::{Api, ListParams, Patch, PatchParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Client, ResourceExt};
 use serde_json::json;
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tracing::{info, warn};
 
 use crate::decisions::branches::BranchMap;
 use crate::decisions::branches::SourceKey;
+use crate::decisions::plan::credential_identity;
 use crate::io::sources::Sources;
-use crate::metrics::{Metrics, WebhookResult};
+use crate::metrics::{Limit, Metrics, WebhookResult};
 
 /// What only the running controller (the leader) has: its caches and its queue.
 #[derive(Clone)]
@@ -52,6 +54,10 @@ pub(crate) struct Receiver {
     pub(crate) client: Client,
     pub(crate) watch_namespace: Option<String>,
     pub(crate) label_selector: Option<String>,
+    /// Requests handled at once (`--webhook-concurrency`); more are answered 503 at once.
+    pub(crate) in_flight: Arc<Semaphore>,
+    /// How long one request may take, body included (`--webhook-timeout`).
+    pub(crate) timeout: Duration,
 }
 
 pub(crate) fn router(receiver: Receiver) -> Router {
@@ -60,6 +66,8 @@ pub(crate) fn router(receiver: Receiver) -> Router {
         .with_state(receiver)
 }
 
+/// One delivery, within the receiver's concurrency and time limits: a flood or a sender
+/// trickling its body cannot hold the receiver (or the controller's memory).
 async fn handle(
     State(r): State<Receiver>,
     Path(provider): Path<String>,
@@ -72,6 +80,33 @@ async fn handle(
         "generic" => Provider::Generic,
         _ => return (StatusCode::NOT_FOUND, "unknown provider\n".into()),
     };
+    let Ok(_permit) = r.in_flight.clone().try_acquire_owned() else {
+        r.metrics.webhook(provider, WebhookResult::Busy);
+        r.metrics.limit_exceeded(Limit::WebhookConcurrency);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many deliveries at once; retry later\n".into(),
+        );
+    };
+    match tokio::time::timeout(r.timeout, deliver(&r, provider, headers, body)).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            r.metrics.webhook(provider, WebhookResult::TimedOut);
+            r.metrics.limit_exceeded(Limit::WebhookTimeout);
+            (
+                StatusCode::REQUEST_TIMEOUT,
+                "the delivery took too long\n".into(),
+            )
+        }
+    }
+}
+
+async fn deliver(
+    r: &Receiver,
+    provider: Provider,
+    headers: HeaderMap,
+    body: Body,
+) -> (StatusCode, String) {
     let count = |result: WebhookResult| r.metrics.webhook(provider, result);
     let Ok(body) = to_bytes(body, MAX_BODY_BYTES).await else {
         count(WebhookResult::TooLarge);
@@ -215,6 +250,10 @@ pub(crate) fn matching_source(
     Some(SourceKey {
         url: url.clone(),
         branch,
+        identity: credential_identity(
+            &env.namespace().unwrap_or_default(),
+            env.spec.source.secret_ref.as_ref(),
+        ),
     })
 }
 

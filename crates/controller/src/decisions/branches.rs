@@ -3,11 +3,16 @@
 
 use std::collections::BTreeMap;
 
-/// One Git source: every environment following the same URL and branch shares its fetches.
+/// One Git source as one tenant sees it: environments following the same URL and branch
+/// with the same credentials share its fetches. The credential identity is part of the key:
+/// a revision fetched with one namespace's Secret is never served to an environment that
+/// did not prove access itself (anonymously, or with its own Secret).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) struct SourceKey {
     pub(crate) url: String,
     pub(crate) branch: String,
+    /// `anonymous`, or `<namespace>/<secret name>` (`decisions::plan::credential_identity`).
+    pub(crate) identity: String,
 }
 
 /// Which branch each environment follows when its spec does not say.

@@ -1,23 +1,28 @@
 //! The controller's own decisions, as pure functions of plain values (no client, no IO),
 //! each unit-tested on its own:
-//! - what a spec asks for (`plan`), and which Git source it follows (`branches`);
+//! - what a spec asks for and whether the operator's policy allows it (`plan`, `tenancy`),
+//!   and which Git source it follows (`branches`);
 //! - which revision to run (`target`);
-//! - which objects a rollout state calls for (`shape`) and what the inventory records
-//!   (`inventory`);
+//! - which objects a rollout state calls for (`shape`), what the inventory records
+//!   (`inventory`), and whose an object is (`ownership`);
 //! - whether workloads are healthy (`health`), and what the rollout machine reads of them
 //!   (`readiness`);
-//! - whether dependencies let a revision through (`dependencies`);
+//! - whether dependencies let a revision through (`dependencies`), and where health checks
+//!   may connect (`egress`);
 //! - drift as status shows it (`drift_status`), the history entries of a reconcile
 //!   (`outcomes`), and the status users see (`status`).
 
 pub(crate) mod branches;
 pub(crate) mod dependencies;
 pub(crate) mod drift_status;
+pub(crate) mod egress;
 pub(crate) mod health;
 pub(crate) mod inventory;
 pub(crate) mod outcomes;
+pub(crate) mod ownership;
 pub(crate) mod plan;
 pub(crate) mod readiness;
 pub(crate) mod shape;
 pub(crate) mod status;
 pub(crate) mod target;
+pub(crate) mod tenancy;

@@ -83,7 +83,11 @@ mod tests {
 
     #[test]
     fn the_operator_allows_pairs_or_any() {
-        let t = t(&[("platform", "team-a, team-b"), ("ops", "*"), ("platform", "team-c")]);
+        let t = t(&[
+            ("platform", "team-a, team-b"),
+            ("ops", "*"),
+            ("platform", "team-c"),
+        ]);
         assert!(t.allows("platform", "team-a"));
         assert!(t.allows("platform", "team-c"));
         assert!(!t.allows("platform", "kube-system"));
@@ -103,6 +107,9 @@ mod tests {
             )
             .unwrap_err();
         assert!(err.starts_with("spec.dependsOn[1].namespace \"team-b\" is not allowed"));
-        assert!(err.contains("--allow-target-namespace team-a=team-b"), "{err}");
+        assert!(
+            err.contains("--allow-target-namespace team-a=team-b"),
+            "{err}"
+        );
     }
 }

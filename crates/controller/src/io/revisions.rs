@@ -40,7 +40,7 @@ pub(crate) async fn revision(
 ) -> Result<Vec<Manifest>> {
     let prepared = ctx
         .sources
-        .prepare(&plan.source.url, revision, plan.path.as_deref())
+        .prepare(&plan.source, revision, plan.path.as_deref())
         .await?;
     let doc = prepared
         .parsed

@@ -114,6 +114,9 @@ async fn run_checks(
             namespace: &plan.target_namespace,
             environment: &plan.selection.environment,
             target: *target,
+            egress: &ctx.egress,
+            namespaces: &[&plan.namespace, &plan.target_namespace],
+            metrics: &ctx.metrics,
             endpoint: &endpoint,
         };
         for m in checks.run(names, &c).await {

@@ -82,9 +82,10 @@ pub(crate) struct Prepared {
     pub(crate) parsed: ParsedRepo,
 }
 
-type PreparedKey = (String, String, Option<String>);
-/// (url, revision, resourceVersion of the keys Secret).
-type VerifiedKey = (String, String, String);
+/// (url, credential identity, revision, path).
+type PreparedKey = (String, String, String, Option<String>);
+/// (url, credential identity, revision, resourceVersion of the keys Secret).
+type VerifiedKey = (String, String, String, String);
 
 pub(crate) struct Sources {
     cache: Arc<GitCache>,
@@ -193,12 +194,14 @@ impl Sources {
     /// The parsed config repository at `revision` (read straight from the commit's tree).
     pub(crate) async fn prepare(
         &self,
-        url: &str,
+        source: &SourceKey,
         revision: &str,
         path: Option<&str>,
     ) -> Result<Arc<Prepared>> {
+        let url = source.url.as_str();
         let key: PreparedKey = (
             url.to_string(),
+            source.identity.clone(),
             revision.to_string(),
             path.map(str::to_string),
         );
@@ -222,9 +225,9 @@ impl Sources {
         .cloned()
     }
 
-    /// The full commit SHA of `rev` (a SHA, short SHA, branch or tag) in the cache of `url`.
-    pub(crate) async fn resolve(&self, url: &str, rev: &str) -> Result<String> {
-        let (cache, url, rev) = (self.cache.clone(), url.to_string(), rev.to_string());
+    /// The full commit SHA of `rev` (a SHA, short SHA, branch or tag) in the cache of `source`.
+    pub(crate) async fn resolve(&self, source: &SourceKey, rev: &str) -> Result<String> {
+        let (cache, url, rev) = (self.cache.clone(), source.url.clone(), rev.to_string());
         tokio::task::spawn_blocking(move || {
             let err = |message: String| Error::Load {
                 url: claude_env_source::url::redact(&url),
@@ -250,13 +253,15 @@ impl Sources {
     /// cached per (url, revision, keys version): a commit is verified once, not per reconcile.
     pub(crate) async fn verify(
         &self,
-        url: &str,
+        source: &SourceKey,
         revision: &str,
         keys_version: &str,
         keys: std::collections::BTreeMap<String, Vec<u8>>,
     ) -> Result<Result<Signer, VerifyError>> {
+        let url = source.url.as_str();
         let key = (
             url.to_string(),
+            source.identity.clone(),
             revision.to_string(),
             keys_version.to_string(),
         );
@@ -414,7 +419,14 @@ mod tests {
             order: VecDeque::new(),
             capacity: 2,
         };
-        let k = |r: &str| ("u".to_string(), r.to_string(), None);
+        let k = |r: &str| {
+            (
+                "u".to_string(),
+                "anonymous".to_string(),
+                r.to_string(),
+                None,
+            )
+        };
         let a = c.cell(k("a"));
         assert!(Arc::ptr_eq(&a, &c.cell(k("a"))), "same key, same cell");
         c.cell(k("b"));

@@ -1,4 +1,5 @@
-//! Writing status: what `status::next` computes (pure), patched only when it differs.
+//! Writing status: what `status::next` computes (pure), patched only when it differs, and
+//! only over the version it was computed from.
 
 use claude_env_api::{
     ClaudeEnvironment, ClaudeEnvironmentStatus, FIELD_MANAGER, annotations, condition,
@@ -38,9 +39,13 @@ pub(crate) async fn write(
     };
     let api: Api<ClaudeEnvironment> =
         Api::namespaced(ctx.client.clone(), &env.namespace().unwrap_or_default());
+    // Conditional on the version this reconcile decided from: a replica that lost the
+    // lease, or any write since, makes this a conflict (retried from a fresh read) instead
+    // of overwriting a newer rollout state.
     let patch = json!({
         "apiVersion": ClaudeEnvironment::api_version(&()),
         "kind": ClaudeEnvironment::kind(&()),
+        "metadata": {"resourceVersion": env.resource_version()},
         "status": new,
     });
     let written = api

@@ -36,6 +36,7 @@ pub(super) struct Families {
     pub(super) leader: IntGaugeVec,
     pub(super) apply_requests_total: IntCounter,
     pub(super) kube_requests_total: IntCounterVec,
+    pub(super) limit_exceeded_total: IntCounterVec,
 }
 
 fn opts(name: &str, help: &str) -> Opts {
@@ -179,6 +180,11 @@ impl Families {
                 "Requests to the Kubernetes API by method (watch separately)",
                 &["method"],
             ),
+            limit_exceeded_total: counters(
+                "limit_exceeded_total",
+                "Requests refused by an operator limit, by limit",
+                &["limit"],
+            ),
         }
     }
 
@@ -207,6 +213,7 @@ impl Families {
             Box::new(self.leader.clone()),
             Box::new(self.apply_requests_total.clone()),
             Box::new(self.kube_requests_total.clone()),
+            Box::new(self.limit_exceeded_total.clone()),
         ];
         for c in collectors {
             r.register(c).expect("metric names are unique");

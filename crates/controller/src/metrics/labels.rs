@@ -91,6 +91,10 @@ pub(crate) enum WebhookResult {
     NoSecret,
     /// A standby could not reach the API server to pass the push on.
     Error,
+    /// More deliveries at once than the receiver takes (`--webhook-concurrency`).
+    Busy,
+    /// The delivery took longer than `--webhook-timeout`.
+    TimedOut,
     /// Refused by verification or parsing: the receiver's stable category.
     Refused(&'static str),
 }
@@ -103,7 +107,36 @@ impl WebhookResult {
             WebhookResult::TooLarge => "too-large",
             WebhookResult::NoSecret => "no-secret",
             WebhookResult::Error => "error",
+            WebhookResult::Busy => "busy",
+            WebhookResult::TimedOut => "timed-out",
             WebhookResult::Refused(category) => category,
+        }
+    }
+}
+
+/// `limit` of `limit_exceeded_total`: the operator's limits (docs/security.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Limit {
+    /// `spec.source.interval` below `--min-interval`.
+    MinInterval,
+    /// `spec.source.timeout` outside 1s..`--max-fetch-timeout`.
+    FetchTimeout,
+    /// A health check aimed at a host `--check-allowed-hosts` does not allow.
+    Egress,
+    /// More webhook deliveries at once than `--webhook-concurrency`.
+    WebhookConcurrency,
+    /// A webhook delivery slower than `--webhook-timeout`.
+    WebhookTimeout,
+}
+
+impl Limit {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Limit::MinInterval => "min_interval",
+            Limit::FetchTimeout => "fetch_timeout",
+            Limit::Egress => "egress",
+            Limit::WebhookConcurrency => "webhook_concurrency",
+            Limit::WebhookTimeout => "webhook_timeout",
         }
     }
 }

@@ -17,7 +17,7 @@ use claude_env_source::webhook::Provider;
 use prometheus::{Encoder, Registry, TextEncoder};
 
 use families::Families;
-pub(crate) use labels::{EnvLabels, ReconcileResult, SyncResult, WebhookResult};
+pub(crate) use labels::{EnvLabels, Limit, ReconcileResult, SyncResult, WebhookResult};
 use owned::{Family, Owned, Series};
 
 #[derive(Clone)]
@@ -264,6 +264,14 @@ impl Metrics {
         self.f()
             .webhook_requests_total
             .with_label_values(&[labels::provider(provider), result.label()])
+            .inc();
+    }
+
+    /// A request refused by one of the operator's limits.
+    pub(crate) fn limit_exceeded(&self, limit: Limit) {
+        self.f()
+            .limit_exceeded_total
+            .with_label_values(&[limit.label()])
             .inc();
     }
 

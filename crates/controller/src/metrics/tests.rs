@@ -77,6 +77,7 @@ fn exercise(m: &Metrics, e: &EnvLabels) {
     m.set_source_revision("https://git.example/repo", "main", None, "abc");
     m.webhook(Provider::GitHub, WebhookResult::Accepted);
     m.set_leader("claude-env-controller");
+    m.limit_exceeded(Limit::Egress);
     send(m, "GET", "/api/v1/namespaces/a/configmaps");
 }
 

@@ -4,10 +4,12 @@
 
 mod sync;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use claude_env_api::{ClaudeEnvironment, FINALIZER};
+use futures::FutureExt;
 use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
@@ -22,26 +24,12 @@ use crate::io::apply;
 use crate::metrics::ReconcileResult;
 use sync::sync;
 
-/// The controller's reconcile: timed and counted, whatever the outcome.
+/// The controller's reconcile: timed and counted, whatever the outcome. A panic in one
+/// environment's reconcile is that reconcile's error (retried with backoff), not the end of
+/// the process: the controller loop runs every reconcile in one task.
 pub(crate) async fn reconcile(env: Arc<ClaudeEnvironment>, ctx: Arc<Context>) -> Result<Action> {
     let started = Instant::now();
-    let ns = env.namespace().unwrap_or_default();
-    let api: Api<ClaudeEnvironment> = Api::namespaced(ctx.client.clone(), &ns);
-    let result = match fresh(&ctx, &api, env).await {
-        Ok(env) => finalizer(&api, FINALIZER, env, |event| async {
-            match event {
-                Finalizer::Apply(env) => sync(env, &ctx).await,
-                Finalizer::Cleanup(env) => cleanup(env, &ctx).await,
-            }
-        })
-        .await
-        .map_err(|e| match e {
-            kube::runtime::finalizer::Error::ApplyFailed(e)
-            | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
-            other => Error::Finalizer(Box::new(other)),
-        }),
-        Err(e) => Err(e),
-    };
+    let result = guarded(reconcile_once(env, &ctx)).await;
     let outcome = if result.is_ok() {
         ReconcileResult::Success
     } else {
@@ -49,6 +37,41 @@ pub(crate) async fn reconcile(env: Arc<ClaudeEnvironment>, ctx: Arc<Context>) ->
     };
     ctx.metrics.reconciled(outcome, started.elapsed());
     result
+}
+
+/// `work`'s result, or its panic as an error.
+async fn guarded<F: std::future::Future<Output = Result<Action>>>(work: F) -> Result<Action> {
+    match AssertUnwindSafe(work).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(Error::Panic(panic_message(&*panic))),
+    }
+}
+
+/// What a panic said (a `&str` or `String` payload), for the log and the error.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
+async fn reconcile_once(env: Arc<ClaudeEnvironment>, ctx: &Arc<Context>) -> Result<Action> {
+    let ns = env.namespace().unwrap_or_default();
+    let api: Api<ClaudeEnvironment> = Api::namespaced(ctx.client.clone(), &ns);
+    let env = fresh(ctx, &api, env).await?;
+    finalizer(&api, FINALIZER, env, |event| async {
+        match event {
+            Finalizer::Apply(env) => sync(env, ctx).await,
+            Finalizer::Cleanup(env) => cleanup(env, ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| match e {
+        kube::runtime::finalizer::Error::ApplyFailed(e)
+        | kube::runtime::finalizer::Error::CleanupFailed(e) => e,
+        other => Error::Finalizer(Box::new(other)),
+    })
 }
 
 /// The environment as the API server has it. The rollout machine's state lives in status,
@@ -122,33 +145,48 @@ pub(crate) fn error_policy(
     Action::requeue(delay)
 }
 
-/// Deletion: prune everything the environment created, then let it go.
+/// Deletion: prune everything the environment created (its inventory, and whatever else
+/// carries its owner labels: a crash may have left objects no inventory lists), then let
+/// it go.
 async fn cleanup(env: Arc<ClaudeEnvironment>, ctx: &Context) -> Result<Action> {
+    let (ns, name) = (env.namespace().unwrap_or_default(), env.name_any());
     let status = env.status.clone().unwrap_or_default();
-    let (keys, unknown) = inventory::keys(status.inventory.as_ref());
+    let (mut keys, unknown) = inventory::keys(status.inventory.as_ref());
     for u in unknown {
         warn!(error = %u, "inventory entry not pruned");
     }
+    keys.extend(ctx.stores.owned_by(&ns, &name));
+    keys.sort();
+    keys.dedup();
     let mut pruned = 0;
     for key in &keys {
-        if apply::delete(&ctx.client, key).await? {
+        if apply::delete(ctx, &ns, &name, key).await? {
             pruned += 1;
         }
     }
-    ctx.metrics
-        .forget_environment(&env.namespace().unwrap_or_default(), &env.name_any());
+    ctx.metrics.forget_environment(&ns, &name);
     info!(
-        namespace = env.namespace(),
-        name = env.name_any(),
-        pruned,
-        "environment deleted; pruned its objects"
+        namespace = ns,
+        name, pruned, "environment deleted; pruned its objects"
     );
     Ok(Action::await_change())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::at_least;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_reconcile_is_an_error_and_the_next_one_runs() {
+        let r = guarded(async { panic!("boom at {}", 42) }).await;
+        assert!(
+            matches!(&r, Err(Error::Panic(m)) if m == "boom at 42"),
+            "{r:?}"
+        );
+        assert_eq!(r.unwrap_err().category(), "InternalError");
+        let r = guarded(async { Ok(Action::await_change()) }).await;
+        assert!(r.is_ok());
+    }
 
     #[test]
     fn a_cached_version_counts_when_it_is_the_known_one_or_later() {

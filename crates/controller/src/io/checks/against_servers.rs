@@ -5,6 +5,8 @@
 use std::time::Duration;
 
 use super::{Checks, Context, Measured, ServerEndpoint};
+use crate::decisions::egress::Egress;
+use crate::metrics::Metrics;
 use claude_env_api::HealthChecks;
 use claude_env_rollout::{CheckKind, CheckTarget, Outcome};
 use claude_env_testkit::SilentServer;
@@ -37,6 +39,9 @@ async fn run_with(
         namespace: "team-a",
         environment: "production",
         target: CheckTarget::Service,
+        egress: &Egress::new(&["127.0.0.1".to_string()]).unwrap(),
+        namespaces: &["team-a"],
+        metrics: &Metrics::new(),
         endpoint,
     };
     let mut out = checks.run(&[name.to_string()], &ctx).await;
@@ -53,7 +58,7 @@ async fn mcp_handshake_against_a_real_server_passes_with_its_tools() {
     assert_eq!(m.kind, CheckKind::Mcp);
     assert_eq!(m.result.outcome, Outcome::Pass, "{}", m.result.message);
     assert!(
-        m.result.message.contains("claude-env-test-mcp"),
+        m.result.message.contains("speaks MCP"),
         "{}",
         m.result.message
     );
@@ -145,9 +150,178 @@ async fn unknown_names_are_skipped() {
         namespace: "n",
         environment: "e",
         target: CheckTarget::Service,
+        egress: &Egress::default(),
+        namespaces: &["n"],
+        metrics: &Metrics::new(),
         endpoint: &no_servers,
     };
     assert!(c.run(&["nope".into()], &ctx).await.is_empty());
+}
+
+/// A server answering every connection with `response`, once per connection.
+fn canned(response: &'static str) -> u16 {
+    canned_counting(response).0
+}
+
+/// [`canned`], and how many connections it accepted.
+fn canned_counting(
+    response: &'static str,
+) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            use std::io::{Read, Write};
+            let mut stream = stream;
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    (port, count)
+}
+
+const SECRET_BODY: &str = r#"{"AccessKeyId":"ASIAEXAMPLE","SecretAccessKey":"wJalrXUtnFEMI"}"#;
+
+#[tokio::test]
+async fn redirects_are_not_followed_and_bodies_never_echoed() {
+    let redirect = canned(
+        "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    let c = checks(
+        json!({"http": [{"name": "h", "url": format!("http://127.0.0.1:{redirect}/health")}]}),
+    );
+    let m = run_one(&c, "h").await;
+    assert_eq!(m.result.outcome, Outcome::Fail, "{}", m.result.message);
+    assert!(
+        m.result.message.contains("status 302"),
+        "{}",
+        m.result.message
+    );
+
+    let leaky: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 500 Oops\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{SECRET_BODY}",
+            SECRET_BODY.len()
+        )
+        .into_boxed_str(),
+    );
+    let port = canned(leaky);
+    for spec in [
+        json!({"http": [{"name": "x", "url": format!("http://127.0.0.1:{port}/")}]}),
+        json!({"mcp": [{"name": "x", "url": format!("http://127.0.0.1:{port}/mcp")}]}),
+        json!({"prometheus": [{"name": "x", "address": format!("http://127.0.0.1:{port}"), "query": "up", "max": 1.0}]}),
+    ] {
+        let m = run_one(&checks(spec.clone()), "x").await;
+        assert_ne!(m.result.outcome, Outcome::Pass, "{spec}");
+        for needle in ["ASIA", "wJalr", "Oops"] {
+            assert!(
+                !m.result.message.contains(needle),
+                "{spec}: {}",
+                m.result.message
+            );
+        }
+        assert!(
+            m.result.message.contains(" ms)"),
+            "latency: {}",
+            m.result.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn hosts_outside_the_egress_rules_are_never_contacted() {
+    let server = McpServer::start();
+    let (probe, connections) =
+        canned_counting("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let c = checks(json!({"mcp": [{"name": "ctx", "url": server.url()}],
+        "http": [{"name": "meta", "url": "http://169.254.169.254/latest/meta-data/"},
+                 {"name": "other", "url": "http://mcp.team-b.svc:8080/"},
+                 {"name": "probe", "url": format!("http://127.0.0.1:{probe}/")}]}));
+    let metrics = Metrics::new();
+    let ctx = |egress| Context {
+        revision: REV,
+        namespace: "team-a",
+        environment: "production",
+        target: CheckTarget::Service,
+        egress,
+        namespaces: &["team-a"],
+        metrics: &metrics,
+        endpoint: &no_servers,
+    };
+    let strict = Egress::default();
+    let names = ["ctx", "meta", "other", "probe"].map(String::from);
+    let out = c.run(&names, &ctx(&strict)).await;
+    for m in &out {
+        assert_eq!(m.result.outcome, Outcome::Error, "{}", m.result.name);
+    }
+    assert!(
+        out[0]
+            .result
+            .message
+            .contains("not allowed for health checks"),
+        "{}",
+        out[0].result.message
+    );
+    assert!(
+        out[1]
+            .result
+            .message
+            .contains("link-local or cloud metadata"),
+        "{}",
+        out[1].result.message
+    );
+    assert!(
+        out[2].result.message.contains("not allowed"),
+        "{}",
+        out[2].result.message
+    );
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a refused check connected"
+    );
+    assert!(
+        metrics
+            .render()
+            .contains("claude_env_limit_exceeded_total{limit=\"egress\"} 4"),
+        "{}",
+        metrics.render()
+    );
+    // Listed, even metadata stays unreachable.
+    let loose = Egress::new(&["127.0.0.1".into(), "169.254.0.0/16".into()]).unwrap();
+    let out = c.run(&["ctx".into(), "meta".into()], &ctx(&loose)).await;
+    assert_eq!(
+        out[0].result.outcome,
+        Outcome::Pass,
+        "{}",
+        out[0].result.message
+    );
+    assert!(
+        out[1].result.message.contains("link-local"),
+        "{}",
+        out[1].result.message
+    );
+}
+
+#[tokio::test]
+async fn names_resolving_to_blocked_addresses_do_not_resolve() {
+    use reqwest::dns::Resolve;
+    use std::str::FromStr;
+    let r = super::GuardedResolver;
+    assert!(
+        r.resolve(reqwest::dns::Name::from_str("169.254.169.254").unwrap())
+            .await
+            .is_err()
+    );
+    let ok = r
+        .resolve(reqwest::dns::Name::from_str("127.0.0.1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(ok.count(), 1);
 }
 
 /// Real Prometheus scraping the endpoint; `None` (and a loud message) when not installed.

@@ -9,13 +9,16 @@ pub(crate) mod http;
 pub(crate) mod mcp;
 pub(crate) mod prometheus;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use claude_env_api::{HealthChecks, McpCheck, PrometheusCheck};
 use claude_env_rollout::eval::Evaluation;
 use claude_env_rollout::eval::http::{Expectation, ExpectationError};
 use claude_env_rollout::eval::prometheus::QueryVars;
 use claude_env_rollout::{CheckKind, CheckResult, CheckTarget};
+
+use crate::decisions::egress::{self, Egress};
+use crate::metrics::{Limit, Metrics};
 
 /// Per request: a check that cannot answer in this time is an error, not a hang.
 pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
@@ -49,6 +52,12 @@ pub(crate) struct Context<'a> {
     pub(crate) namespace: &'a str,
     pub(crate) environment: &'a str,
     pub(crate) target: CheckTarget,
+    /// Where checks may connect, and the environment's namespaces (whose Services they may
+    /// always reach).
+    pub(crate) egress: &'a Egress,
+    pub(crate) namespaces: &'a [&'a str],
+    /// Counts refused checks (`limit_exceeded_total{limit="egress"}`).
+    pub(crate) metrics: &'a Metrics,
     /// `server` → endpoint for `target` (`None`: the server is not deployed).
     pub(crate) endpoint: &'a (dyn Fn(&str, CheckTarget) -> Option<ServerEndpoint> + Sync),
 }
@@ -126,11 +135,17 @@ impl Checks {
             return None;
         };
         Some(async move {
-            let evaluation = match kind {
+            let started = Instant::now();
+            let mut evaluation = match kind {
                 CheckKind::Http => self.run_http(name, ctx).await,
                 CheckKind::Mcp => self.run_mcp(name, ctx).await,
                 _ => self.run_prometheus(name, ctx).await,
             };
+            evaluation.message = format!(
+                "{} (in {} ms)",
+                evaluation.message,
+                started.elapsed().as_millis()
+            );
             Measured {
                 kind,
                 result: CheckResult {
@@ -156,6 +171,9 @@ impl Checks {
             },
             (None, None) => return Evaluation::error("neither url nor server is set"),
         };
+        if let Err(e) = allowed(ctx, &url) {
+            return e;
+        }
         http::check(&self.client, &url, &c.expect).await
     }
 
@@ -171,6 +189,9 @@ impl Checks {
             },
             (None, None) => return Evaluation::error("neither url nor server is set"),
         };
+        if let Err(e) = allowed(ctx, &url) {
+            return e;
+        }
         mcp::handshake(&self.client, &url, &c.expected_tools).await
     }
 
@@ -178,6 +199,9 @@ impl Checks {
         let Some(c) = self.prometheus.iter().find(|c| c.name == name) else {
             return Evaluation::error("no such check");
         };
+        if let Err(e) = allowed(ctx, &c.address) {
+            return e;
+        }
         let vars = QueryVars {
             revision: ctx.revision,
             namespace: ctx.namespace,
@@ -200,16 +224,55 @@ pub(crate) fn join(base: &str, path: &str) -> String {
     )
 }
 
+/// Whether a check may connect to `url`'s host (`decisions::egress`); the error is the
+/// check's evaluation.
+fn allowed(ctx: &Context<'_>, url: &str) -> Result<(), Evaluation> {
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .ok_or_else(|| Evaluation::error("the URL has no host"))?;
+    ctx.egress.check(&host, ctx.namespaces).map_err(|denied| {
+        ctx.metrics.limit_exceeded(Limit::Egress);
+        Evaluation::error(denied.to_string())
+    })
+}
+
 /// One client for all checks: rustls, no proxy (checks reach in-cluster Services and a
-/// proxy from the environment would intercept them), bounded redirects and time.
+/// proxy from the environment would intercept them), no redirects (a redirect would lead a
+/// check past the egress rules), bounded time, and a resolver that never returns a
+/// link-local or metadata address.
 pub(crate) fn client() -> Result<reqwest::Client, reqwest::Error> {
     reqwest::Client::builder()
         .no_proxy()
         .timeout(REQUEST_TIMEOUT)
         .connect_timeout(Duration::from_secs(5))
-        .redirect(reqwest::redirect::Policy::limited(3))
+        .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(std::sync::Arc::new(GuardedResolver))
         .user_agent(concat!("claude-env-controller/", env!("CARGO_PKG_VERSION")))
         .build()
+}
+
+/// DNS through the system resolver, with every blocked address (`egress::blocked`)
+/// removed: a name that resolves only to such addresses fails to connect.
+struct GuardedResolver;
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| !egress::blocked(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!(
+                    "{host} resolves to no address health checks may reach (link-local or metadata)"
+                )
+                .into());
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 /// A transport failure (no answer at all) is an error; any answer is judged.

@@ -6,9 +6,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use super::{Announce, Failure, Rollout, Run, Stop, failed};
 use crate::decisions::drift_status;
 use crate::decisions::plan::EnvPlan;
+use crate::decisions::status::Observation;
+use crate::error::Error;
 use crate::io::apply::Changes;
 use crate::io::{apply, drift_check};
 use crate::metrics::SyncResult;
+use kube::runtime::controller::Action;
 
 impl Run<'_> {
     /// Bring the objects to what the rollout calls for: apply and prune when that changed,
@@ -30,6 +33,22 @@ impl Run<'_> {
                 apply::apply_and_prune(ctx, plan, old.inventory.as_ref(), desired, inventory).await;
             changes = match applied {
                 Ok(c) => c,
+                Err(e @ Error::Conflict(_)) => {
+                    // Only the other owner (or a rename) can lift it: stalled, looked at again
+                    // at the interval, nothing of the other object touched.
+                    self.fail(Failure {
+                        observation: Observation::Refused {
+                            revision: Some(revision.to_string()),
+                            reason: e.category(),
+                            message: e.to_string(),
+                        },
+                        event: (e.category(), "Apply", e.to_string()),
+                        count: Some(SyncResult::Failure),
+                        announce: Announce::OnChange,
+                    })
+                    .await?;
+                    return Err(Stop::Wait(Action::requeue(plan.interval)));
+                }
                 Err(e) => {
                     self.fail(Failure {
                         observation: failed(Some(revision.to_string()), &e),

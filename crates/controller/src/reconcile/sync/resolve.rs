@@ -12,30 +12,39 @@ use tracing::{Span, info};
 use super::{Announce, Failure, PROGRESS_REQUEUE, Run, Stop, failed};
 use crate::context::Context;
 use crate::decisions::dependencies::Gate;
-use crate::decisions::plan::EnvPlan;
+use crate::decisions::plan::{EnvPlan, PlanError};
 use crate::decisions::status::Observation;
 use crate::decisions::target::{self, Target};
 use crate::error::{Error, Result};
 use crate::io::dependents;
 use crate::io::{secrets, status_write};
-use crate::metrics::SyncResult;
+use crate::metrics::{Limit, SyncResult};
 
 impl Run<'_> {
     /// The plan and the revision to run: the spec parsed, the branch tip fetched, a rollback
     /// request resolved, the commit's signature verified when the spec asks for it.
     pub(super) async fn resolve(&self) -> Result<(EnvPlan, Target), Stop> {
         let (ctx, env, old) = (self.ctx, self.env, self.old);
-        let plan = match EnvPlan::from_spec(env, &ctx.branches) {
+        let plan = match EnvPlan::from_spec(env, &ctx.policy) {
             Ok(p) => p,
             Err(e) => {
-                // Only a spec change can fix it: stalled, not retried.
+                match e {
+                    PlanError::IntervalTooShort { .. } => {
+                        ctx.metrics.limit_exceeded(Limit::MinInterval)
+                    }
+                    PlanError::TimeoutOutOfRange { .. } => {
+                        ctx.metrics.limit_exceeded(Limit::FetchTimeout)
+                    }
+                    _ => {}
+                }
+                // Only a spec (or policy) change can fix it: stalled, nothing acted on.
                 self.fail(Failure {
                     observation: Observation::Refused {
                         revision: None,
-                        reason: e.category(),
+                        reason: e.reason(),
                         message: e.to_string(),
                     },
-                    event: (e.category(), "Validate", e.to_string()),
+                    event: (e.reason(), "Validate", e.to_string()),
                     count: None,
                     announce: Announce::OnChange,
                 })
@@ -95,7 +104,7 @@ impl Run<'_> {
             let (version, keys) = secrets::read_secret(ctx, env, &verify.secret_ref.name).await?;
             if let Err(e) = ctx
                 .sources
-                .verify(&plan.source.url, &target.revision, &version, keys)
+                .verify(&plan.source, &target.revision, &version, keys)
                 .await?
             {
                 self.fail(Failure {
@@ -120,7 +129,7 @@ impl Run<'_> {
         let prepared = self
             .ctx
             .sources
-            .prepare(&plan.source.url, revision, plan.path.as_deref())
+            .prepare(&plan.source, revision, plan.path.as_deref())
             .await?;
         let document = match prepared.parsed.load(&plan.selection, None) {
             Ok(d) => d,
@@ -184,7 +193,7 @@ async fn choose_target(
         Some(a) if old.last_handled_rollback_to.as_deref() != Some(a.as_str()) => Some((
             a.as_str(),
             ctx.sources
-                .resolve(&plan.source.url, target::rollback_revision(a))
+                .resolve(&plan.source, target::rollback_revision(a))
                 .await?,
         )),
         _ => None,
