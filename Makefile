@@ -8,7 +8,7 @@ CRD_FILE := crds/claude-env.io_claudeenvironments.yaml
 # The local control plane: cluster-build, cluster-up, cluster-down.
 -include tests/cluster/cluster.mk
 
-.PHONY: test checks fmt-check clippy unit crds crds-check chart-docs chart-docs-check bins e2e demo demo-down demo-cli bench
+.PHONY: test checks fmt-check clippy unit crds crds-check chart-docs chart-docs-check deny bins e2e demo demo-down demo-cli bench
 
 # The control plane (Go) builds while the Rust checks run: a cold CI machine has two big
 # builds, and Rust leaves a core idle during its long single-crate compiles.
@@ -17,7 +17,7 @@ test:
 	@$(MAKE) --no-print-directory e2e
 
 checks:
-	@$(MAKE) --no-print-directory fmt-check clippy crds-check chart-docs-check unit
+	@$(MAKE) --no-print-directory fmt-check clippy crds-check chart-docs-check deny unit
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -47,6 +47,11 @@ chart-docs:
 
 chart-docs-check:
 	@hack/ship/values-doc.sh --check
+
+# cargo-deny (deny.toml): licenses, bans (duplicate versions), sources, and advisories when
+# the RustSec database can be fetched (hack/ship/deny.sh says what was and was not checked).
+deny:
+	@hack/ship/deny.sh
 
 # The binaries e2e tests run (they look for them in target/debug).
 bins:
