@@ -8,7 +8,7 @@ CRD_FILE := crds/claude-env.io_claudeenvironments.yaml
 # The local control plane: cluster-build, cluster-up, cluster-down.
 -include tests/cluster/cluster.mk
 
-.PHONY: test checks fmt-check clippy unit crds crds-check bins e2e demo demo-down demo-cli bench
+.PHONY: test checks fmt-check clippy unit crds crds-check chart-docs chart-docs-check deny bins e2e demo demo-down demo-cli bench
 
 # The control plane (Go) builds while the Rust checks run: a cold CI machine has two big
 # builds, and Rust leaves a core idle during its long single-crate compiles.
@@ -17,7 +17,7 @@ test:
 	@$(MAKE) --no-print-directory e2e
 
 checks:
-	@$(MAKE) --no-print-directory fmt-check clippy crds-check unit
+	@$(MAKE) --no-print-directory fmt-check clippy crds-check chart-docs-check deny unit
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -28,7 +28,8 @@ clippy:
 unit:
 	$(CARGO) test --workspace --exclude claude-env-e2e --locked
 
-# The CRD is generated from the Rust types; a stale crds/ fails `make test`.
+# The CRD is generated from the Rust types; a stale crds/ (or a stale copy of it in the chart
+# or the kustomize base) fails `make test`.
 crds:
 	$(CARGO) run -q --locked -p claude-env-api --bin crdgen > $(CRD_FILE)
 	hack/ship/sync.sh   # the chart's and the kustomize base's copies
@@ -37,6 +38,20 @@ crds-check:
 	@mkdir -p build
 	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml
 	@diff -u $(CRD_FILE) build/crd.generated.yaml || { echo "crds/ is stale: run 'make crds' and commit"; exit 1; }
+	@hack/ship/sync.sh --check --crds
+
+# The chart README's values table is generated from values.yaml (helm-docs, built from the Go
+# module proxy into build/bin); a stale README fails `make test`.
+chart-docs:
+	hack/ship/values-doc.sh
+
+chart-docs-check:
+	@hack/ship/values-doc.sh --check
+
+# cargo-deny (deny.toml): licenses, bans (duplicate versions), sources, and advisories when
+# the RustSec database can be fetched (hack/ship/deny.sh says what was and was not checked).
+deny:
+	@hack/ship/deny.sh
 
 # The binaries e2e tests run (they look for them in target/debug).
 bins:

@@ -143,3 +143,23 @@ Secret and the Deployment's checksum annotation agree. */}}
     {{- toYaml . | nindent 4 }}
   {{- end }}
 {{- end }}
+
+{{/* Tenancy: the admission policy and its binding (cluster-scoped: named after the release). */}}
+{{- define "claude-env.tenancyPolicyName" -}}
+{{- printf "%s-tenancy" .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Metadata a CRD gains (the keys of its `metadata:` block besides the name). */}}
+{{- define "claude-env.crdMetadata" -}}
+labels:
+  helm.sh/chart: {{ include "claude-env.chart" . }}
+  app.kubernetes.io/name: {{ include "claude-env.name" . }}
+  app.kubernetes.io/instance: {{ .Release.Name }}
+  app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+  app.kubernetes.io/part-of: claude-env
+  app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- if .Values.crds.keep }}
+annotations:
+  helm.sh/resource-policy: keep
+{{- end }}
+{{- end }}

@@ -80,7 +80,8 @@ pub fn environment(
     .expect("a valid ClaudeEnvironment")
 }
 
-fn merge(base: &mut Value, patch: Value) {
+/// Deep-merge `patch` into `base` (objects merge, anything else replaces).
+pub fn merge(base: &mut Value, patch: Value) {
     match (base, patch) {
         (Value::Object(b), Value::Object(p)) => {
             for (k, v) in p {

@@ -16,6 +16,10 @@ use crate::wait;
 
 pub const CHART: &str = "charts/claude-env-controller";
 
+/// The cluster-scoped kinds a release of the chart creates (besides the CRD, which it keeps).
+pub const CLUSTER_SCOPED_KINDS: &str =
+    "clusterrole,clusterrolebinding,validatingadmissionpolicy,validatingadmissionpolicybinding";
+
 /// `build/bin/helm` with the admin kubeconfig, run from the repository root.
 pub fn helm(cluster: &Cluster) -> Command {
     let mut cmd = Command::new(repo_root().join("build/bin/helm"));
@@ -103,8 +107,9 @@ pub fn only<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
     found[0]
 }
 
-/// Deletes cluster-scoped objects of a Helm release (ClusterRoles, ClusterRoleBindings) when
-/// dropped: a test namespace's deletion does not take them.
+/// Deletes cluster-scoped objects of a Helm release (ClusterRoles, ClusterRoleBindings,
+/// admission policies and their bindings) when dropped: a test namespace's deletion does not
+/// take them.
 pub struct ClusterScopedCleanup {
     pub release: String,
 }
@@ -119,7 +124,7 @@ impl Drop for ClusterScopedCleanup {
             .env("KUBECONFIG", kubeconfig)
             .args([
                 "delete",
-                "clusterrole,clusterrolebinding",
+                CLUSTER_SCOPED_KINDS,
                 "-l",
                 &format!("app.kubernetes.io/instance={}", self.release),
                 "--ignore-not-found",
@@ -129,6 +134,36 @@ impl Drop for ClusterScopedCleanup {
             .stderr(Stdio::null())
             .status();
     }
+}
+
+/// A `namespaceSelector` matching exactly `namespaces` (by their `kubernetes.io/metadata.name`
+/// label): confines a release's admission policies to one test's namespaces, so releases of
+/// tests running in parallel on the shared cluster do not judge each other's objects.
+pub fn only_namespaces(namespaces: &[&str]) -> Value {
+    serde_json::json!({"matchExpressions": [{
+        "key": "kubernetes.io/metadata.name",
+        "operator": "In",
+        "values": namespaces,
+    }]})
+}
+
+/// Values for a release of the chart on the shared cluster: the CRD stays the one the test
+/// harness installs (`crds.install=false`), and the admission policies check only
+/// `namespaces`. `extra` is merged over them.
+pub fn shared_cluster_values(namespaces: &[&str], extra: Value) -> Value {
+    let mut values = serde_json::json!({
+        "crds": {"install": false},
+        "admission": {"namespaceSelector": only_namespaces(namespaces)},
+    });
+    crate::fixture::merge(&mut values, extra);
+    values
+}
+
+/// Write `values` (JSON is YAML) into `dir` for `helm --values`.
+pub fn values_file(dir: &Path, name: &str, values: &Value) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, values.to_string()).expect("write values file");
+    path
 }
 
 /// A kubeconfig for the same API server as the admin one, authenticating with `token`.

@@ -12,8 +12,9 @@ use std::time::Duration;
 use claude_env_api::{ClaudeEnvironment, annotations, condition};
 use claude_env_e2e::controller::Options;
 use claude_env_e2e::ship_support::{
-    CHART, ClusterScopedCleanup, Prometheus, helm, kinds_and_names, kubectl, only, run_ok,
-    run_with_input, to_stream, token_kubeconfig, yaml_docs,
+    CHART, CLUSTER_SCOPED_KINDS, ClusterScopedCleanup, Prometheus, helm, kinds_and_names, kubectl,
+    only, run_ok, run_with_input, shared_cluster_values, to_stream, token_kubeconfig, values_file,
+    yaml_docs,
 };
 use claude_env_e2e::{
     Cluster, ConfigRepo, Controller, TestNamespace, annotate, environment, metric, repo_root, wait,
@@ -128,6 +129,8 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
         "Secret",
         "NetworkPolicy",
         "PodDisruptionBudget",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
     ] {
         assert!(kinds.contains(k), "default render lacks a {k}: {kinds:?}");
     }
@@ -137,7 +140,16 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
             .unwrap(),
     )
     .unwrap();
-    assert_eq!(crd, &repo_crd, "the chart's CRD is the generated one");
+    // The generated CRD, with the release's labels and the keep annotation.
+    assert_eq!(
+        crd["spec"], repo_crd["spec"],
+        "the chart's CRD is the generated one"
+    );
+    assert_eq!(crd["metadata"]["name"], repo_crd["metadata"]["name"]);
+    assert_eq!(
+        crd["metadata"]["annotations"]["helm.sh/resource-policy"],
+        "keep"
+    );
 
     // The Deployment: HA, probes, hardening, downward API, the cache volume.
     let dep = only(&docs, "Deployment");
@@ -474,19 +486,30 @@ async fn helm_install_upgrade_and_uninstall() {
         release: release.clone(),
     };
     let fullname = format!("{release}-claude-env-controller");
+    // The shared cluster's CRD stays the harness's; the admission policy judges only this
+    // test's namespace.
+    let tmp = tempfile::tempdir().unwrap();
+    let values = values_file(
+        tmp.path(),
+        "values.json",
+        &shared_cluster_values(&[&ns.name], json!({})),
+    );
 
     // KWOK runs the pods (no image is pulled), so the Deployment becomes Available.
     let out = run_ok(
-        helm(cluster).args([
-            "install",
-            &release,
-            CHART,
-            "--namespace",
-            &ns.name,
-            "--wait",
-            "--timeout",
-            "3m",
-        ]),
+        helm(cluster)
+            .args([
+                "install",
+                &release,
+                CHART,
+                "--namespace",
+                &ns.name,
+                "--wait",
+                "--timeout",
+                "3m",
+                "--values",
+            ])
+            .arg(&values),
         None,
     );
     assert!(out.contains("STATUS: deployed"), "{out}");
@@ -511,6 +534,11 @@ async fn helm_install_upgrade_and_uninstall() {
         ("clusterrole", fullname.clone()),
         ("clusterrolebinding", fullname.clone()),
         ("clusterrole", format!("{fullname}-secrets")),
+        ("validatingadmissionpolicy", format!("{release}-tenancy")),
+        (
+            "validatingadmissionpolicybinding",
+            format!("{release}-tenancy"),
+        ),
     ] {
         run_ok(
             kubectl(cluster).args(["get", kind, &name, "-n", &ns.name]),
@@ -577,7 +605,7 @@ async fn helm_install_upgrade_and_uninstall() {
     let left = run_ok(
         kubectl(cluster).args([
             "get",
-            "clusterrole,clusterrolebinding",
+            CLUSTER_SCOPED_KINDS,
             "-l",
             &format!("app.kubernetes.io/instance={release}"),
             "-o",
