@@ -174,30 +174,7 @@ pub(crate) fn desired_set(
             config_maps(stable, &mut out);
             config_maps(new, &mut out);
             out.extend(of_kind(new, ObjectKind::Service).cloned());
-            let stable_deploys = by_server(stable, ObjectKind::Deployment);
-            for (server, d) in by_server(new, ObjectKind::Deployment) {
-                let split = canary_split(replicas(d).max(0) as u32, *weight);
-                if let Some(s) = stable_deploys.get(server) {
-                    out.push(role_deployment(
-                        s,
-                        instance,
-                        Role::Stable,
-                        split.stable as i32,
-                    ));
-                }
-                let canary = if stable_deploys.contains_key(server) {
-                    split.canary
-                } else {
-                    replicas(d).max(0) as u32
-                };
-                out.push(role_deployment(d, instance, Role::Canary, canary as i32));
-            }
-            // Servers the new revision dropped keep serving from stable until promotion.
-            for (server, s) in &stable_deploys {
-                if !by_server(new, ObjectKind::Deployment).contains_key(server) {
-                    out.push(role_deployment(s, instance, Role::Stable, replicas(s)));
-                }
-            }
+            canary_deployments(stable, new, instance, *weight, &mut out);
         }
         Stage::Preview { color, .. } => {
             config_maps(stable, &mut out);
@@ -230,6 +207,42 @@ pub(crate) fn desired_set(
         }
     }
     out
+}
+
+/// A canary step at `weight`: each server's stable Deployment keeps its spec at the stable
+/// share of replicas, a `-canary` Deployment runs the new spec at the rest (all of them for a
+/// server the stable revision lacks), and servers the new revision dropped keep serving from
+/// stable until promotion.
+fn canary_deployments(
+    stable: &[Manifest],
+    new: &[Manifest],
+    instance: &str,
+    weight: u32,
+    out: &mut Vec<Manifest>,
+) {
+    let stable_deploys = by_server(stable, ObjectKind::Deployment);
+    let new_deploys = by_server(new, ObjectKind::Deployment);
+    for (server, d) in &new_deploys {
+        let split = canary_split(replicas(d).max(0) as u32, weight);
+        let canary = match stable_deploys.get(server) {
+            Some(s) => {
+                out.push(role_deployment(
+                    s,
+                    instance,
+                    Role::Stable,
+                    split.stable as i32,
+                ));
+                split.canary
+            }
+            None => replicas(d).max(0) as u32,
+        };
+        out.push(role_deployment(d, instance, Role::Canary, canary as i32));
+    }
+    for (server, s) in &stable_deploys {
+        if !new_deploys.contains_key(server) {
+            out.push(role_deployment(s, instance, Role::Stable, replicas(s)));
+        }
+    }
 }
 
 /// Plain Deployments and Services, or (blue-green) the `active` colour's.

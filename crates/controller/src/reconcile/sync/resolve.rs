@@ -25,66 +25,12 @@ impl Run<'_> {
     /// request resolved, the commit's signature verified when the spec asks for it.
     pub(super) async fn resolve(&self) -> Result<(EnvPlan, Target), Stop> {
         let (ctx, env, old) = (self.ctx, self.env, self.old);
-        let plan = match EnvPlan::from_spec(env, &ctx.policy) {
-            Ok(p) => p,
-            Err(e) => {
-                match e {
-                    PlanError::IntervalTooShort { .. } => {
-                        ctx.metrics.limit_exceeded(Limit::MinInterval)
-                    }
-                    PlanError::TimeoutOutOfRange { .. } => {
-                        ctx.metrics.limit_exceeded(Limit::FetchTimeout)
-                    }
-                    _ => {}
-                }
-                // Only a spec (or policy) change can fix it: stalled, nothing acted on.
-                self.fail(Failure {
-                    observation: Observation::Refused {
-                        revision: None,
-                        reason: e.reason(),
-                        message: e.to_string(),
-                    },
-                    event: (e.reason(), "Validate", e.to_string()),
-                    count: None,
-                    announce: Announce::OnChange,
-                })
-                .await?;
-                return Err(Stop::Wait(Action::await_change()));
-            }
-        };
+        let plan = self.plan().await?;
         if env.spec.suspend {
             status_write::write(ctx, env, old, &Observation::Suspended).await?;
             return Err(Stop::Wait(Action::await_change()));
         }
-        // A new reconcile request asks for the branch as it is now, not as last fetched.
-        if let Some(requested) = env.annotations().get(annotations::RECONCILE)
-            && old.last_handled_reconcile_at.as_deref() != Some(requested)
-        {
-            ctx.sources.invalidate(&plan.source);
-        }
-
-        let tip = match ctx
-            .sources
-            .revision(&plan.source, plan.interval, plan.timeout, || {
-                secrets::read_auth(ctx, env)
-            })
-            .await
-        {
-            Ok(rev) => rev,
-            Err(e) => {
-                self.fail(Failure {
-                    observation: Observation::SourceFailed {
-                        reason: e.category(),
-                        message: e.to_string(),
-                    },
-                    event: (e.category(), "Fetch", e.to_string()),
-                    count: None,
-                    announce: Announce::Always,
-                })
-                .await?;
-                return Err(e.into());
-            }
-        };
+        let tip = self.tip(&plan).await?;
         let target = match choose_target(ctx, env, &plan, old, &tip).await {
             Ok(t) => t,
             Err(e) => {
@@ -99,28 +45,99 @@ impl Run<'_> {
             }
         };
         Span::current().record("revision", claude_env_api::short_revision(&target.revision));
+        self.verify(&plan, &target).await?;
+        Ok((plan, target))
+    }
 
-        if let Some(verify) = &env.spec.source.verify {
-            let (version, keys) = secrets::read_secret(ctx, env, &verify.secret_ref.name).await?;
-            if let Err(e) = ctx
-                .sources
-                .verify(&plan.source, &target.revision, &version, keys)
-                .await?
-            {
+    /// The spec parsed and checked against the operator's policy. A refusal stalls: only a
+    /// spec (or policy) change can fix it, and nothing is acted on.
+    async fn plan(&self) -> Result<EnvPlan, Stop> {
+        let e = match EnvPlan::from_spec(self.env, &self.ctx.policy) {
+            Ok(p) => return Ok(p),
+            Err(e) => e,
+        };
+        match e {
+            PlanError::IntervalTooShort { .. } => {
+                self.ctx.metrics.limit_exceeded(Limit::MinInterval)
+            }
+            PlanError::TimeoutOutOfRange { .. } => {
+                self.ctx.metrics.limit_exceeded(Limit::FetchTimeout)
+            }
+            _ => {}
+        }
+        self.fail(Failure {
+            observation: Observation::Refused {
+                revision: None,
+                reason: e.reason(),
+                message: e.to_string(),
+            },
+            event: (e.reason(), "Validate", e.to_string()),
+            count: None,
+            announce: Announce::OnChange,
+        })
+        .await?;
+        Err(Stop::Wait(Action::await_change()))
+    }
+
+    /// The branch tip, fetched when the last fetch is older than the interval (or a
+    /// reconcile request asks for the branch as it is now).
+    async fn tip(&self, plan: &EnvPlan) -> Result<String, Stop> {
+        let (ctx, env) = (self.ctx, self.env);
+        if let Some(requested) = env.annotations().get(annotations::RECONCILE)
+            && self.old.last_handled_reconcile_at.as_deref() != Some(requested)
+        {
+            ctx.sources.invalidate(&plan.source);
+        }
+        let fetched = ctx
+            .sources
+            .revision(&plan.source, plan.interval, plan.timeout, || {
+                secrets::read_auth(ctx, env)
+            })
+            .await;
+        match fetched {
+            Ok(rev) => Ok(rev),
+            Err(e) => {
                 self.fail(Failure {
-                    observation: Observation::Unverified {
-                        revision: target.revision.clone(),
+                    observation: Observation::SourceFailed {
+                        reason: e.category(),
                         message: e.to_string(),
                     },
-                    event: (e.reason(), "Verify", e.to_string()),
+                    event: (e.category(), "Fetch", e.to_string()),
                     count: None,
-                    announce: Announce::OnChange,
+                    announce: Announce::Always,
                 })
                 .await?;
-                return Err(Stop::Wait(Action::requeue(plan.interval)));
+                Err(e.into())
             }
         }
-        Ok((plan, target))
+    }
+
+    /// With `spec.source.verify`, the revision must be signed by a trusted key; an
+    /// unverified one is not applied, and the next interval looks again.
+    async fn verify(&self, plan: &EnvPlan, target: &Target) -> Result<(), Stop> {
+        let (ctx, env) = (self.ctx, self.env);
+        let Some(verify) = &env.spec.source.verify else {
+            return Ok(());
+        };
+        let (version, keys) = secrets::read_secret(ctx, env, &verify.secret_ref.name).await?;
+        let Err(e) = ctx
+            .sources
+            .verify(&plan.source, &target.revision, &version, keys)
+            .await?
+        else {
+            return Ok(());
+        };
+        self.fail(Failure {
+            observation: Observation::Unverified {
+                revision: target.revision.clone(),
+                message: e.to_string(),
+            },
+            event: (e.reason(), "Verify", e.to_string()),
+            count: None,
+            announce: Announce::OnChange,
+        })
+        .await?;
+        Err(Stop::Wait(Action::requeue(plan.interval)))
     }
 
     /// The document at `revision`, loaded and validated. An invalid revision is not applied;
