@@ -39,15 +39,7 @@ pub(crate) async fn write(
     };
     let api: Api<ClaudeEnvironment> =
         Api::namespaced(ctx.client.clone(), &env.namespace().unwrap_or_default());
-    // Conditional on the version this reconcile decided from: a replica that lost the
-    // lease, or any write since, makes this a conflict (retried from a fresh read) instead
-    // of overwriting a newer rollout state.
-    let patch = json!({
-        "apiVersion": ClaudeEnvironment::api_version(&()),
-        "kind": ClaudeEnvironment::kind(&()),
-        "metadata": {"resourceVersion": env.resource_version()},
-        "status": new,
-    });
+    let patch = patch(env, &new);
     let written = api
         .patch_status(
             &env.name_any(),
@@ -63,4 +55,34 @@ pub(crate) async fn write(
         written.resource_version(),
     );
     Ok(true)
+}
+
+/// The status apply, conditional on the version this reconcile decided from: a replica that
+/// lost the lease, or any write since, makes it a conflict (retried from a fresh read)
+/// instead of overwriting a newer rollout state.
+fn patch(env: &ClaudeEnvironment, status: &ClaudeEnvironmentStatus) -> serde_json::Value {
+    json!({
+        "apiVersion": ClaudeEnvironment::api_version(&()),
+        "kind": ClaudeEnvironment::kind(&()),
+        "metadata": {"resourceVersion": env.resource_version()},
+        "status": status,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_write_is_conditional_on_the_version_decided_from() {
+        let env: ClaudeEnvironment = serde_json::from_value(json!({
+            "apiVersion": "claude-env.io/v1alpha1", "kind": "ClaudeEnvironment",
+            "metadata": {"name": "be", "namespace": "ns", "resourceVersion": "4711"},
+            "spec": {"source": {"url": "u"}, "environment": "staging"}
+        }))
+        .unwrap();
+        let p = patch(&env, &ClaudeEnvironmentStatus::default());
+        assert_eq!(p["metadata"]["resourceVersion"], "4711");
+        assert_eq!(p["kind"], "ClaudeEnvironment");
+    }
 }
