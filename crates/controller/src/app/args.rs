@@ -59,6 +59,7 @@ pub(crate) struct Args {
     /// let anyone who can create a ClaudeEnvironment read the controller's disk.
     #[arg(long)]
     pub(crate) allow_local_urls: bool,
+    /// Log lines as JSON objects (one per line, for log pipelines) or as text.
     #[arg(long, value_enum, default_value_t = LogFormat::Text, env = "CLAUDE_ENV_LOG_FORMAT")]
     pub(crate) log_format: LogFormat,
     /// Branch an environment follows when `spec.source.branch` is empty, as
