@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod controller;
 pub mod endpoint;
+pub mod envs;
 pub mod fixture;
 pub mod namespace;
 pub mod read;

@@ -3,6 +3,7 @@
 use std::time::{Duration, Instant};
 
 use claude_env_api::{ClaudeEnvironment, condition};
+use claude_env_e2e::envs::{lease_holder, ready_at};
 use claude_env_e2e::{
     ConfigRepo, Controller, TestNamespace, annotate, condition_of, environment, image, metric, wait,
 };
@@ -13,32 +14,6 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 
 const STAGING_CONTEXT7: &str = "context7-mcp:1.4.2";
-
-/// Wait until `name` is Ready on `revision`.
-async fn ready_at(
-    api: &Api<ClaudeEnvironment>,
-    name: &str,
-    revision: &str,
-    timeout: Duration,
-) -> ClaudeEnvironment {
-    wait::until(
-        &format!("{name} Ready at {}", &revision[..8]),
-        timeout,
-        || async {
-            let env = api.get(name).await.map_err(|e| e.to_string())?;
-            let applied = env
-                .status
-                .as_ref()
-                .and_then(|s| s.last_applied_revision.clone());
-            let ready = condition_of(&env, condition::READY);
-            match (&applied, &ready) {
-                (Some(a), Some((s, _, _))) if a == revision && s == "True" => Ok(env),
-                _ => Err(format!("applied={applied:?} ready={ready:?}")),
-            }
-        },
-    )
-    .await
-}
 
 #[tokio::test]
 async fn a_push_is_applied_and_a_signed_webhook_applies_it_at_once() {
@@ -889,17 +864,6 @@ async fn production_waits_for_staging_to_be_healthy_on_the_same_revision() {
     );
 }
 
-async fn lease_holder(ns: &TestNamespace) -> Option<String> {
-    use k8s_openapi::api::coordination::v1::Lease;
-    let leases: Api<Lease> = ns.api();
-    leases
-        .get_opt("claude-env-controller")
-        .await
-        .ok()??
-        .spec?
-        .holder_identity
-}
-
 #[tokio::test]
 async fn with_two_replicas_only_the_leader_writes_and_a_standby_takes_over() {
     use claude_env_e2e::controller::Options;
@@ -912,7 +876,7 @@ async fn with_two_replicas_only_the_leader_writes_and_a_standby_takes_over() {
     let mut first = Controller::start_with(&ns.name, opts()).await;
     let first_id = format!("controller-{}", first.metrics_port);
     wait::until("first replica leads", Duration::from_secs(30), || async {
-        match lease_holder(&ns).await {
+        match lease_holder(&ns, "claude-env-controller").await {
             Some(h) if h == first_id => Ok(()),
             other => Err(format!("{other:?}")),
         }
@@ -957,7 +921,10 @@ async fn with_two_replicas_only_the_leader_writes_and_a_standby_takes_over() {
         "after failover",
     );
     ready_at(&envs, "be", &next, Duration::from_secs(90)).await;
-    assert_eq!(lease_holder(&ns).await.as_deref(), Some(second_id.as_str()));
+    assert_eq!(
+        lease_holder(&ns, "claude-env-controller").await.as_deref(),
+        Some(second_id.as_str())
+    );
     let took_over = second.metrics().await;
     assert!(metric(&took_over, "claude_env_reconcile_total", &[]).unwrap() > 0.0);
     assert_eq!(metric(&took_over, "claude_env_leader", &[]), Some(1.0));
@@ -1184,7 +1151,7 @@ async fn a_webhook_delivered_to_a_standby_reaches_the_leader() {
     .await;
     let leader_id = format!("controller-{}", leader.metrics_port);
     wait::until("first replica leads", Duration::from_secs(30), || async {
-        match lease_holder(&ns).await {
+        match lease_holder(&ns, "claude-env-controller").await {
             Some(h) if h == leader_id => Ok(()),
             other => Err(format!("{other:?}")),
         }

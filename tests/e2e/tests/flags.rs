@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use claude_env_api::{ClaudeEnvironment, condition};
 use claude_env_e2e::controller::{Options, bin};
+use claude_env_e2e::envs::{lease_holder, ready_at};
 use claude_env_e2e::{
     ConfigRepo, Controller, TestNamespace, condition_of, environment, repo_root, wait,
 };
-use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, PostParams};
 use serde_json::json;
 
@@ -59,22 +59,7 @@ fn branchless(name: &str, url: &str, environment_name: &str) -> ClaudeEnvironmen
 }
 
 async fn applied(envs: &Api<ClaudeEnvironment>, name: &str, revision: &str) {
-    wait::until(
-        &format!("{name} Ready at {}", &revision[..8]),
-        Duration::from_secs(90),
-        || async {
-            let e = envs.get(name).await.map_err(|e| e.to_string())?;
-            let at = e
-                .status
-                .as_ref()
-                .and_then(|s| s.last_applied_revision.clone());
-            match (at.as_deref(), condition_of(&e, condition::READY)) {
-                (Some(a), Some((s, _, _))) if a == revision && s == "True" => Ok(()),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await;
+    ready_at(envs, name, revision, Duration::from_secs(90)).await;
 }
 
 #[tokio::test]
@@ -137,14 +122,9 @@ async fn the_lease_is_where_the_flags_say_and_logs_are_json() {
         },
     )
     .await;
-    let api: Api<Lease> = leases.api();
     let holder = wait::until("the lease", Duration::from_secs(30), || async {
-        let lease = api
-            .get_opt("team-a-shard")
+        lease_holder(&leases, "team-a-shard")
             .await
-            .map_err(|e| e.to_string())?;
-        lease
-            .and_then(|l| l.spec?.holder_identity)
             .ok_or_else(|| "no holder".to_string())
     })
     .await;

@@ -6,20 +6,10 @@ use std::time::Duration;
 
 use claude_env_api::{ClaudeEnvironment, RolloutPhase, annotations};
 use claude_env_e2e::controller::Options;
+use claude_env_e2e::envs::lease_holder;
 use claude_env_e2e::{ConfigRepo, Controller, TestNamespace, annotate, environment, wait};
-use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::{Api, PostParams};
 use serde_json::json;
-
-async fn lease_holder(ns: &TestNamespace) -> Option<String> {
-    let leases: Api<Lease> = ns.api();
-    leases
-        .get_opt("claude-env-controller")
-        .await
-        .ok()??
-        .spec?
-        .holder_identity
-}
 
 async fn rollout(envs: &Api<ClaudeEnvironment>) -> (RolloutPhase, Option<String>) {
     let e = envs.get("be").await.unwrap();
@@ -47,7 +37,7 @@ async fn a_leader_that_wakes_after_a_takeover_does_not_overwrite_the_newer_rollo
     let mut first = Controller::start_with(&ns.name, opts()).await;
     let first_id = format!("controller-{}", first.metrics_port);
     wait::until("first replica leads", Duration::from_secs(30), || async {
-        match lease_holder(&ns).await {
+        match lease_holder(&ns, "claude-env-controller").await {
             Some(h) if h == first_id => Ok(()),
             other => Err(format!("{other:?}")),
         }
@@ -66,12 +56,16 @@ async fn a_leader_that_wakes_after_a_takeover_does_not_overwrite_the_newer_rollo
     .await
     .unwrap();
     let first_rev = repo.head();
-    wait::until("the first revision succeeded", Duration::from_secs(90), || async {
-        match rollout(&envs).await {
-            (RolloutPhase::Succeeded, Some(r)) if r == first_rev => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
+    wait::until(
+        "the first revision succeeded",
+        Duration::from_secs(90),
+        || async {
+            match rollout(&envs).await {
+                (RolloutPhase::Succeeded, Some(r)) if r == first_rev => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
     .await;
 
     // A new revision stops at the approval pause, decided by the first replica.
@@ -92,19 +86,23 @@ async fn a_leader_that_wakes_after_a_takeover_does_not_overwrite_the_newer_rollo
     let frozen = first.pid().unwrap();
     signal(frozen, "-STOP");
     wait::until("the standby leads", Duration::from_secs(60), || async {
-        match lease_holder(&ns).await {
+        match lease_holder(&ns, "claude-env-controller").await {
             Some(h) if h == second_id => Ok(()),
             other => Err(format!("{other:?}")),
         }
     })
     .await;
     annotate(&envs, "be", annotations::APPROVE, &next).await;
-    wait::until("promoted by the new leader", Duration::from_secs(90), || async {
-        match rollout(&envs).await {
-            (RolloutPhase::Succeeded, Some(r)) if r == next => Ok(()),
-            other => Err(format!("{other:?}")),
-        }
-    })
+    wait::until(
+        "promoted by the new leader",
+        Duration::from_secs(90),
+        || async {
+            match rollout(&envs).await {
+                (RolloutPhase::Succeeded, Some(r)) if r == next => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
     .await;
     let settled = envs.get("be").await.unwrap().status.unwrap();
 
@@ -121,7 +119,13 @@ async fn a_leader_that_wakes_after_a_takeover_does_not_overwrite_the_newer_rollo
     }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = envs.get("be").await.unwrap().status.unwrap();
-    assert_eq!(after.rollout, settled.rollout, "the rollout state regressed");
+    assert_eq!(
+        after.rollout, settled.rollout,
+        "the rollout state regressed"
+    );
     assert_eq!(after.last_applied_revision.as_deref(), Some(next.as_str()));
-    assert_eq!(lease_holder(&ns).await.as_deref(), Some(second_id.as_str()));
+    assert_eq!(
+        lease_holder(&ns, "claude-env-controller").await.as_deref(),
+        Some(second_id.as_str())
+    );
 }

@@ -5,16 +5,15 @@
 //! real Git server with and without credentials, real HTTP servers for egress.
 
 use std::io::{Read, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use claude_env_api::{ClaudeEnvironment, condition, labels};
 use claude_env_e2e::controller::Options;
+use claude_env_e2e::envs::{self, stalled_with};
 use claude_env_e2e::{
     ConfigRepo, Controller, TestNamespace, condition_of, environment, metric, wait,
 };
-use claude_env_testkit::HttpAuth;
+use claude_env_testkit::{CannedServer, HttpAuth};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret, Service};
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
@@ -53,41 +52,12 @@ fn env_in_shard(
     e
 }
 
-/// Wait until `name`'s Ready condition is False with `reason`; returns the message.
 async fn refused(api: &Api<ClaudeEnvironment>, name: &str, reason: &str) -> String {
-    wait::until(
-        &format!("{name} refused with {reason}"),
-        Duration::from_secs(60),
-        || async {
-            let env = api.get(name).await.map_err(|e| e.to_string())?;
-            let ready = condition_of(&env, condition::READY);
-            let stalled = condition_of(&env, condition::STALLED);
-            match (&ready, &stalled) {
-                (Some((r, why, m)), Some((s, _, _)))
-                    if r == "False" && why == reason && s == "True" =>
-                {
-                    Ok(m.clone())
-                }
-                _ => Err(format!("ready={ready:?} stalled={stalled:?}")),
-            }
-        },
-    )
-    .await
+    stalled_with(api, name, reason, Duration::from_secs(60)).await
 }
 
 async fn ready(api: &Api<ClaudeEnvironment>, name: &str) -> ClaudeEnvironment {
-    wait::until(
-        &format!("{name} Ready"),
-        Duration::from_secs(90),
-        || async {
-            let env = api.get(name).await.map_err(|e| e.to_string())?;
-            match condition_of(&env, condition::READY) {
-                Some((s, _, _)) if s == "True" => Ok(env),
-                other => Err(format!("{other:?}")),
-            }
-        },
-    )
-    .await
+    envs::ready(api, name, Duration::from_secs(90)).await
 }
 
 /// Objects claude-env manages in `ns`.
@@ -321,30 +291,11 @@ async fn a_private_revision_is_served_only_to_environments_that_proved_access() 
     assert!(managed_config_maps(&b).await.is_empty());
 }
 
-/// A TCP server answering every connection with `response`; counts connections.
-fn counting_server(response: &'static str) -> (u16, Arc<AtomicUsize>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            seen.fetch_add(1, Ordering::SeqCst);
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let _ = stream.write_all(response.as_bytes());
-        }
-    });
-    (port, count)
-}
-
 #[tokio::test]
 async fn health_checks_reach_only_allowed_hosts_and_never_echo_an_answer() {
     let ns = TestNamespace::new("ten-egress").await;
     let repo = ConfigRepo::example();
-    let (port, connections) = counting_server(
-        "HTTP/1.1 200 OK\r\nContent-Length: 23\r\nConnection: close\r\n\r\n{\"secret\":\"t0ps3cret!\"}",
-    );
+    let server = CannedServer::http("200 OK", &[], r#"{"secret":"t0ps3cret!"}"#);
     // The operator allows no host: the default, only the environment's own Services.
     let ctl = Controller::start_with(
         &ns.name,
@@ -356,7 +307,7 @@ async fn health_checks_reach_only_allowed_hosts_and_never_echo_an_answer() {
     .await;
     let envs: Api<ClaudeEnvironment> = ns.api();
     let checks = json!({"healthChecks": {"interval": "1s", "timeout": "20s", "http": [
-        {"name": "local", "url": format!("http://127.0.0.1:{port}/")},
+        {"name": "local", "url": server.http_url("")},
         {"name": "metadata", "url": "http://169.254.169.254/latest/meta-data/"}
     ]}});
     envs.create(
@@ -377,11 +328,7 @@ async fn health_checks_reach_only_allowed_hosts_and_never_echo_an_answer() {
     })
     .await;
     assert!(!message.contains("t0ps3cret"), "{message}");
-    assert_eq!(
-        connections.load(Ordering::SeqCst),
-        0,
-        "a refused check connected"
-    );
+    assert_eq!(server.connections(), 0, "a refused check connected");
     let m = ctl.metrics().await;
     assert!(
         metric(

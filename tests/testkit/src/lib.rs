@@ -16,7 +16,7 @@ mod ssh;
 
 pub use daemon::GitDaemon;
 pub use http::{GitHttpServer, HttpAuth};
-pub use net::{SilentServer, free_port, wait_for_port};
+pub use net::{CannedServer, SilentServer, free_port, wait_for_port};
 pub use repo::TempRepo;
 pub use signing::{GpgKey, SshKeyPair};
 pub use ssh::SshGitServer;

@@ -9,9 +9,9 @@ use crate::decisions::egress::Egress;
 use crate::metrics::Metrics;
 use claude_env_api::HealthChecks;
 use claude_env_rollout::{CheckKind, CheckTarget, Outcome};
-use claude_env_testkit::SilentServer;
 use claude_env_testkit::mcp::{McpMode, McpServer};
 use claude_env_testkit::prometheus::{self, MetricsEndpoint, Prometheus};
+use claude_env_testkit::{CannedServer, SilentServer};
 use serde_json::json;
 
 const REV: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -158,42 +158,16 @@ async fn unknown_names_are_skipped() {
     assert!(c.run(&["nope".into()], &ctx).await.is_empty());
 }
 
-/// A server answering every connection with `response`, once per connection.
-fn canned(response: &'static str) -> u16 {
-    canned_counting(response).0
-}
-
-/// [`canned`], and how many connections it accepted.
-fn canned_counting(
-    response: &'static str,
-) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let seen = count.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            use std::io::{Read, Write};
-            let mut stream = stream;
-            let mut buf = [0u8; 4096];
-            let _ = stream.read(&mut buf);
-            let _ = stream.write_all(response.as_bytes());
-        }
-    });
-    (port, count)
-}
-
 const SECRET_BODY: &str = r#"{"AccessKeyId":"ASIAEXAMPLE","SecretAccessKey":"wJalrXUtnFEMI"}"#;
 
 #[tokio::test]
 async fn redirects_are_not_followed_and_bodies_never_echoed() {
-    let redirect = canned(
-        "HTTP/1.1 302 Found\r\nLocation: http://169.254.169.254/latest/meta-data/\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    let redirect = CannedServer::http(
+        "302 Found",
+        &[("Location", "http://169.254.169.254/latest/meta-data/")],
+        "",
     );
-    let c = checks(
-        json!({"http": [{"name": "h", "url": format!("http://127.0.0.1:{redirect}/health")}]}),
-    );
+    let c = checks(json!({"http": [{"name": "h", "url": redirect.http_url("health")}]}));
     let m = run_one(&c, "h").await;
     assert_eq!(m.result.outcome, Outcome::Fail, "{}", m.result.message);
     assert!(
@@ -202,14 +176,8 @@ async fn redirects_are_not_followed_and_bodies_never_echoed() {
         m.result.message
     );
 
-    let leaky: &'static str = Box::leak(
-        format!(
-            "HTTP/1.1 500 Oops\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{SECRET_BODY}",
-            SECRET_BODY.len()
-        )
-        .into_boxed_str(),
-    );
-    let port = canned(leaky);
+    let leaky = CannedServer::http("500 Oops", &[], SECRET_BODY);
+    let port = leaky.port();
     for spec in [
         json!({"http": [{"name": "x", "url": format!("http://127.0.0.1:{port}/")}]}),
         json!({"mcp": [{"name": "x", "url": format!("http://127.0.0.1:{port}/mcp")}]}),
@@ -235,12 +203,11 @@ async fn redirects_are_not_followed_and_bodies_never_echoed() {
 #[tokio::test]
 async fn hosts_outside_the_egress_rules_are_never_contacted() {
     let server = McpServer::start();
-    let (probe, connections) =
-        canned_counting("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let probe = CannedServer::http("200 OK", &[], "");
     let c = checks(json!({"mcp": [{"name": "ctx", "url": server.url()}],
         "http": [{"name": "meta", "url": "http://169.254.169.254/latest/meta-data/"},
                  {"name": "other", "url": "http://mcp.team-b.svc:8080/"},
-                 {"name": "probe", "url": format!("http://127.0.0.1:{probe}/")}]}));
+                 {"name": "probe", "url": probe.http_url("")}]}));
     let metrics = Metrics::new();
     let ctx = |egress| Context {
         revision: REV,
@@ -279,11 +246,7 @@ async fn hosts_outside_the_egress_rules_are_never_contacted() {
         "{}",
         out[2].result.message
     );
-    assert_eq!(
-        connections.load(std::sync::atomic::Ordering::SeqCst),
-        0,
-        "a refused check connected"
-    );
+    assert_eq!(probe.connections(), 0, "a refused check connected");
     assert!(
         metrics
             .render()
