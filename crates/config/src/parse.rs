@@ -12,6 +12,7 @@ use saphyr::Scalar;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput, Tag};
 
 use crate::diagnostics::Diagnostic;
+use crate::keys::Keys;
 use crate::rules;
 use crate::tree::{At, Entry, Node, Origin, Value};
 
@@ -339,8 +340,11 @@ impl<'a> Builder<'a> {
 
     fn mapping(&mut self, at: &At, depth: usize) -> Result<Value, Fatal> {
         let mut entries: Vec<Entry> = Vec::new();
+        // Duplicate keys are found through an index, not by scanning: a mapping of n keys
+        // costs O(n) however large a hostile file makes it.
+        let mut keys = Keys::default();
         // YAML merge keys (`<<: *defaults`): entries that explicit keys override.
-        let mut merged: Vec<Entry> = Vec::new();
+        let mut merged = Vec::new();
         loop {
             let (ev, span) = self.next()?;
             let key_at = self.at(&span);
@@ -364,19 +368,21 @@ impl<'a> Builder<'a> {
                 self.merge_key_sources(node, &mut merged);
                 continue;
             }
-            if let Some(first) = entries.iter().find(|e| *e.key == *key) {
+            if let Some(first) = keys.find(&entries, &key) {
                 let msg = format!(
                     "key `{key}` is already defined at line {}",
-                    first.key_at.line
+                    entries[first].key_at.line
                 );
                 self.report(rules::DUPLICATE_KEY, &key_at, msg);
                 continue;
             }
             entries.push(Entry { key, key_at, node });
+            keys.pushed(&entries);
         }
         for e in merged {
-            if !entries.iter().any(|x| x.key == e.key) {
+            if keys.find(&entries, &e.key).is_none() {
                 entries.push(e);
+                keys.pushed(&entries);
             }
         }
         Ok(self.patch(entries, at))
@@ -388,12 +394,14 @@ impl<'a> Builder<'a> {
             Value::Seq(items) => items,
             _ => vec![node],
         };
+        let mut keys = Keys::new(merged);
         for src in sources {
             match src.value {
                 Value::Map(entries) => {
                     for e in entries {
-                        if !merged.iter().any(|m| m.key == e.key) {
+                        if keys.find(merged, &e.key).is_none() {
                             merged.push(e);
+                            keys.pushed(merged);
                         }
                     }
                 }
