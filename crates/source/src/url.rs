@@ -104,6 +104,16 @@ impl RepoUrl {
         }
     }
 
+    /// Whether the host is this machine's loopback (`localhost`, `127.0.0.0/8`, `::1`):
+    /// traffic to it never crosses a network.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// The port to connect to: the explicit one or the scheme's default.
     pub fn effective_port(&self) -> Option<u16> {
         self.port.or_else(|| default_port(&self.scheme))
@@ -135,6 +145,19 @@ pub fn same_repo(a: &str, b: &str) -> bool {
         (Ok(a), Ok(b)) => a.match_key() == b.match_key(),
         _ => false,
     }
+}
+
+/// Whether `input` carries a password in its user-info (`https://user:token@host/...`).
+/// A lone user name (`ssh://git@host/...`, `https://user@host/...`) is not one.
+pub fn carries_password(input: &str) -> bool {
+    let Some(scheme_end) = input.find("://") else {
+        return false;
+    };
+    let rest = &input[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    rest[..authority_end]
+        .rfind('@')
+        .is_some_and(|at| rest[..at].contains(':'))
 }
 
 /// The URL with any password or token in its user-info replaced by `***`, for messages.
@@ -323,6 +346,49 @@ mod tests {
         assert_eq!(redact("https://host/a@b"), "https://host/a@b");
         let err = RepoUrl::parse("ftp://bob:pw@host/x").unwrap_err();
         assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+
+    #[test]
+    fn passwords_in_urls_are_detected() {
+        for with in [
+            "https://alice:s3cret@host/x.git",
+            "http://x-access-token:ghp_abc@github.com/o/r",
+            "ssh://git:pw@host/x.git",
+            "https://:tok@host/x.git",
+        ] {
+            assert!(carries_password(with), "{with}");
+        }
+        for without in [
+            "https://host/x.git",
+            "https://alice@host/x.git",
+            "ssh://git@host:2222/x.git",
+            "git@host:x.git",
+            "https://host/a:b@c",
+            "https://host:443/x.git",
+            "/srv/git/x.git",
+        ] {
+            assert!(!carries_password(without), "{without}");
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://127.0.0.1:8080/x.git",
+            "http://127.3.4.5/x.git",
+            "git://localhost/x.git",
+            "http://[::1]:9000/x.git",
+        ] {
+            assert!(RepoUrl::parse(url).unwrap().is_loopback(), "{url}");
+        }
+        for url in [
+            "http://example.com/x.git",
+            "http://10.0.0.1/x.git",
+            "http://localhost.example.com/x.git",
+            "http://[::2]/x.git",
+        ] {
+            assert!(!RepoUrl::parse(url).unwrap().is_loopback(), "{url}");
+        }
     }
 
     #[test]
