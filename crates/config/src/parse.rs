@@ -69,6 +69,7 @@ pub(crate) fn parse(bytes: &[u8], origin: Arc<Origin>, format: Format) -> Parsed
     }
     let mut b = Builder {
         events: Parser::new_from_str(text),
+        end: line_col(text.as_bytes()),
         origin,
         anchors: HashMap::new(),
         diagnostics: Vec::new(),
@@ -136,15 +137,23 @@ fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
+/// The position just past `prefix`, counting lines as YAML does (`\n`, `\r\n` and a lone
+/// `\r` each end one) and columns in bytes.
 fn line_col(prefix: &[u8]) -> (u32, u32) {
-    let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = prefix.len()
-        - prefix
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
-    (line as u32, col as u32)
+    let (mut line, mut col) = (1u32, 1u32);
+    let mut after_cr = false;
+    for &b in prefix {
+        match b {
+            b'\n' if after_cr => {}
+            b'\n' | b'\r' => {
+                line += 1;
+                col = 1;
+            }
+            _ => col += 1,
+        }
+        after_cr = b == b'\r';
+    }
+    (line, col)
 }
 
 /// Parsing cannot continue; the diagnostic saying why has been recorded.
@@ -158,6 +167,9 @@ struct Builder<'a> {
     diagnostics: Vec<Diagnostic>,
     nodes: usize,
     syntax_rule: &'static str,
+    /// Line and column just past the last character: the scanner reports some errors at
+    /// the end of input on a line after the last one.
+    end: (u32, u32),
 }
 
 impl<'a> Builder<'a> {
@@ -176,8 +188,8 @@ impl<'a> Builder<'a> {
 
     fn scan_error(&mut self, e: &ScanError) -> Fatal {
         let m = e.marker();
-        let d = Diagnostic::error(self.syntax_rule, &self.origin.file, e.info())
-            .at(m.line() as u32, m.col() as u32 + 1);
+        let at = (m.line() as u32, m.col() as u32 + 1).min(self.end);
+        let d = Diagnostic::error(self.syntax_rule, &self.origin.file, e.info()).at(at.0, at.1);
         self.diagnostics.push(d);
         Fatal
     }
