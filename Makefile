@@ -8,7 +8,7 @@ CRD_FILE := crds/claude-env.io_claudeenvironments.yaml
 # The local control plane: cluster-build, cluster-up, cluster-down.
 -include tests/cluster/cluster.mk
 
-.PHONY: test checks fmt-check clippy unit crds crds-check chart-docs chart-docs-check deny bins e2e demo demo-down demo-cli bench
+.PHONY: test checks fmt-check clippy unit crds crds-check chart-docs chart-docs-check deny bins e2e demo demo-down demo-cli bench fuzz fuzz-check
 
 # The control plane (Go) builds while the Rust checks run: a cold CI machine has two big
 # builds, and Rust leaves a core idle during its long single-crate compiles.
@@ -17,7 +17,7 @@ test:
 	@$(MAKE) --no-print-directory e2e
 
 checks:
-	@$(MAKE) --no-print-directory fmt-check clippy crds-check chart-docs-check deny unit
+	@$(MAKE) --no-print-directory fmt-check clippy crds-check chart-docs-check deny unit fuzz-check
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -75,3 +75,17 @@ demo-cli:
 # BENCH_N, BENCH_RUNS, ... there). Results: build/bench/, summarised in BENCHMARKS.md.
 bench:
 	@hack/bench.sh
+
+# Fuzzing (fuzz/run.sh): coverage-guided libFuzzer targets on the stable toolchain, in a
+# Cargo workspace of their own (fuzz/). `make fuzz` fuzzes each target for FUZZ_SECONDS
+# (FUZZ_TARGETS to pick some); `make fuzz-check`, part of `make test`, replays the committed
+# corpus and fuzzes each target for FUZZ_CHECK_SECONDS. Crashes: build/fuzz/artifacts/.
+FUZZ_SECONDS ?= 600
+FUZZ_CHECK_SECONDS ?= 20
+FUZZ_TARGETS ?=
+
+fuzz:
+	fuzz/run.sh run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-check:
+	fuzz/run.sh check $(FUZZ_CHECK_SECONDS)

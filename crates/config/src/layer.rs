@@ -5,6 +5,7 @@
 //! elements from several files are combined (in file order), since that is what the
 //! strategy asks for.
 
+use crate::keys::Keys;
 use crate::merge::Cursor;
 use crate::rules;
 use crate::strategy::Strategy;
@@ -21,8 +22,9 @@ fn combine(acc: &mut Node, next: &Node, cur: &mut Cursor) {
         // A null written in one file is no opinion: the other file's value stands.
         (Value::Null, _) => *acc = next.clone(),
         (Value::Map(a), Value::Map(n)) => {
+            let mut keys = Keys::new(a);
             for e in n {
-                cur.enter(Some(&e.key), 0, |cur| combine_entry(a, e, cur));
+                cur.enter(Some(&e.key), 0, |cur| combine_entry(a, &mut keys, e, cur));
             }
         }
         (Value::Seq(a), Value::Seq(n)) if *cur.strategy() != Strategy::Replace => {
@@ -42,13 +44,16 @@ fn combine(acc: &mut Node, next: &Node, cur: &mut Cursor) {
     }
 }
 
-fn combine_entry(a: &mut Vec<Entry>, e: &Entry, cur: &mut Cursor) {
+fn combine_entry(a: &mut Vec<Entry>, keys: &mut Keys, e: &Entry, cur: &mut Cursor) {
     if let Value::Null = e.node.value {
         return;
     }
-    match a.iter_mut().find(|x| x.key == e.key) {
-        Some(x) => combine(&mut x.node, &e.node, cur),
-        None => a.push(e.clone()),
+    match keys.find(a, &e.key) {
+        Some(i) => combine(&mut a[i].node, &e.node, cur),
+        None => {
+            a.push(e.clone());
+            keys.pushed(a);
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod strategy;
 
+mod keys;
 mod layer;
 mod layout;
 mod merge;

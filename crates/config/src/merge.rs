@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 use crate::diagnostics::Diagnostic;
+use crate::keys::Keys;
 use crate::pointer;
 use crate::rules;
 use crate::strategy::{Step, Strategies, Strategy};
@@ -96,9 +97,11 @@ pub(crate) fn merge_into(lower: &mut Node, higher: &Node, cur: &mut Cursor) {
         (Value::Map(lo), Value::Map(hi)) => {
             // A container re-stamped by a higher layer: an empty one names that layer.
             lower.at = higher.at.clone();
+            let mut keys = Keys::new(lo);
             for e in hi {
-                cur.enter(Some(&e.key), 0, |cur| merge_entry(lo, e, cur));
+                cur.enter(Some(&e.key), 0, |cur| merge_entry(lo, &mut keys, e, cur));
             }
+            keys.sweep(lo);
         }
         (Value::Seq(lo), Value::Seq(hi)) => {
             lower.at = higher.at.clone();
@@ -114,7 +117,7 @@ pub(crate) fn merge_into(lower: &mut Node, higher: &Node, cur: &mut Cursor) {
     }
 }
 
-fn merge_entry(lo: &mut Vec<Entry>, e: &Entry, cur: &mut Cursor) {
+fn merge_entry(lo: &mut Vec<Entry>, keys: &mut Keys, e: &Entry, cur: &mut Cursor) {
     match &e.node.value {
         Value::Null => {}
         Value::Delete(selector) => {
@@ -128,10 +131,13 @@ fn merge_entry(lo: &mut Vec<Entry>, e: &Entry, cur: &mut Cursor) {
                     ),
                 );
             }
-            lo.retain(|x| x.key != e.key);
+            if let Some(i) = keys.find(lo, &e.key) {
+                keys.remove(lo, i);
+            }
         }
-        _ => match lo.iter_mut().find(|x| x.key == e.key) {
-            Some(x) => {
+        _ => match keys.find(lo, &e.key) {
+            Some(i) => {
+                let x = &mut lo[i];
                 x.key_at = e.key_at.clone();
                 merge_into(&mut x.node, &e.node, cur);
             }
@@ -142,6 +148,7 @@ fn merge_entry(lo: &mut Vec<Entry>, e: &Entry, cur: &mut Cursor) {
                         key_at: e.key_at.clone(),
                         node,
                     });
+                    keys.pushed(lo);
                 }
             }
         },

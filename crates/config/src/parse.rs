@@ -12,6 +12,7 @@ use saphyr::Scalar;
 use saphyr_parser::{Event, Parser, ScalarStyle, ScanError, Span, StrInput, Tag};
 
 use crate::diagnostics::Diagnostic;
+use crate::keys::Keys;
 use crate::rules;
 use crate::tree::{At, Entry, Node, Origin, Value};
 
@@ -68,6 +69,7 @@ pub(crate) fn parse(bytes: &[u8], origin: Arc<Origin>, format: Format) -> Parsed
     }
     let mut b = Builder {
         events: Parser::new_from_str(text),
+        end: line_col(text.as_bytes()),
         origin,
         anchors: HashMap::new(),
         diagnostics: Vec::new(),
@@ -135,15 +137,23 @@ fn json_message(e: &serde_json::Error) -> String {
     }
 }
 
+/// The position just past `prefix`, counting lines as YAML does (`\n`, `\r\n` and a lone
+/// `\r` each end one) and columns in bytes.
 fn line_col(prefix: &[u8]) -> (u32, u32) {
-    let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
-    let col = prefix.len()
-        - prefix
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-        + 1;
-    (line as u32, col as u32)
+    let (mut line, mut col) = (1u32, 1u32);
+    let mut after_cr = false;
+    for &b in prefix {
+        match b {
+            b'\n' if after_cr => {}
+            b'\n' | b'\r' => {
+                line += 1;
+                col = 1;
+            }
+            _ => col += 1,
+        }
+        after_cr = b == b'\r';
+    }
+    (line, col)
 }
 
 /// Parsing cannot continue; the diagnostic saying why has been recorded.
@@ -157,6 +167,9 @@ struct Builder<'a> {
     diagnostics: Vec<Diagnostic>,
     nodes: usize,
     syntax_rule: &'static str,
+    /// Line and column just past the last character: the scanner reports some errors at
+    /// the end of input on a line after the last one.
+    end: (u32, u32),
 }
 
 impl<'a> Builder<'a> {
@@ -175,8 +188,8 @@ impl<'a> Builder<'a> {
 
     fn scan_error(&mut self, e: &ScanError) -> Fatal {
         let m = e.marker();
-        let d = Diagnostic::error(self.syntax_rule, &self.origin.file, e.info())
-            .at(m.line() as u32, m.col() as u32 + 1);
+        let at = (m.line() as u32, m.col() as u32 + 1).min(self.end);
+        let d = Diagnostic::error(self.syntax_rule, &self.origin.file, e.info()).at(at.0, at.1);
         self.diagnostics.push(d);
         Fatal
     }
@@ -339,8 +352,11 @@ impl<'a> Builder<'a> {
 
     fn mapping(&mut self, at: &At, depth: usize) -> Result<Value, Fatal> {
         let mut entries: Vec<Entry> = Vec::new();
+        // Duplicate keys are found through an index, not by scanning: a mapping of n keys
+        // costs O(n) however large a hostile file makes it.
+        let mut keys = Keys::default();
         // YAML merge keys (`<<: *defaults`): entries that explicit keys override.
-        let mut merged: Vec<Entry> = Vec::new();
+        let mut merged = Vec::new();
         loop {
             let (ev, span) = self.next()?;
             let key_at = self.at(&span);
@@ -364,19 +380,21 @@ impl<'a> Builder<'a> {
                 self.merge_key_sources(node, &mut merged);
                 continue;
             }
-            if let Some(first) = entries.iter().find(|e| *e.key == *key) {
+            if let Some(first) = keys.find(&entries, &key) {
                 let msg = format!(
                     "key `{key}` is already defined at line {}",
-                    first.key_at.line
+                    entries[first].key_at.line
                 );
                 self.report(rules::DUPLICATE_KEY, &key_at, msg);
                 continue;
             }
             entries.push(Entry { key, key_at, node });
+            keys.pushed(&entries);
         }
         for e in merged {
-            if !entries.iter().any(|x| x.key == e.key) {
+            if keys.find(&entries, &e.key).is_none() {
                 entries.push(e);
+                keys.pushed(&entries);
             }
         }
         Ok(self.patch(entries, at))
@@ -388,12 +406,14 @@ impl<'a> Builder<'a> {
             Value::Seq(items) => items,
             _ => vec![node],
         };
+        let mut keys = Keys::new(merged);
         for src in sources {
             match src.value {
                 Value::Map(entries) => {
                     for e in entries {
-                        if !merged.iter().any(|m| m.key == e.key) {
+                        if keys.find(merged, &e.key).is_none() {
                             merged.push(e);
+                            keys.pushed(merged);
                         }
                     }
                 }

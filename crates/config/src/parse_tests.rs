@@ -307,3 +307,21 @@ fn crlf_line_endings_parse_with_the_same_positions() {
     assert_eq!(model.value.as_str(), Some("sonnet"));
     assert_eq!(get(&root, &["memory"]).value.as_str(), Some("a\nb\n"));
 }
+
+#[test]
+fn errors_at_the_end_of_input_point_inside_the_file() {
+    // Found by fuzzing (fuzz/ config_fragment): the scanner reported this at line 4 of a
+    // three-line file.
+    let p = yaml("metadata:\n  tier: gold\nu");
+    assert_eq!(only(&p), ("yaml-syntax", 3, 2));
+}
+
+#[test]
+fn lone_carriage_returns_end_lines_as_in_yaml() {
+    // Found by fuzzing: YAML ends lines at `\r` too, and positions must agree with it.
+    let p = yaml("a: 1\r\rb: [\r");
+    assert!(p.root.is_none());
+    let (rule, line, _) = only(&p);
+    assert_eq!((rule, line), ("yaml-syntax", 4));
+    assert_eq!(line_col(b"a\r\nb\rc\nd"), (4, 2));
+}

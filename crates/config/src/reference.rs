@@ -2,8 +2,10 @@
 //! Kubernetes Secret) and `${env:VAR}` (a workstation environment variable).
 //!
 //! Any other `${...}` is ordinary text (Claude Code and shells expand `${HOME}`,
-//! `${VAR:-default}` themselves), except near-misses of ours like `${Secret:...}` or
-//! `${secrets:...}`, which are reported rather than silently passed through.
+//! `${VAR:-default}` themselves), except what can only be meant as a reference and would
+//! otherwise reach Claude Code verbatim: near-misses of ours like `${Secret:...}` or
+//! `${secrets:...}`, and other schemes like `${vault:...}` (a lowercase word and a colon not
+//! followed by a shell operator), which claude-env does not resolve. Both are errors.
 
 use std::ops::Range;
 
@@ -44,6 +46,11 @@ pub fn references(s: &str) -> Result<Vec<(Range<usize>, Reference<'_>)>, Referen
             if near_miss(&tail[2..]) {
                 return Err(err(
                     "write references exactly as `${secret:<name>/<key>}` or `${env:VAR}` (lowercase, no spaces)",
+                ));
+            }
+            if unknown_scheme(&tail[2..]) {
+                return Err(err(
+                    "unknown reference scheme: claude-env resolves only `${secret:<name>/<key>}` (Kubernetes Secret) and `${env:VAR}` (workstation)",
                 ));
             }
             from = start + 2;
@@ -108,6 +115,23 @@ fn near_miss(after_brace: &str) -> bool {
     let rest = &after_brace[word.len()..];
     let w = word.trim().to_ascii_lowercase();
     rest.starts_with(':') && matches!(w.as_str(), "secret" | "secrets" | "env")
+}
+
+/// `scheme:rest` with a lowercase scheme (`vault:`, `aws-sm:`, `file:`), but not the shell's
+/// `${var:-default}`, `${var:=x}`, `${var:+x}`, `${var:?msg}` or substring `${var:1:2}`.
+fn unknown_scheme(after_brace: &str) -> bool {
+    let scheme_len = after_brace
+        .bytes()
+        .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'-' | b'_'))
+        .count();
+    let (scheme, rest) = after_brace.split_at(scheme_len);
+    let Some(rest) = rest.strip_prefix(':') else {
+        return false;
+    };
+    scheme.starts_with(|c: char| c.is_ascii_lowercase())
+        && rest.starts_with(|c: char| {
+            !c.is_ascii_digit() && !c.is_whitespace() && !matches!(c, '-' | '=' | '+' | '?' | '}')
+        })
 }
 
 /// DNS-1123 subdomain, as Kubernetes requires of Secret names.
@@ -208,6 +232,28 @@ mod tests {
         ] {
             assert!(references(s).is_err(), "{s}");
         }
+    }
+
+    #[test]
+    fn unknown_schemes_are_errors() {
+        for s in [
+            "${vault:secret/data/db#password}",
+            "token ${aws-sm:prod/api}",
+            "${file:/etc/passwd}",
+            "${k8s:ns/name}",
+        ] {
+            let e = references(s).unwrap_err();
+            assert!(e.reason.contains("unknown reference scheme"), "{s}: {e}");
+        }
+        assert_eq!(references("a ${vault:x}").unwrap_err().offset, 2);
+    }
+
+    #[test]
+    fn shell_operators_after_a_colon_stay_text() {
+        assert!(
+            ok("${home:-/tmp} ${x:=1} ${x:+y} ${x:?unset} ${s:1:2} ${s: 1} ${s:} ${HOME:x}")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     (
         SECRET_REFERENCE,
-        "a ${secret:...} or ${env:...} reference is malformed",
+        "a ${secret:...} or ${env:...} reference is malformed, or ${scheme:...} names another scheme",
     ),
     (
         PLAINTEXT_SECRET,

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use crate::keys::Keys;
 use crate::pointer;
 use crate::provenance::{Layer, Provenance};
 
@@ -117,11 +118,11 @@ impl Value {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.value.same(&y.value))
             }
             (Value::Map(a), Value::Map(b)) => {
+                let keys = Keys::new(b);
                 a.len() == b.len()
                     && a.iter().all(|e| {
-                        other
-                            .get(&e.key)
-                            .is_some_and(|n| n.value.same(&e.node.value))
+                        keys.find(b, &e.key)
+                            .is_some_and(|i| b[i].node.value.same(&e.node.value))
                     })
             }
             (Value::Delete(a), Value::Delete(b)) => match (a, b) {

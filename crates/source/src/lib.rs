@@ -2,6 +2,7 @@
 //! directory or straight from a Git commit's tree.
 
 pub mod auth;
+pub mod deliveries;
 pub mod git;
 pub mod known_hosts;
 pub mod load;
@@ -9,4 +10,7 @@ pub mod url;
 pub mod verify;
 pub mod webhook;
 
-pub use load::{LoadError, from_commit, from_dir, from_rev, resolve_rev};
+pub use load::{
+    Limit, LimitExceeded, Limits, LoadError, from_commit, from_commit_with, from_dir,
+    from_dir_with, from_rev, from_rev_with, resolve_rev,
+};

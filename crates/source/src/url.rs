@@ -48,10 +48,24 @@ impl RepoUrl {
         if input.is_empty() {
             return Err(err("empty"));
         }
+        // URL parsers drop tabs and newlines that libgit2 keeps: the two would not agree on
+        // what the URL is (found by fuzzing, fuzz/ git_url).
+        if input.chars().any(char::is_control) {
+            return Err(err("control characters (a newline or tab?) in the URL"));
+        }
         if input.starts_with('/') {
             return Ok(file_url(input));
         }
         if !input.contains("://") {
+            // `https:host/x` is a URL missing its `//` (a URL parser would read it as one),
+            // not the scp-like path `x` on a host called `https`.
+            let prefix = input.split(':').next().unwrap_or("");
+            if ["http", "https", "ssh", "git", "file", "ftp"]
+                .iter()
+                .any(|s| prefix.eq_ignore_ascii_case(s))
+            {
+                return Err(err("missing `//` after the scheme"));
+            }
             return parse_scp_like(input).ok_or_else(|| err("neither scheme://… nor host:path"));
         }
         let parsed = ::url::Url::parse(input).map_err(|e| err(&e.to_string()))?;
@@ -104,6 +118,16 @@ impl RepoUrl {
         }
     }
 
+    /// Whether the host is this machine's loopback (`localhost`, `127.0.0.0/8`, `::1`):
+    /// traffic to it never crosses a network.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host == "localhost"
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// The port to connect to: the explicit one or the scheme's default.
     pub fn effective_port(&self) -> Option<u16> {
         self.port.or_else(|| default_port(&self.scheme))
@@ -137,27 +161,85 @@ pub fn same_repo(a: &str, b: &str) -> bool {
     }
 }
 
+/// Whether `input` carries a password in its user-info (`https://user:token@host/...`).
+/// A lone user name (`ssh://git@host/...`, `https://user@host/...`) is not one.
+pub fn carries_password(input: &str) -> bool {
+    let ours = authority(input).is_some_and(|(start, end)| {
+        let authority = &input[start..end];
+        authority
+            .rfind('@')
+            .is_some_and(|at| authority[..at].contains(':'))
+    });
+    ours || standard_password(input).is_some()
+}
+
+/// The password a URL parser reads from `input` (it trims control characters and spaces
+/// around the URL and drops tabs and newlines inside it, which libgit2 and
+/// [`authority`] do not).
+fn standard_password(input: &str) -> Option<::url::Url> {
+    ::url::Url::parse(input)
+        .ok()
+        .filter(|u| u.scheme() != "file" && u.password().is_some_and(|p| !p.is_empty()))
+}
+
 /// The URL with any password or token in its user-info replaced by `***`, for messages.
 /// Works on URLs that do not parse too, so an error about a bad URL cannot leak a secret.
 pub fn redact(input: &str) -> String {
-    let Some(scheme_end) = input.find("://") else {
-        return input.to_owned();
+    let user_info = authority(input)
+        .and_then(|(start, end)| Some((start, start + input[start..end].rfind('@')?)));
+    let Some((start, at)) = user_info else {
+        // No user-info as we read it, but a URL parser may still find a password: show
+        // what it reads, without it.
+        return match standard_password(input) {
+            Some(mut url) => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            None => input.to_owned(),
+        };
     };
-    let rest = &input[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => {
-            let userinfo = &rest[..at];
-            let user = userinfo.split(':').next().unwrap_or("");
-            let shown = if userinfo.contains(':') {
-                format!("{user}:***")
-            } else {
-                shown_user(&input[..scheme_end], user).to_owned()
-            };
-            format!("{}{shown}{}", &input[..scheme_end + 3], &rest[at..])
-        }
-        None => input.to_owned(),
+    let userinfo = &input[start..at];
+    let user = userinfo.split(':').next().unwrap_or("");
+    let scheme = &input[..input.find(':').unwrap_or(0)];
+    let shown = if userinfo.contains(':') {
+        format!("{user}:***")
+    } else {
+        shown_user(scheme, user).to_owned()
+    };
+    format!("{}{shown}{}", &input[..start], &input[at..])
+}
+
+/// Where the authority (`[user-info@]host[:port]`) of `input` is, as the URL standard reads
+/// it: after `scheme://`, or for the schemes it calls special (`http`, `https`, `ftp`, `ws`,
+/// `wss`) after `scheme:` and any number of slashes or backslashes (`http:user:pw@host`
+/// is `http://user:pw@host` to a URL parser). It ends at the first `/`, `?` or `#` (and `\`
+/// for special schemes).
+fn authority(input: &str) -> Option<(usize, usize)> {
+    let colon = input.find(':')?;
+    let scheme = &input[..colon];
+    let valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !valid {
+        return None;
     }
+    let special = ["http", "https", "ftp", "ws", "wss"]
+        .iter()
+        .any(|s| scheme.eq_ignore_ascii_case(s));
+    let after = &input[colon + 1..];
+    let start = if special {
+        colon + 1 + (after.len() - after.trim_start_matches(['/', '\\']).len())
+    } else if after.starts_with("//") {
+        colon + 3
+    } else {
+        return None;
+    };
+    let rest = &input[start..];
+    let len = rest
+        .find(|c: char| matches!(c, '/' | '?' | '#') || (special && c == '\\'))
+        .unwrap_or(rest.len());
+    Some((start, start + len))
 }
 
 /// Over HTTP a lone user-info is often a token (`https://<token>@host`), so only SSH user
@@ -305,6 +387,23 @@ mod tests {
         for bad in ["", "   ", "ftp://host/x", "no-colon-here", "https://"] {
             assert!(RepoUrl::parse(bad).is_err(), "{bad:?}");
         }
+        // Found by fuzzing (fuzz/ git_url): read as scp-like, this was host `https`, path
+        // `bob:tok@host/x`, and displayed the token.
+        let err = RepoUrl::parse("https:bob:tok-123@host/x").unwrap_err();
+        assert!(err.reason.contains("//"), "{err}");
+        assert!(!err.to_string().contains("tok-123"), "{err}");
+        assert!(RepoUrl::parse("HTTP:host/x").is_err());
+        assert!(
+            RepoUrl::parse("gitlab:org/repo").is_ok(),
+            "a host may be called gitlab"
+        );
+        for bad in [
+            "http\n:@\rbtp:bob@host",
+            "https://host/x\ty",
+            "git@host:x\0",
+        ] {
+            assert!(RepoUrl::parse(bad).is_err(), "{bad:?}");
+        }
         assert!(!same_repo("", ""));
     }
 
@@ -321,8 +420,68 @@ mod tests {
         assert_eq!(redact("ssh://git@host/x.git"), "ssh://git@host/x.git");
         assert_eq!(redact("git@host:x.git"), "git@host:x.git");
         assert_eq!(redact("https://host/a@b"), "https://host/a@b");
+        // Found by fuzzing (fuzz/ git_url): a URL parser reads `http:user:pw@host` as
+        // `http://user:pw@host`, and so must the redaction and the password check.
+        assert_eq!(redact("http:bob:tok-1@host/x"), "http:bob:***@host/x");
+        assert_eq!(
+            redact("https:\\\\bob:tok-1@host/x"),
+            "https:\\\\bob:***@host/x"
+        );
+        assert!(carries_password("http:bob:tok-1@host/x"));
+        assert_eq!(redact("ssh:bob:x@host"), "ssh:bob:x@host");
+        assert_eq!(redact("https://a:b@host?q=c@d"), "https://a:***@host?q=c@d");
+        // Control characters a URL parser drops (and libgit2 does not) hide nothing.
+        let odd = "\0\0http://bob:tok-123@host/x";
+        assert!(carries_password(odd));
+        assert!(!redact(odd).contains("tok-123"), "{}", redact(odd));
+        let tab = "ht\ttps://bob:tok-123@host/x";
+        assert!(carries_password(tab));
+        assert!(!redact(tab).contains("tok-123"), "{}", redact(tab));
         let err = RepoUrl::parse("ftp://bob:pw@host/x").unwrap_err();
         assert!(!err.to_string().contains("pw@"), "{err}");
+    }
+
+    #[test]
+    fn passwords_in_urls_are_detected() {
+        for with in [
+            "https://alice:s3cret@host/x.git",
+            "http://x-access-token:ghp_abc@github.com/o/r",
+            "ssh://git:pw@host/x.git",
+            "https://:tok@host/x.git",
+        ] {
+            assert!(carries_password(with), "{with}");
+        }
+        for without in [
+            "https://host/x.git",
+            "https://alice@host/x.git",
+            "ssh://git@host:2222/x.git",
+            "git@host:x.git",
+            "https://host/a:b@c",
+            "https://host:443/x.git",
+            "/srv/git/x.git",
+        ] {
+            assert!(!carries_password(without), "{without}");
+        }
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://127.0.0.1:8080/x.git",
+            "http://127.3.4.5/x.git",
+            "git://localhost/x.git",
+            "http://[::1]:9000/x.git",
+        ] {
+            assert!(RepoUrl::parse(url).unwrap().is_loopback(), "{url}");
+        }
+        for url in [
+            "http://example.com/x.git",
+            "http://10.0.0.1/x.git",
+            "http://localhost.example.com/x.git",
+            "http://[::2]/x.git",
+        ] {
+            assert!(!RepoUrl::parse(url).unwrap().is_loopback(), "{url}");
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 use claude_env_config::{ParsedRepo, RepoSnapshot, load_environment};
-use claude_env_source::load::{self, LoadError, MAX_FILE_SIZE};
+use claude_env_source::load::{self, Limit, LoadError, MAX_FILE_SIZE};
 use git2::{Oid, Repository, Signature};
 
 const FILES: &[(&str, &str)] = &[
@@ -226,9 +226,10 @@ fn oversized_config_files_are_refused_both_ways() {
     fs::write(dir.path().join("base/big.yaml"), &big).unwrap();
     let err = load::from_dir(dir.path()).unwrap_err();
     assert!(
-        matches!(err, LoadError::TooLarge { ref path, .. } if path == "base/big.yaml"),
+        matches!(err, LoadError::LimitExceeded(ref e) if e.limit == Limit::FileBytes && e.path == "base/big.yaml"),
         "{err}"
     );
+    assert_eq!(err.category(), "limit");
     let repo = Repository::init(dir.path()).unwrap();
     let oid = commit_all(&repo, "big");
     let err = load::from_commit(&repo, oid, None).unwrap_err();

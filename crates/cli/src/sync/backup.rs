@@ -26,6 +26,16 @@ pub struct Manifest {
     pub files: BTreeMap<String, Option<String>>,
 }
 
+impl Manifest {
+    /// Whether restoring it stays inside the target: its id is one directory name and its
+    /// files are paths a sync may manage ([`state::is_safe_path`]).
+    pub fn is_safe(&self) -> bool {
+        state::is_below(&self.id)
+            && !self.id.contains('/')
+            && self.files.keys().all(|p| state::is_safe_path(p))
+    }
+}
+
 /// A backup read back for restoring.
 #[derive(Clone, Debug)]
 pub struct Backup {
@@ -109,7 +119,9 @@ pub fn list(target: &Path) -> Vec<Manifest> {
         .flatten()
         .flatten()
         .filter_map(|e| std::fs::read(e.path().join("manifest.json")).ok())
-        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .filter_map(|b| serde_json::from_slice::<Manifest>(&b).ok())
+        // A manifest naming paths outside the target was not written by us: never restore it.
+        .filter(Manifest::is_safe)
         .collect();
     out.sort_by(|a, b| (&a.created_at, &a.id).cmp(&(&b.created_at, &b.id)));
     out
@@ -169,4 +181,46 @@ pub fn load(target: &Path, manifest: &Manifest) -> Result<Backup, BackupError> {
         files,
         state,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(id: &str, file: &str) -> Manifest {
+        Manifest {
+            id: id.into(),
+            created_at: "2026-01-01T00:00:00Z".into(),
+            before: Operation::Sync,
+            origin: None,
+            files: [(file.to_owned(), None)].into_iter().collect(),
+        }
+    }
+
+    #[test]
+    fn manifests_naming_paths_outside_the_target_are_not_listed() {
+        assert!(manifest("20260101-abc", "settings.json").is_safe());
+        for (id, file) in [
+            ("../../x", "settings.json"),
+            ("a/b", "settings.json"),
+            ("20260101-abc", "../../.bashrc"),
+            ("20260101-abc", ".claude-env/state.json"),
+        ] {
+            assert!(!manifest(id, file).is_safe(), "{id} {file}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        for (n, m) in [
+            manifest("good", "settings.json"),
+            manifest("evil", "../../.bashrc"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let d = state::join(dir.path(), &format!("{BACKUPS}/b{n}"));
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("manifest.json"), serde_json::to_vec(m).unwrap()).unwrap();
+        }
+        let ids: Vec<String> = list(dir.path()).into_iter().map(|m| m.id).collect();
+        assert_eq!(ids, ["good"]);
+    }
 }

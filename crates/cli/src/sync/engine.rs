@@ -1,7 +1,7 @@
 //! Sync and rollback: plan against the target's state, back up, apply in one transaction.
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path};
+use std::path::Path;
 
 use super::backup::{self, Backup, BackupError, Manifest};
 use super::document::SyncedDocument;
@@ -82,7 +82,7 @@ pub fn sync(
     opts: Options,
     now: jiff::Timestamp,
 ) -> Result<Outcome, SyncError> {
-    if let Some(bad) = desired.keys().find(|p| !is_safe(p)) {
+    if let Some(bad) = desired.keys().find(|p| !state::is_safe_path(p)) {
         return Err(SyncError::UnsafePath(bad.clone()));
     }
     if !opts.dry_run {
@@ -309,42 +309,5 @@ impl Transaction<'_> {
             bytes,
             expect: Expect::Anything,
         })
-    }
-}
-
-/// A rendered path may only name a file below the target, outside our own directory and
-/// the user layer: the repository is input we do not fully trust.
-fn is_safe(path: &str) -> bool {
-    let p = Path::new(path);
-    !path.is_empty()
-        && !path.contains('\\')
-        && p.components().all(|c| matches!(c, Component::Normal(_)))
-        && !path.starts_with(state::DIR)
-        && path != state::USER_LAYER
-        && path != state::LOCK
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_safe;
-
-    #[test]
-    fn rendered_paths_cannot_escape_the_target_or_touch_our_files() {
-        for ok in ["settings.json", "commands/review.md", "agents/a b.md"] {
-            assert!(is_safe(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "/etc/passwd",
-            "../x",
-            "commands/../../x",
-            "./x",
-            "a\\b",
-            ".claude-env/state.json",
-            "local-overrides.yaml",
-            ".claude-env.lock",
-        ] {
-            assert!(!is_safe(bad), "{bad}");
-        }
     }
 }

@@ -59,6 +59,17 @@ pub(super) fn encode(root: &Path, steps: &[Step], created_dirs: &[PathBuf]) -> V
 
 fn decode(root: &Path, bytes: &[u8]) -> Option<(Vec<Step>, Vec<PathBuf>)> {
     let j: Journal = serde_json::from_slice(bytes).ok()?;
+    // Undoing renames and removes files: a journal naming anything outside the target is
+    // not one we wrote.
+    let paths = j.steps.iter().map(|s| match s {
+        JournalStep::Write { path, .. } | JournalStep::Delete { path } => path,
+    });
+    if !paths
+        .chain(&j.created_dirs)
+        .all(|p| super::state::is_below(p))
+    {
+        return None;
+    }
     let abs = |p: &str| super::state::join(root, p);
     let steps = j
         .steps
@@ -119,4 +130,36 @@ pub fn recover(fs: &dyn Fs, root: &Path, journal: &str) -> Result<bool, RecoverE
         fs.sync_dir(d).map_err(io_err("fsync directory", d))?;
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::fs::RealFs;
+
+    #[test]
+    fn a_journal_naming_paths_outside_the_target_is_not_replayed() {
+        // Found writing the fuzz/ sync_paths target (its property): recovering renamed
+        // `../.victim.claude-env-old` over `../victim`, outside the target.
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("target");
+        std::fs::create_dir_all(target.join(".claude-env")).unwrap();
+        std::fs::write(dir.path().join("victim"), "mine").unwrap();
+        std::fs::write(dir.path().join(".victim.claude-env-old"), "planted").unwrap();
+        let journal = r#"{"steps": [{"op": "delete", "path": "../victim"}], "createdDirs": []}"#;
+        std::fs::write(target.join(".claude-env/journal.json"), journal).unwrap();
+
+        let err = recover(&RealFs, &target, crate::sync::state::JOURNAL).unwrap_err();
+        assert!(matches!(err, RecoverError::Unreadable(_)), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("victim")).unwrap(),
+            "mine"
+        );
+        for dirs in [r#"["../up"]"#, r#"["/abs"]"#] {
+            let j = format!(r#"{{"steps": [], "createdDirs": {dirs}}}"#);
+            assert!(decode(&target, j.as_bytes()).is_none(), "{dirs}");
+        }
+        let ok = r#"{"steps": [{"op": "write", "path": "commands/x.md", "replaces": false}], "createdDirs": ["commands"]}"#;
+        assert!(decode(&target, ok.as_bytes()).is_some());
+    }
 }

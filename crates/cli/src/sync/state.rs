@@ -13,7 +13,7 @@
 //! Everything else in the target belongs to the user (or Claude Code) and is never touched.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -160,11 +160,31 @@ pub enum StateError {
     },
     #[error("{}: state version {found} is newer than this claude-env understands ({STATE_VERSION})", path.display())]
     Version { path: PathBuf, found: u32 },
+    #[error("{}: lists {file:?}, which is not a file below the target (delete the state file to start over)", path.display())]
+    UnsafePath { path: PathBuf, file: String },
 }
 
 /// RFC 3339 in UTC to the second: what state.json, manifests and history record.
 pub fn format_time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Whether `path` is `/`-separated, relative and below the directory it is joined to:
+/// only normal components (no `..`, `.`, root or drive), no backslash.
+pub fn is_below(path: &str) -> bool {
+    !path.is_empty()
+        && !path.contains('\\')
+        && Path::new(path)
+            .components()
+            .all(|c| matches!(c, Component::Normal(_)))
+}
+
+/// Whether `path` may name a managed file: below the target ([`is_below`]) and none of
+/// claude-env's own files or the user layer. Rendered paths come from the repository and
+/// the paths in state, journal and backup files from the target directory; neither is
+/// trusted to stay inside the target.
+pub fn is_safe_path(path: &str) -> bool {
+    is_below(path) && !path.starts_with(DIR) && path != USER_LAYER && path != LOCK
 }
 
 /// `/`-separated relative path → path below `root`.
@@ -192,6 +212,13 @@ pub fn parse_state(path: &Path, bytes: &[u8]) -> Result<State, StateError> {
         return Err(StateError::Version {
             path: path.to_path_buf(),
             found: state.version,
+        });
+    }
+    // The managed files are what a sync later deletes or overwrites.
+    if let Some(file) = state.files.keys().find(|f| !is_safe_path(f)) {
+        return Err(StateError::UnsafePath {
+            path: path.to_path_buf(),
+            file: file.clone(),
         });
     }
     Ok(state)
@@ -235,4 +262,49 @@ pub fn current_hashes<'a>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_cannot_escape_the_target_or_touch_our_files() {
+        for ok in ["settings.json", "commands/review.md", "agents/a b.md"] {
+            assert!(is_safe_path(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "commands/../../x",
+            "./x",
+            "a\\b",
+            ".claude-env/state.json",
+            "local-overrides.yaml",
+            ".claude-env.lock",
+        ] {
+            assert!(!is_safe_path(bad), "{bad}");
+        }
+        assert!(is_below(".claude-env/state.json"));
+        assert!(!is_below("../.bashrc") && !is_below("/x") && !is_below("a/../../b"));
+    }
+
+    #[test]
+    fn a_state_file_listing_paths_outside_the_target_is_refused() {
+        // Found writing the fuzz/ sync_paths target (its property): the next sync removed
+        // the files the state listed and no longer rendered, wherever they were.
+        for file in ["../../.bashrc", "/etc/hosts", ".claude-env/history.jsonl"] {
+            let json = serde_json::json!({
+                "version": 1, "repo": "r", "revision": null, "environment": "e",
+                "team": null, "syncedAt": "2026-01-01T00:00:00Z",
+                "files": {file: {"sha256": "00"}},
+            });
+            let err = parse_state(Path::new("s.json"), json.to_string().as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, StateError::UnsafePath { .. }),
+                "{file}: {err}"
+            );
+        }
+    }
 }

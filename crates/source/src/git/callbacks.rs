@@ -19,6 +19,9 @@ pub(crate) struct Session<'a> {
     pub target: &'a RepoUrl,
     pub deadline: Instant,
     pub wanted_ref: &'a str,
+    /// The scheme, when credentials must not be sent (a plain-text transport to a host that
+    /// is not loopback).
+    pub insecure: Option<&'a str>,
     pub observed: RefCell<Observed>,
     /// Credentials handed out so far; being asked again means the server refused them.
     pub given: Cell<u32>,
@@ -37,6 +40,7 @@ impl<'a> Session<'a> {
             target,
             deadline,
             wanted_ref,
+            insecure: plain_text(target).then_some(target.scheme.as_str()),
             observed: RefCell::default(),
             given: Cell::new(0),
             tip: Cell::new(None),
@@ -49,6 +53,9 @@ impl<'a> Session<'a> {
             self.credentials(url, user_from_url, allowed)
         });
         cbs.certificate_check(|cert, _host| self.check_certificate(cert));
+        // The fetch's own deadline: libgit2 calls these while data flows (the pack, the
+        // server's progress messages) and cancels the fetch when one returns false. A
+        // connection on which nothing flows is ended by the process-wide socket timeout.
         cbs.transfer_progress(|_| self.before_deadline());
         cbs.sideband_progress(|_| self.before_deadline());
         cbs.update_tips(|name, _old, new| {
@@ -82,6 +89,14 @@ impl<'a> Session<'a> {
             && matches!(self.auth, Auth::Ssh(_) | Auth::Default)
         {
             return Cred::username(ssh_user);
+        }
+        if let Some(scheme) = self.insecure {
+            // Only `Auth::Default` gets here (the others were refused before connecting): the
+            // user's own helper would hand its password to a plain-text connection.
+            self.observed.borrow_mut().insecure = Some(scheme.to_owned());
+            return Err(git2::Error::from_str(
+                "credentials over a plain-text transport refused",
+            ));
         }
         if self.given.get() > 0 {
             self.observed.borrow_mut().credentials_rejected = true;
@@ -162,6 +177,11 @@ impl<'a> Session<'a> {
         self.observed.borrow_mut().host_key_rejected = Some(reason.clone());
         git2::Error::from_str(&reason)
     }
+}
+
+/// A transport that sends credentials in clear text, to a host other than this one.
+pub(crate) fn plain_text(target: &RepoUrl) -> bool {
+    matches!(target.scheme.as_str(), "http" | "git") && !target.is_loopback()
 }
 
 fn missing_credentials(auth: &Auth, allowed: CredentialType) -> String {

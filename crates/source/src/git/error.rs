@@ -50,13 +50,36 @@ pub enum FetchError {
     InvalidTag(String),
     #[error("local repository URL {url} refused: local URLs are disabled in this cache")]
     LocalUrlRefused { url: String },
+    /// Credentials (a `secretRef`) for a plain-text transport: they would cross the network
+    /// readable by anyone on the path. Loopback hosts are exempt (nothing leaves the host).
+    #[error(
+        "refusing to send credentials to {url} over {scheme}://, which is not encrypted: use an https:// or ssh:// URL"
+    )]
+    InsecureCredentials { url: String, scheme: String },
+    /// A fetch with credentials into the anonymous repository (a caller's bug).
+    #[error(
+        "a fetch with {auth} credentials cannot use the cache identity `{identity}`, which is for anonymous fetches"
+    )]
+    IdentityMismatch {
+        identity: String,
+        auth: &'static str,
+    },
+    /// A password or token in the URL itself: URLs end up in logs, metrics and status.
+    #[error(
+        "{url} carries a password in the URL; put credentials in a Secret referenced by spec.source.secretRef (on a workstation: a git credential helper) and use the URL without them"
+    )]
+    CredentialsInUrl { url: String },
 }
 
 impl FetchError {
     /// Stable label: `auth`, `not-found`, `network`, `timeout`, `corrupt`, `io`, `invalid`.
+    /// Credentials refused before any connection ([`FetchError::InsecureCredentials`],
+    /// [`FetchError::CredentialsInUrl`]) are `auth` too.
     pub fn category(&self) -> &'static str {
         match self {
-            FetchError::Auth { .. } => "auth",
+            FetchError::Auth { .. }
+            | FetchError::InsecureCredentials { .. }
+            | FetchError::CredentialsInUrl { .. } => "auth",
             FetchError::BranchNotFound { .. }
             | FetchError::TagNotFound { .. }
             | FetchError::RepoNotFound { .. }
@@ -68,7 +91,8 @@ impl FetchError {
             FetchError::InvalidUrl(_)
             | FetchError::InvalidBranch(_)
             | FetchError::InvalidTag(_)
-            | FetchError::LocalUrlRefused { .. } => "invalid",
+            | FetchError::LocalUrlRefused { .. }
+            | FetchError::IdentityMismatch { .. } => "invalid",
         }
     }
 
@@ -91,6 +115,8 @@ pub(crate) struct Observed {
     pub credentials_rejected: bool,
     pub credentials_missing: Option<String>,
     pub host_key_rejected: Option<String>,
+    /// The server asked for credentials over a plain-text transport (its scheme).
+    pub insecure: Option<String>,
 }
 
 /// Maps a libgit2 error to a [`FetchError`], given what the callbacks observed.
@@ -110,6 +136,9 @@ pub(crate) fn classify(
             branch,
             after: timeout,
         };
+    }
+    if let Some(scheme) = seen.insecure.clone() {
+        return FetchError::InsecureCredentials { url, scheme };
     }
     if let Some(reason) = seen.host_key_rejected.clone() {
         return FetchError::Auth {

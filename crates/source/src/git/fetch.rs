@@ -4,26 +4,62 @@ use std::time::{Duration, Instant};
 
 use git2::{AutotagOption, FetchOptions};
 
-use super::cache::{GitCache, LockError};
-use super::callbacks::Session;
+use super::cache::{ANONYMOUS, GitCache, LockError, key};
+use super::callbacks::{Session, plain_text};
 use super::error::{FetchError, classify};
-use super::{Fetched, timeouts};
+use super::{Eviction, Fetched};
 use crate::auth::Auth;
-use crate::url::{RepoUrl, redact};
+use crate::url::{RepoUrl, carries_password, redact};
 
 impl GitCache {
     /// Fetches `+refs/heads/<branch>:refs/heads/<branch>` (full history, no tags) from `url`
-    /// into the cache and returns the branch's commit SHA. Blocking I/O.
+    /// into the repository of `identity` and returns the branch's commit SHA. Blocking I/O.
     ///
-    /// * Fetches of one URL are serialised (across threads and processes); waiting counts
-    ///   against `timeout`.
+    /// * `identity` says who proves access (see the module docs of `cache.rs`):
+    ///   [`ANONYMOUS`](super::ANONYMOUS) exactly when `auth` is [`Auth::None`] (anything
+    ///   else is refused as [`FetchError::IdentityMismatch`]: it would let credentialed
+    ///   revisions reach anonymous readers), else a name for the credentials.
+    /// * Credentials are refused before connecting when they would travel in clear text
+    ///   (`http://`, `git://` to a host other than loopback:
+    ///   [`FetchError::InsecureCredentials`]) or sit in the URL itself
+    ///   ([`FetchError::CredentialsInUrl`]).
+    /// * Fetches of one repository are serialised (across threads and processes); waiting
+    ///   counts against `timeout`.
     /// * When the remote tip is already cached nothing is downloaded: libgit2 lists the
     ///   remote refs and skips the pack negotiation.
-    /// * `timeout` bounds the whole operation: stalled connects and reads through libgit2's
-    ///   socket timeouts (process-wide, see `timeouts.rs`), slow transfers by cancelling from
-    ///   the progress callbacks once the deadline has passed.
+    /// * `timeout` bounds this fetch only: its callbacks cancel it once the deadline has
+    ///   passed while data flows, and a connection that stalls is ended by the process-wide
+    ///   socket timeout ([`GitCache::with_socket_timeout`]), whichever comes first.
     /// * A branch deleted on the remote is reported as [`FetchError::BranchNotFound`]; its
     ///   commits stay in the cache for rollbacks.
+    /// * With a size cap, a fetch that downloaded something evicts least recently used
+    ///   repositories afterwards (never this one; see [`GitCache::evict`]).
+    pub fn fetch_as(
+        &self,
+        url: &str,
+        identity: &str,
+        branch: &str,
+        auth: &Auth,
+        timeout: Duration,
+    ) -> Result<Fetched, FetchError> {
+        let refname = format!("refs/heads/{branch}");
+        if branch.is_empty() || !git2::Reference::is_valid_name(&refname) {
+            return Err(FetchError::InvalidBranch(branch.to_owned()));
+        }
+        check_identity(identity, auth)?;
+        let t = self.transfer(url, identity, Some(&refname), branch, auth, timeout)?;
+        let Some(tip) = t.tip else {
+            return Err(FetchError::BranchNotFound {
+                url: redact(url),
+                branch: branch.to_owned(),
+            });
+        };
+        Ok(t.fetched(tip))
+    }
+
+    /// [`fetch_as`](Self::fetch_as) into the [`ANONYMOUS`](super::ANONYMOUS) repository,
+    /// whatever `auth` is. For single-user tools; a multi-tenant caller must use
+    /// [`fetch_as`](Self::fetch_as), or credentialed revisions reach every reader of the URL.
     pub fn fetch(
         &self,
         url: &str,
@@ -35,7 +71,7 @@ impl GitCache {
         if branch.is_empty() || !git2::Reference::is_valid_name(&refname) {
             return Err(FetchError::InvalidBranch(branch.to_owned()));
         }
-        let t = self.transfer(url, Some(&refname), branch, auth, timeout)?;
+        let t = self.transfer(url, ANONYMOUS, Some(&refname), branch, auth, timeout)?;
         let Some(tip) = t.tip else {
             return Err(FetchError::BranchNotFound {
                 url: redact(url),
@@ -45,12 +81,14 @@ impl GitCache {
         Ok(t.fetched(tip))
     }
 
-    /// Fetches the tag `refs/tags/<tag>` (lightweight or annotated) into the cache and returns
-    /// the commit it points at, as [`fetch`](Self::fetch) does for a branch. For tools that
-    /// load a tagged release (the CLI's `--rev v1.2`); the controller follows branches.
-    pub fn fetch_tag(
+    /// Fetches the tag `refs/tags/<tag>` (lightweight or annotated) into the repository of
+    /// `identity` and returns the commit it points at, as [`fetch_as`](Self::fetch_as) does
+    /// for a branch. For tools that load a tagged release (the CLI's `--rev v1.2`); the
+    /// controller follows branches.
+    pub fn fetch_tag_as(
         &self,
         url: &str,
+        identity: &str,
         tag: &str,
         auth: &Auth,
         timeout: Duration,
@@ -59,7 +97,7 @@ impl GitCache {
         if tag.is_empty() || !git2::Reference::is_valid_name(&refname) {
             return Err(FetchError::InvalidTag(tag.to_owned()));
         }
-        let t = self.transfer(url, Some(&refname), &refname, auth, timeout)?;
+        let t = self.transfer(url, identity, Some(&refname), &refname, auth, timeout)?;
         if t.tip.is_none() {
             return Err(FetchError::TagNotFound {
                 url: redact(url),
@@ -67,7 +105,7 @@ impl GitCache {
             });
         }
         // An annotated tag points at a tag object: the revision is its commit.
-        let repo = self.open(url)?;
+        let repo = self.open_as(url, identity)?;
         let commit = repo
             .find_reference(&refname)
             .and_then(|r| r.peel_to_commit())
@@ -79,27 +117,52 @@ impl GitCache {
         Ok(t.fetched(commit))
     }
 
+    /// [`fetch_tag_as`](Self::fetch_tag_as) into the [`ANONYMOUS`](super::ANONYMOUS)
+    /// repository.
+    pub fn fetch_tag(
+        &self,
+        url: &str,
+        tag: &str,
+        auth: &Auth,
+        timeout: Duration,
+    ) -> Result<Fetched, FetchError> {
+        self.fetch_tag_as(url, ANONYMOUS, tag, auth, timeout)
+    }
+
     /// The branch the remote's `HEAD` points at (its default branch, what `git clone` checks
     /// out), or `None` when the remote advertises no `HEAD` (an empty repository, or a bare
     /// one whose `HEAD` names a branch that does not exist). Lists the remote's refs; no
     /// branch in the cache moves. Blocking I/O.
+    pub fn default_branch_as(
+        &self,
+        url: &str,
+        identity: &str,
+        auth: &Auth,
+        timeout: Duration,
+    ) -> Result<Option<String>, FetchError> {
+        Ok(self
+            .transfer(url, identity, None, "HEAD", auth, timeout)?
+            .default_branch)
+    }
+
+    /// [`default_branch_as`](Self::default_branch_as) through the
+    /// [`ANONYMOUS`](super::ANONYMOUS) repository.
     pub fn default_branch(
         &self,
         url: &str,
         auth: &Auth,
         timeout: Duration,
     ) -> Result<Option<String>, FetchError> {
-        Ok(self
-            .transfer(url, None, "HEAD", auth, timeout)?
-            .default_branch)
+        self.default_branch_as(url, ANONYMOUS, auth, timeout)
     }
 
-    /// One connection to `url` under the URL's lock: fetch `wanted` (a full ref name) into
-    /// the same ref, or with `None` only list the remote's refs. `label` names what was
-    /// asked for in error messages.
+    /// One connection to `url` under the lock of the repository of (`url`, `identity`):
+    /// fetch `wanted` (a full ref name) into the same ref, or with `None` only list the
+    /// remote's refs. `label` names what was asked for in error messages.
     fn transfer(
         &self,
         url: &str,
+        identity: &str,
         wanted: Option<&str>,
         label: &str,
         auth: &Auth,
@@ -111,8 +174,10 @@ impl GitCache {
         if target.scheme == "file" && !self.allows_local_urls() {
             return Err(FetchError::LocalUrlRefused { url: redact(url) });
         }
+        check_credentials(url, &target, auth)?;
         let shown = redact(url);
-        let _lock = self.lock(&target, deadline).map_err(|e| match e {
+        let name = key(&target, identity);
+        let _lock = self.lock(&name, deadline).map_err(|e| match e {
             LockError::Timeout => FetchError::Timeout {
                 url: shown.clone(),
                 branch: label.to_owned(),
@@ -120,10 +185,9 @@ impl GitCache {
             },
             LockError::Io(e) => e,
         })?;
-        let repo = self.ensure_repo(&target)?;
+        let repo = self.ensure_repo(&target, identity, &name)?;
         let before = wanted.and_then(|r| repo.refname_to_id(r).ok());
 
-        timeouts::apply(timeout);
         let session = Session::new(auth, &target, deadline, wanted.unwrap_or(""));
         let mut options = FetchOptions::new();
         options
@@ -169,6 +233,11 @@ impl GitCache {
             .ok()
             .and_then(|b| b.as_str().ok().map(str::to_owned))
             .and_then(|b| b.strip_prefix("refs/heads/").map(str::to_owned));
+        // The cache grew: make room, never evicting what this fetch holds. A failed eviction
+        // does not fail the fetch; the next one tries again.
+        let eviction = (received_bytes > 0 && self.max_bytes().is_some())
+            .then(|| self.evict_except(Some(&name)).ok())
+            .flatten();
         Ok(Transfer {
             tip: session.tip.get(),
             before,
@@ -176,8 +245,36 @@ impl GitCache {
             start,
             received_objects,
             received_bytes,
+            eviction,
         })
     }
+}
+
+/// The anonymous repository is for anonymous fetches only.
+fn check_identity(identity: &str, auth: &Auth) -> Result<(), FetchError> {
+    if identity == ANONYMOUS && !matches!(auth, Auth::None) {
+        return Err(FetchError::IdentityMismatch {
+            identity: identity.to_owned(),
+            auth: auth.kind(),
+        });
+    }
+    Ok(())
+}
+
+/// Credentials never go into a URL, nor over a plain-text transport to another host.
+/// (`Auth::Default` is checked when the server asks for credentials: a public repository
+/// over `http://` needs none.)
+fn check_credentials(url: &str, target: &RepoUrl, auth: &Auth) -> Result<(), FetchError> {
+    if carries_password(url) {
+        return Err(FetchError::CredentialsInUrl { url: redact(url) });
+    }
+    if plain_text(target) && !matches!(auth, Auth::None | Auth::Default) {
+        return Err(FetchError::InsecureCredentials {
+            url: redact(url),
+            scheme: target.scheme.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// What one connection found.
@@ -189,6 +286,7 @@ struct Transfer {
     start: Instant,
     received_objects: usize,
     received_bytes: usize,
+    eviction: Option<Eviction>,
 }
 
 impl Transfer {
@@ -199,6 +297,7 @@ impl Transfer {
             duration: self.start.elapsed(),
             received_objects: self.received_objects,
             received_bytes: self.received_bytes,
+            eviction: self.eviction.clone(),
         }
     }
 }

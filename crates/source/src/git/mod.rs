@@ -1,6 +1,7 @@
-//! The Git fetch cache: one bare repository per source URL on disk, shared by every
-//! environment using that URL, holding the full history of the branches fetched (so a
-//! rollback to an older last-known-good revision works after restarts).
+//! The Git fetch cache: one bare repository per source URL and credential identity on disk,
+//! shared by every environment fetching that URL with those credentials (or anonymously),
+//! holding the full history of the branches fetched (so a rollback to an older
+//! last-known-good revision works after restarts).
 //!
 //! Every function here does blocking I/O (disk and network): call it from
 //! `tokio::task::spawn_blocking`, never on an async worker thread.
@@ -8,9 +9,13 @@
 //! ```no_run
 //! # use std::time::Duration;
 //! # use claude_env_source::{auth::Auth, git::GitCache};
-//! let cache = GitCache::new("/var/cache/claude-env")?;
-//! let fetched = cache.fetch("https://github.com/org/cfg.git", "main", &Auth::None, Duration::from_secs(60))?;
-//! let repo = cache.open("https://github.com/org/cfg.git")?;
+//! # use claude_env_source::git::ANONYMOUS;
+//! let cache = GitCache::new("/var/cache/claude-env")?
+//!     .with_socket_timeout(Duration::from_secs(30))
+//!     .with_max_bytes(Some(10 << 30));
+//! let url = "https://github.com/org/cfg.git";
+//! let fetched = cache.fetch_as(url, ANONYMOUS, "main", &Auth::None, Duration::from_secs(60))?;
+//! let repo = cache.open_as(url, ANONYMOUS)?;
 //! let commit = repo.find_commit(git2::Oid::from_str(&fetched.revision).unwrap()).unwrap();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -19,6 +24,7 @@ mod backoff;
 mod cache;
 mod callbacks;
 mod error;
+mod evict;
 mod fetch;
 mod timeouts;
 mod user_credentials;
@@ -26,8 +32,10 @@ mod user_credentials;
 use std::time::Duration;
 
 pub use backoff::BackoffPolicy;
-pub use cache::GitCache;
+pub use cache::{ANONYMOUS, GitCache};
 pub use error::FetchError;
+pub use evict::Eviction;
+pub use timeouts::DEFAULT as DEFAULT_SOCKET_TIMEOUT;
 
 /// The result of a successful fetch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,4 +54,7 @@ pub struct Fetched {
     pub received_objects: usize,
     /// Bytes downloaded.
     pub received_bytes: usize,
+    /// What the eviction after this fetch did, when the cache has a size cap and the fetch
+    /// downloaded something.
+    pub eviction: Option<Eviction>,
 }
