@@ -32,6 +32,14 @@ pub(crate) enum Error {
         revision: String,
         message: String,
     },
+    /// A revision over the operator's snapshot limits: refused, not retried until the
+    /// branch moves.
+    #[error("revision {revision}: {message}")]
+    Limit {
+        revision: String,
+        limit: claude_env_source::load::Limit,
+        message: String,
+    },
     #[error("rendering {selection} at {revision}: {source}")]
     Render {
         selection: String,
@@ -78,6 +86,7 @@ impl Error {
             Error::SecretRead { .. } | Error::SecretInvalid { .. } => reason::SECRET_ERROR,
             Error::Fetch { .. } => reason::GIT_OPERATION_FAILED,
             Error::Load { .. } => reason::ARTIFACT_FAILED,
+            Error::Limit { .. } => reason::LIMIT_EXCEEDED,
             Error::Render { .. } => reason::BUILD_FAILED,
             Error::Spec(_) => reason::INVALID_SPEC,
             Error::Apply { .. } => reason::APPLY_FAILED,

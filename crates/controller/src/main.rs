@@ -30,6 +30,7 @@ use crate::app::http::{self, Readiness};
 use crate::app::leader::{self, Leadership};
 use crate::app::webhook;
 use crate::metrics::Metrics;
+use claude_env_source::deliveries::RecentDeliveries;
 use futures::FutureExt;
 use tracing::info;
 use tracing_subscriber::EnvFilter;
@@ -70,6 +71,10 @@ async fn main() -> anyhow::Result<()> {
                 args.webhook_concurrency.max(1),
             ))),
             timeout: args.webhook_timeout,
+            recent: Arc::new(std::sync::Mutex::new(RecentDeliveries::new(
+                RecentDeliveries::DEFAULT_CAPACITY,
+                RecentDeliveries::DEFAULT_WINDOW,
+            ))),
         };
         let listener = tokio::net::TcpListener::bind(args.webhook_addr)
             .await

@@ -4,14 +4,15 @@
 //! repository). A receiver keeps the ids of recent deliveries in a [`RecentDeliveries`] and
 //! drops a delivery it has seen.
 //!
-//! The id is the sender's delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`) or, for
-//! the generic hook and for senders that leave the header out, a hash of the body. Record a
-//! delivery only after its signature verified ([`crate::webhook::receive`] said
-//! `Accepted`): unauthenticated requests must not be able to fill the set.
+//! The id is the sender's delivery id (`X-GitHub-Delivery`, `X-Gitlab-Event-UUID`, and for
+//! the generic hook `X-Delivery-Id`) or, for GitHub and GitLab senders that leave the header
+//! out, a hash of the body (their bodies name the pushed commits, so equal bodies are the
+//! same push). A generic delivery without `X-Delivery-Id` has no id and is never dropped:
+//! its body (`{"url", "branch"}`) is the same for every push to a branch. Record a delivery
+//! only after its signature verified ([`crate::webhook::receive`] said `Accepted`):
+//! unauthenticated requests must not be able to fill the set.
 //!
-//! Pure and bounded: a fixed number of 32-byte ids, each remembered for a time window. The
-//! window matters for body hashes: two real pushes can send byte-identical generic bodies
-//! (`{"url", "branch"}`), and the second must not be lost for longer than the window.
+//! Pure and bounded: a fixed number of 32-byte ids, each remembered for a time window.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -25,35 +26,33 @@ use crate::webhook::Provider;
 pub struct DeliveryId([u8; 32]);
 
 impl DeliveryId {
-    /// The id of one request: the provider's delivery header when present, else the body.
-    /// `header` looks a header up by its lower-case name, as in [`crate::webhook::receive`].
+    /// The id of one request: the provider's delivery header when present, else (GitHub,
+    /// GitLab) the body; `None` for a generic delivery without `X-Delivery-Id`. `header`
+    /// looks a header up by its lower-case name, as in [`crate::webhook::receive`].
     pub fn of<'h>(
         provider: Provider,
         header: impl Fn(&str) -> Option<&'h str>,
         body: &[u8],
-    ) -> DeliveryId {
+    ) -> Option<DeliveryId> {
         let (tag, name) = match provider {
-            Provider::GitHub => (b'h', Some("x-github-delivery")),
-            Provider::GitLab => (b'l', Some("x-gitlab-event-uuid")),
-            Provider::Generic => (b'g', None),
+            Provider::GitHub => (b'h', "x-github-delivery"),
+            Provider::GitLab => (b'l', "x-gitlab-event-uuid"),
+            Provider::Generic => (b'g', "x-delivery-id"),
         };
         let mut h = Sha256::new();
         h.update([tag]);
-        match name
-            .and_then(&header)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-        {
+        match header(name).map(str::trim).filter(|v| !v.is_empty()) {
             Some(id) => {
                 h.update(b"id\0");
                 h.update(id.as_bytes());
             }
+            None if provider == Provider::Generic => return None,
             None => {
                 h.update(b"body\0");
                 h.update(body);
             }
         }
-        DeliveryId(h.finalize().into())
+        Some(DeliveryId(h.finalize().into()))
     }
 }
 
@@ -170,27 +169,38 @@ mod tests {
     }
 
     #[test]
-    fn without_a_delivery_header_the_body_identifies_it() {
+    fn github_and_gitlab_without_a_delivery_header_are_identified_by_the_body() {
+        let none: [(&str, &str); 0] = [];
+        let body = br#"{"after":"0123456789abcdef0123456789abcdef01234567"}"#;
+        let a = DeliveryId::of(Provider::GitHub, headers(&none), body);
+        assert!(a.is_some());
+        assert_eq!(a, DeliveryId::of(Provider::GitHub, headers(&none), body));
+        assert_ne!(a, DeliveryId::of(Provider::GitHub, headers(&none), b"{}"));
+        let empty = [("x-github-delivery", "  ")];
+        assert_eq!(a, DeliveryId::of(Provider::GitHub, headers(&empty), body));
+    }
+
+    #[test]
+    fn a_generic_delivery_has_an_id_only_with_x_delivery_id() {
+        // Every push to a branch sends the same generic body: it identifies nothing.
         let none: [(&str, &str); 0] = [];
         let body = br#"{"url":"https://git.example/cfg.git","branch":"main"}"#;
-        let a = DeliveryId::of(Provider::Generic, headers(&none), body);
-        assert_eq!(a, DeliveryId::of(Provider::Generic, headers(&none), body));
-        assert_ne!(a, DeliveryId::of(Provider::Generic, headers(&none), b"{}"));
-        // The generic hook has no delivery header: a header of that name changes nothing.
-        let gh = [("x-github-delivery", "x")];
-        assert_eq!(a, DeliveryId::of(Provider::Generic, headers(&gh), body));
-        let empty = [("x-github-delivery", "  ")];
-        let gh_body = DeliveryId::of(Provider::GitHub, headers(&empty), body);
         assert_eq!(
-            gh_body,
-            DeliveryId::of(Provider::GitHub, headers(&none), body)
+            DeliveryId::of(Provider::Generic, headers(&none), body),
+            None
         );
+        let gh = [("x-github-delivery", "x")];
+        assert_eq!(DeliveryId::of(Provider::Generic, headers(&gh), body), None);
+        let with = [("x-delivery-id", "push-42")];
+        let a = DeliveryId::of(Provider::Generic, headers(&with), body);
+        assert!(a.is_some());
+        assert_eq!(a, DeliveryId::of(Provider::Generic, headers(&with), b"{}"));
     }
 
     fn id(n: u32) -> DeliveryId {
         let s = n.to_string();
         let pairs = [("x-github-delivery", s.as_str())];
-        DeliveryId::of(Provider::GitHub, headers(&pairs), b"")
+        DeliveryId::of(Provider::GitHub, headers(&pairs), b"").unwrap()
     }
 
     #[test]

@@ -180,3 +180,82 @@ async fn a_fetch_timeout_above_the_maximum_is_refused() {
     assert!(message.contains("--max-fetch-timeout"), "{message}");
     applied(&envs, "fine", &repo.head()).await;
 }
+
+#[tokio::test]
+async fn the_git_cache_is_capped_and_a_stalled_git_server_is_cut_off() {
+    let ns = TestNamespace::new("flags-cache").await;
+    let repos = [ConfigRepo::example(), ConfigRepo::example()];
+    let silent = claude_env_testkit::SilentServer::start();
+    // A cap smaller than one repository: each fetch evicts the other repository.
+    let ctl = Controller::start_with(
+        &ns.name,
+        Options {
+            extra_args: vec![
+                "--cache-max-bytes".into(),
+                "1000".into(),
+                "--git-socket-timeout".into(),
+                "2s".into(),
+            ],
+            ..Default::default()
+        },
+    )
+    .await;
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    for (i, repo) in repos.iter().enumerate() {
+        envs.create(
+            &PostParams::default(),
+            &environment(
+                &format!("e{i}"),
+                &repo.url,
+                "development",
+                "backend",
+                json!({}),
+            ),
+        )
+        .await
+        .unwrap();
+        ready_at(
+            &envs,
+            &format!("e{i}"),
+            &repo.head(),
+            Duration::from_secs(90),
+        )
+        .await;
+    }
+    let m = ctl.metrics().await;
+    assert!(
+        claude_env_e2e::metric(&m, "claude_env_git_cache_evictions_total", &[]).unwrap_or(0.0)
+            >= 1.0,
+        "{m}"
+    );
+    // A server that accepts and never answers: the fetch fails at the socket timeout, far
+    // inside the 60s fetch timeout.
+    envs.create(
+        &PostParams::default(),
+        &environment(
+            "stuck",
+            &silent.http_url("repo.git"),
+            "development",
+            "backend",
+            json!({}),
+        ),
+    )
+    .await
+    .unwrap();
+    let message = wait::until(
+        "the stalled fetch fails",
+        Duration::from_secs(30),
+        || async {
+            let e = envs.get("stuck").await.map_err(|e| e.to_string())?;
+            match condition_of(&e, condition::READY) {
+                Some((s, r, m)) if s == "False" && r == "GitOperationFailed" => Ok(m),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+    assert!(
+        message.contains("timed out") || message.contains("timeout"),
+        "{message}"
+    );
+}

@@ -547,3 +547,118 @@ async fn webhook_deliveries_are_bounded_in_number_and_time() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_revision_over_the_snapshot_limits_is_refused_and_the_applied_one_stays() {
+    let ns = TestNamespace::new("ten-bomb").await;
+    let repo = ConfigRepo::example();
+    let ctl = Controller::start_with(
+        &ns.name,
+        Options {
+            extra_args: vec!["--max-snapshot-bytes".into(), "200000".into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    envs.create(
+        &PostParams::default(),
+        &environment("dev", &repo.url, "development", "backend", json!({})),
+    )
+    .await
+    .unwrap();
+    let good = repo.head();
+    envs::ready_at(&envs, "dev", &good, Duration::from_secs(90)).await;
+
+    // One 40 KB blob under ten paths: a small push, 400 KB to read.
+    let blob = format!("# {}\n", "x".repeat(40_000));
+    for i in 0..10 {
+        repo.repo
+            .write(&format!("teams/backend/bulk/f{i}.yaml"), &blob);
+    }
+    let bomb = repo.repo.commit("one blob, ten paths");
+    repo.repo.push();
+    assert_eq!(ctl.push_hook(&repo.url, "main").await, 202);
+    let m = refused(&envs, "dev", "LimitExceeded").await;
+    assert!(
+        m.contains("teams/backend/bulk") && m.contains(&bomb[..12]),
+        "{m}"
+    );
+    let env = envs.get("dev").await.unwrap();
+    assert_eq!(
+        env.status.unwrap().last_applied_revision.as_deref(),
+        Some(good.as_str()),
+        "the applied revision stays"
+    );
+    let metrics = ctl.metrics().await;
+    assert!(
+        metric(
+            &metrics,
+            "claude_env_limit_exceeded_total",
+            &[("limit", "snapshot_bytes")]
+        )
+        .unwrap_or(0.0)
+            >= 1.0
+    );
+}
+
+#[tokio::test]
+async fn a_redelivered_webhook_is_answered_but_acted_on_once() {
+    let ns = TestNamespace::new("ten-redeliver").await;
+    let repo = ConfigRepo::example();
+    let ctl = Controller::start(&ns.name).await;
+    let envs: Api<ClaudeEnvironment> = ns.api();
+    envs.create(
+        &PostParams::default(),
+        &environment(
+            "dev",
+            &repo.url,
+            "development",
+            "backend",
+            json!({"source": {"interval": "10m"}}),
+        ),
+    )
+    .await
+    .unwrap();
+    envs::ready(&envs, "dev", Duration::from_secs(90)).await;
+    let body = json!({"url": repo.url, "branch": "main"}).to_string();
+    let sig = claude_env_source::webhook::sign(ctl.webhook_secret.as_bytes(), body.as_bytes());
+    let headers = [
+        ("X-Signature", sig),
+        ("X-Delivery-Id", "push-7".to_string()),
+    ];
+    for _ in 0..3 {
+        assert_eq!(
+            ctl.webhook("/hooks/generic", &headers, body.as_bytes())
+                .await,
+            202
+        );
+    }
+    let m = ctl.metrics().await;
+    let by = |result: &str| {
+        metric(
+            &m,
+            "claude_env_webhook_requests_total",
+            &[("provider", "generic"), ("result", result)],
+        )
+        .unwrap_or(0.0)
+    };
+    assert_eq!((by("accepted"), by("duplicate")), (1.0, 2.0), "{m}");
+    // Without a delivery id every push is its own: two identical bodies both count.
+    let plain = [("X-Signature", headers[0].1.clone())];
+    for _ in 0..2 {
+        assert_eq!(
+            ctl.webhook("/hooks/generic", &plain, body.as_bytes()).await,
+            202
+        );
+    }
+    let m = ctl.metrics().await;
+    assert_eq!(
+        metric(
+            &m,
+            "claude_env_webhook_requests_total",
+            &[("provider", "generic"), ("result", "accepted")]
+        ),
+        Some(3.0)
+    );
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use claude_env_source::load::Limits;
 
 use crate::decisions::branches::BranchMap;
 use crate::decisions::plan::Policy;
@@ -94,6 +95,21 @@ pub(crate) struct Args {
     /// How long one webhook delivery may take, reading its body included.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub(crate) webhook_timeout: Duration,
+    /// Largest total size of a revision's config files, a blob counted each time a path
+    /// uses it (bytes); a larger revision is refused.
+    #[arg(long, default_value_t = Limits::default().max_total_bytes)]
+    pub(crate) max_snapshot_bytes: u64,
+    /// Most files and directories in a revision's config directories; more are refused.
+    #[arg(long, default_value_t = Limits::default().max_files)]
+    pub(crate) max_snapshot_files: u64,
+    /// Largest size of the Git cache on disk (bytes): least recently used repositories are
+    /// evicted above it. Default: no cap.
+    #[arg(long)]
+    pub(crate) cache_max_bytes: Option<u64>,
+    /// How long a Git connection may stall (connect, read, write) before the fetch fails.
+    /// Process-wide; each `spec.source.timeout` bounds its own fetch on top of it.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub(crate) git_socket_timeout: Duration,
 }
 
 impl Args {
@@ -104,6 +120,15 @@ impl Args {
             tenancy: Tenancy::new(&self.allow_target_namespaces),
             min_interval: self.min_interval,
             max_fetch_timeout: self.max_fetch_timeout,
+        }
+    }
+
+    /// Per-snapshot bounds of the config repositories read.
+    pub(crate) fn snapshot_limits(&self) -> Limits {
+        Limits {
+            max_total_bytes: self.max_snapshot_bytes,
+            max_files: self.max_snapshot_files,
+            ..Limits::default()
         }
     }
 

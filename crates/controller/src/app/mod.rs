@@ -43,8 +43,10 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let cache = GitCache::new(&args.cache_dir)
         .with_context(|| format!("git cache in {}", args.cache_dir.display()))?
-        .allow_local_urls(args.allow_local_urls);
-    let sources = Arc::new(Sources::new(cache, metrics.clone()));
+        .allow_local_urls(args.allow_local_urls)
+        .with_socket_timeout(args.git_socket_timeout)
+        .with_max_bytes(args.cache_max_bytes);
+    let sources = Arc::new(Sources::new(cache, args.snapshot_limits(), metrics.clone()));
     let policy = args.policy();
     let egress = Egress::new(&args.check_allowed_hosts).map_err(anyhow::Error::msg)?;
 

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -17,6 +17,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use claude_env_api::{ClaudeEnvironment, annotations};
+use claude_env_source::deliveries::{Delivery, DeliveryId, RecentDeliveries};
 use claude_env_source::url::same_repo;
 use claude_env_source::webhook::{self, MAX_BODY_BYTES, Outcome, Provider, PushHint};
 use kube::api::{Api, ListParams, Patch, PatchParams};
@@ -30,6 +31,7 @@ use crate::decisions::branches::BranchMap;
 use crate::decisions::branches::SourceKey;
 use crate::decisions::plan::credential_identity;
 use crate::io::sources::Sources;
+use crate::lock::LockExt;
 use crate::metrics::{Limit, Metrics, WebhookResult};
 
 /// What only the running controller (the leader) has: its caches and its queue.
@@ -58,6 +60,8 @@ pub(crate) struct Receiver {
     pub(crate) in_flight: Arc<Semaphore>,
     /// How long one request may take, body included (`--webhook-timeout`).
     pub(crate) timeout: Duration,
+    /// Deliveries accepted recently: a sender's redelivery is answered, not acted on twice.
+    pub(crate) recent: Arc<Mutex<RecentDeliveries>>,
 }
 
 pub(crate) fn router(receiver: Receiver) -> Router {
@@ -131,6 +135,10 @@ async fn deliver(
     );
     let status = StatusCode::from_u16(outcome.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
     match outcome {
+        Outcome::Accepted(_) if r.redelivered(provider, &headers, &body) => {
+            count(WebhookResult::Duplicate);
+            (status, "already received\n".into())
+        }
         Outcome::Accepted(hint) => {
             let leader = r
                 .leader
@@ -176,6 +184,19 @@ async fn deliver(
 }
 
 impl Receiver {
+    /// Whether this accepted delivery was seen before (recording it if not). A delivery
+    /// without an id (a generic hook without `X-Delivery-Id`) never is.
+    fn redelivered(&self, provider: Provider, headers: &HeaderMap, body: &[u8]) -> bool {
+        let Some(id) = DeliveryId::of(
+            provider,
+            |name| headers.get(name).and_then(|v| v.to_str().ok()),
+            body,
+        ) else {
+            return false;
+        };
+        self.recent.locked().check(id, std::time::Instant::now()) == Delivery::Duplicate
+    }
+
     /// Leader: mark matching sources stale and enqueue their environments.
     /// Returns (sources, environments).
     fn refresh(&self, l: &LeaderPath, hint: &PushHint) -> (usize, usize) {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use claude_env_config::ParsedRepo;
 use claude_env_source::auth::Auth;
 use claude_env_source::git::GitCache;
+use claude_env_source::load::{self, Limits, LoadError};
 use claude_env_source::verify::{Signer, TrustedKeys, VerifyError, verify_commit};
 use tokio::sync::OnceCell;
 
@@ -89,6 +90,8 @@ type VerifiedKey = (String, String, String, String);
 
 pub(crate) struct Sources {
     cache: Arc<GitCache>,
+    /// Per-snapshot bounds (`--max-snapshot-bytes`, `--max-snapshot-files`).
+    limits: Limits,
     metrics: Metrics,
     sources: Mutex<HashMap<SourceKey, Arc<tokio::sync::Mutex<Tracked>>>>,
     prepared: Mutex<PreparedCache>,
@@ -104,9 +107,10 @@ struct PreparedCache {
 }
 
 impl Sources {
-    pub(crate) fn new(cache: GitCache, metrics: Metrics) -> Self {
+    pub(crate) fn new(cache: GitCache, limits: Limits, metrics: Metrics) -> Self {
         Self {
             cache: Arc::new(cache),
+            limits,
             metrics,
             sources: Mutex::default(),
             prepared: Mutex::new(PreparedCache {
@@ -149,13 +153,24 @@ impl Sources {
         }
         let auth = auth().await?;
         let started = Instant::now();
-        let (cache, url, branch) = (self.cache.clone(), key.url.clone(), key.branch.clone());
-        let result =
-            tokio::task::spawn_blocking(move || cache.fetch(&url, &branch, &auth, timeout)).await?;
+        let (cache, url, branch, identity) = (
+            self.cache.clone(),
+            key.url.clone(),
+            key.branch.clone(),
+            key.identity.clone(),
+        );
+        let result = tokio::task::spawn_blocking(move || {
+            cache.fetch_as(&url, &identity, &branch, &auth, timeout)
+        })
+        .await?;
         t.fetched_at = Some(started);
         match result {
             Ok(fetched) => {
                 self.metrics.git_fetched(true, fetched.duration);
+                if let Some(e) = &fetched.eviction {
+                    self.metrics
+                        .git_cache_evicted(e.evicted.len(), e.kept_bytes);
+                }
                 self.metrics.set_source_revision(
                     &claude_env_source::url::redact(&key.url),
                     &key.branch,
@@ -209,16 +224,19 @@ impl Sources {
             let mut cache = self.prepared.locked();
             cache.cell(key)
         };
-        let (cache, url, revision, path) = (
+        let (cache, url, identity, revision, path, limits) = (
             self.cache.clone(),
             url.to_string(),
+            source.identity.clone(),
             revision.to_string(),
             path.map(str::to_string),
+            self.limits,
         );
         cell.get_or_try_init(|| async move {
-            let prepared =
-                tokio::task::spawn_blocking(move || load(&cache, &url, &revision, path.as_deref()))
-                    .await??;
+            let prepared = tokio::task::spawn_blocking(move || {
+                load(&cache, &url, &identity, &revision, path.as_deref(), &limits)
+            })
+            .await??;
             Ok(Arc::new(prepared))
         })
         .await
@@ -227,14 +245,21 @@ impl Sources {
 
     /// The full commit SHA of `rev` (a SHA, short SHA, branch or tag) in the cache of `source`.
     pub(crate) async fn resolve(&self, source: &SourceKey, rev: &str) -> Result<String> {
-        let (cache, url, rev) = (self.cache.clone(), source.url.clone(), rev.to_string());
+        let (cache, url, identity, rev) = (
+            self.cache.clone(),
+            source.url.clone(),
+            source.identity.clone(),
+            rev.to_string(),
+        );
         tokio::task::spawn_blocking(move || {
             let err = |message: String| Error::Load {
                 url: claude_env_source::url::redact(&url),
                 revision: rev.clone(),
                 message,
             };
-            let repo = cache.open(&url).map_err(|e| err(e.to_string()))?;
+            let repo = cache
+                .open_as(&url, &identity)
+                .map_err(|e| err(e.to_string()))?;
             let commit = repo
                 .revparse_single(&rev)
                 .and_then(|o| o.peel_to_commit())
@@ -268,17 +293,24 @@ impl Sources {
         if let Some(hit) = self.verified.locked().get(&key) {
             return Ok(hit.clone());
         }
-        let (cache, u, rev) = (self.cache.clone(), url.to_string(), revision.to_string());
+        let (cache, u, identity, rev) = (
+            self.cache.clone(),
+            url.to_string(),
+            source.identity.clone(),
+            revision.to_string(),
+        );
         let result = tokio::task::spawn_blocking(move || {
             let trusted = TrustedKeys::from_secret_data(&keys)?;
             let oid = git2::Oid::from_str(&rev).map_err(|e| VerifyError::CommitNotFound {
                 commit: rev.clone(),
                 reason: e.message().to_string(),
             })?;
-            let repo = cache.open(&u).map_err(|e| VerifyError::CommitNotFound {
-                commit: rev.clone(),
-                reason: e.to_string(),
-            })?;
+            let repo = cache
+                .open_as(&u, &identity)
+                .map_err(|e| VerifyError::CommitNotFound {
+                    commit: rev.clone(),
+                    reason: e.to_string(),
+                })?;
             verify_commit(&repo, oid, &trusted)
         })
         .await?;
@@ -308,16 +340,33 @@ impl PreparedCache {
     }
 }
 
-fn load(cache: &GitCache, url: &str, revision: &str, path: Option<&str>) -> Result<Prepared> {
+/// The commit's config repository, parsed; a snapshot over the operator's limits is
+/// [`Error::Limit`] (refused until the branch moves), anything else [`Error::Load`].
+fn load(
+    cache: &GitCache,
+    url: &str,
+    identity: &str,
+    revision: &str,
+    path: Option<&str>,
+    limits: &Limits,
+) -> Result<Prepared> {
     let err = |message: String| Error::Load {
         url: claude_env_source::url::redact(url),
         revision: revision.to_string(),
         message,
     };
-    let repo = cache.open(url).map_err(|e| err(e.to_string()))?;
+    let repo = cache
+        .open_as(url, identity)
+        .map_err(|e| err(e.to_string()))?;
     let oid = git2::Oid::from_str(revision).map_err(|e| err(e.to_string()))?;
-    let snapshot =
-        claude_env_source::load::from_commit(&repo, oid, path).map_err(|e| err(e.to_string()))?;
+    let snapshot = load::from_commit_with(&repo, oid, path, limits).map_err(|e| match e {
+        LoadError::LimitExceeded(exceeded) => Error::Limit {
+            revision: revision.to_string(),
+            limit: exceeded.limit,
+            message: exceeded.to_string(),
+        },
+        other => err(other.to_string()),
+    })?;
     Ok(Prepared {
         parsed: ParsedRepo::parse(&snapshot),
     })

@@ -37,6 +37,8 @@ pub(super) struct Families {
     pub(super) apply_requests_total: IntCounter,
     pub(super) kube_requests_total: IntCounterVec,
     pub(super) limit_exceeded_total: IntCounterVec,
+    pub(super) git_cache_evictions_total: IntCounter,
+    pub(super) git_cache_bytes: prometheus::IntGauge,
 }
 
 fn opts(name: &str, help: &str) -> Opts {
@@ -185,6 +187,16 @@ impl Families {
                 "Requests refused by an operator limit, by limit",
                 &["limit"],
             ),
+            git_cache_evictions_total: IntCounter::with_opts(opts(
+                "git_cache_evictions_total",
+                "Repositories evicted from the Git cache to stay under --cache-max-bytes",
+            ))
+            .expect("valid counter"),
+            git_cache_bytes: prometheus::IntGauge::with_opts(opts(
+                "git_cache_bytes",
+                "Bytes the Git cache keeps on disk after its last eviction pass",
+            ))
+            .expect("valid gauge"),
         }
     }
 
@@ -214,6 +226,8 @@ impl Families {
             Box::new(self.apply_requests_total.clone()),
             Box::new(self.kube_requests_total.clone()),
             Box::new(self.limit_exceeded_total.clone()),
+            Box::new(self.git_cache_evictions_total.clone()),
+            Box::new(self.git_cache_bytes.clone()),
         ];
         for c in collectors {
             r.register(c).expect("metric names are unique");

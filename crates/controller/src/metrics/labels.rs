@@ -3,6 +3,7 @@
 //! the API's (`StrategyType`, `RolloutPhase`, drift classes) bring their own labels.
 
 use claude_env_api::{ClaudeEnvironment, StrategyType};
+use claude_env_source::load::Limit as SnapshotLimit;
 use claude_env_source::webhook::Provider;
 use kube::ResourceExt;
 
@@ -95,6 +96,8 @@ pub(crate) enum WebhookResult {
     Busy,
     /// The delivery took longer than `--webhook-timeout`.
     TimedOut,
+    /// The same delivery again (a sender's retry): answered, not acted on twice.
+    Duplicate,
     /// Refused by verification or parsing: the receiver's stable category.
     Refused(&'static str),
 }
@@ -109,6 +112,7 @@ impl WebhookResult {
             WebhookResult::Error => "error",
             WebhookResult::Busy => "busy",
             WebhookResult::TimedOut => "timed-out",
+            WebhookResult::Duplicate => "duplicate",
             WebhookResult::Refused(category) => category,
         }
     }
@@ -127,6 +131,8 @@ pub(crate) enum Limit {
     WebhookConcurrency,
     /// A webhook delivery slower than `--webhook-timeout`.
     WebhookTimeout,
+    /// A revision's config repository over a per-snapshot limit.
+    Snapshot(claude_env_source::load::Limit),
 }
 
 impl Limit {
@@ -137,6 +143,12 @@ impl Limit {
             Limit::Egress => "egress",
             Limit::WebhookConcurrency => "webhook_concurrency",
             Limit::WebhookTimeout => "webhook_timeout",
+            Limit::Snapshot(l) => match l {
+                SnapshotLimit::FileBytes => "snapshot_file_bytes",
+                SnapshotLimit::TotalBytes => "snapshot_bytes",
+                SnapshotLimit::Files => "snapshot_files",
+                SnapshotLimit::Depth => "snapshot_depth",
+            },
         }
     }
 }

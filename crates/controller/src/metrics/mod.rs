@@ -240,6 +240,14 @@ impl Metrics {
             .inc();
     }
 
+    /// An eviction pass of the Git cache: repositories removed, bytes kept.
+    pub(crate) fn git_cache_evicted(&self, evicted: usize, kept_bytes: u64) {
+        self.f().git_cache_evictions_total.inc_by(evicted as u64);
+        self.f()
+            .git_cache_bytes
+            .set(i64::try_from(kept_bytes).unwrap_or(i64::MAX));
+    }
+
     /// The revision a source is at: one series per source. `url` must carry no credentials.
     pub(crate) fn set_source_revision(
         &self,

@@ -78,6 +78,7 @@ fn exercise(m: &Metrics, e: &EnvLabels) {
     m.webhook(Provider::GitHub, WebhookResult::Accepted);
     m.set_leader("claude-env-controller");
     m.limit_exceeded(Limit::Egress);
+    m.git_cache_evicted(1, 1024);
     send(m, "GET", "/api/v1/namespaces/a/configmaps");
 }
 

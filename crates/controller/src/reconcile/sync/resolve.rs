@@ -143,11 +143,32 @@ impl Run<'_> {
     /// The document at `revision`, loaded and validated. An invalid revision is not applied;
     /// the next interval looks again.
     pub(super) async fn load(&self, plan: &EnvPlan, revision: &str) -> Result<Document, Stop> {
-        let prepared = self
+        let prepared = match self
             .ctx
             .sources
             .prepare(&plan.source, revision, plan.path.as_deref())
-            .await?;
+            .await
+        {
+            Ok(p) => p,
+            Err(e @ Error::Limit { limit, .. }) => {
+                // Over the operator's bounds: nothing of it is read further or applied; the
+                // next interval looks at the branch again.
+                self.ctx.metrics.limit_exceeded(Limit::Snapshot(limit));
+                self.fail(Failure {
+                    observation: Observation::Refused {
+                        revision: Some(revision.to_string()),
+                        reason: e.category(),
+                        message: e.to_string(),
+                    },
+                    event: (e.category(), "Load", e.to_string()),
+                    count: Some(SyncResult::Invalid),
+                    announce: Announce::OnChange,
+                })
+                .await?;
+                return Err(Stop::Wait(Action::requeue(plan.interval)));
+            }
+            Err(e) => return Err(e.into()),
+        };
         let document = match prepared.parsed.load(&plan.selection, None) {
             Ok(d) => d,
             Err(diagnostics) => {
