@@ -50,6 +50,7 @@ impl Run<'_> {
             readiness: rollout_driver::readiness(ctx, plan, &servers).await,
             servers,
             results: Vec::new(),
+            workstations: Vec::new(),
         };
         let old_state = RolloutState::from_status(old.rollout.as_ref());
         let (decision, effects) = rollout_driver::decide_with_checks(
