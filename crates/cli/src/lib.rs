@@ -18,6 +18,7 @@ pub mod commands;
 pub mod environment;
 pub mod error;
 pub mod explain;
+pub mod follow;
 pub mod git_cache;
 pub mod hash;
 pub mod impact;
