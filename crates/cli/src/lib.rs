@@ -15,6 +15,7 @@ use clap::Parser;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod doctor;
 pub mod environment;
 pub mod error;
 pub mod explain;

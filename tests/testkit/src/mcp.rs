@@ -4,7 +4,8 @@
 //!
 //! In-process: [`McpServer::start`] runs it on its own thread and runtime; stopped on drop.
 //! As a process: the `mcp-fixture` binary (`--port`, `--mode-file`), for end-to-end tests
-//! where the controller runs separately.
+//! where the controller runs separately; `mcp-fixture --stdio` serves the same tools on
+//! stdin/stdout, as the MCP servers of a workstation's mcp.json run.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -102,13 +103,14 @@ pub struct ResolveRequest {
 
 /// The tools: enough to list and call, like a small real server.
 #[derive(Clone)]
+#[allow(clippy::new_without_default)]
 pub struct TestTools {
     tool_router: ToolRouter<Self>,
 }
 
 #[tool_router]
 impl TestTools {
-    fn new() -> Self {
+    pub fn new() -> Self {
         TestTools {
             tool_router: Self::tool_router(),
         }
