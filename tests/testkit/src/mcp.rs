@@ -103,9 +103,14 @@ pub struct ResolveRequest {
 
 /// The tools: enough to list and call, like a small real server.
 #[derive(Clone)]
-#[allow(clippy::new_without_default)]
 pub struct TestTools {
     tool_router: ToolRouter<Self>,
+}
+
+impl Default for TestTools {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 #[tool_router]
