@@ -54,7 +54,7 @@ deny:
 
 # The binaries e2e tests run (they look for them in target/debug).
 bins:
-	$(CARGO) build --locked -p claude-env-controller -p claude-env-cli
+	$(CARGO) build --locked -p claude-env-controller -p claude-env-cli -p claude-env-testkit --bins
 
 e2e: cluster-up bins
 	$(CARGO) test --locked -p claude-env-e2e -- --test-threads=4
