@@ -16,6 +16,8 @@ use claude_env_rollout::{RolloutState, WorkstationReport};
 use jiff::Timestamp;
 use kube::ResourceExt;
 
+use claude_env_render::Manifest;
+
 use super::shape;
 
 /// How long a record may go unheard before it is stale, and before it is deleted.
@@ -108,8 +110,13 @@ pub(crate) fn expired<'a>(
         .collect()
 }
 
-/// The config ConfigMap of each revision the rollout state runs, from the rendered objects.
-pub(crate) fn config_maps(state: &RolloutState, renders: &shape::Rendered) -> Vec<RevisionConfig> {
+/// The config ConfigMap of each revision the rollout state runs, from the rendered objects:
+/// only those in the desired set (a rolled-back revision's is pruned).
+pub(crate) fn config_maps(
+    state: &RolloutState,
+    renders: &shape::Rendered,
+    desired: &[Manifest],
+) -> Vec<RevisionConfig> {
     shape::revisions_needed(state)
         .into_iter()
         .filter_map(|revision| {
@@ -117,6 +124,9 @@ pub(crate) fn config_maps(state: &RolloutState, renders: &shape::Rendered) -> Ve
                 .get(&revision)?
                 .iter()
                 .find(|m| m.key.kind == ObjectKind::ConfigMap)?;
+            if !desired.iter().any(|d| d.key == cm.key) {
+                return None;
+            }
             let (_, hash) = cm.key.name.rsplit_once("-config-")?;
             Some(RevisionConfig {
                 config_hash: hash.to_string(),
@@ -132,7 +142,6 @@ pub(crate) fn config_maps(state: &RolloutState, renders: &shape::Rendered) -> Ve
 mod tests {
     use super::*;
     use claude_env_api::{ClaudeWorkstationSpec, DoctorReport, Track, WorkstationDrift};
-    use claude_env_render::Manifest;
     use claude_env_rollout::Stage;
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
     use serde_json::json;
@@ -277,11 +286,17 @@ mod tests {
             ("old".to_string(), vec![cm("be-prod-config-aaaa")]),
             ("new".to_string(), vec![cm("be-prod-config-bbbb")]),
         ]);
-        let c = config_maps(&canary_state(), &renders);
+        let desired: Vec<Manifest> = renders.values().flatten().cloned().collect();
+        let c = config_maps(&canary_state(), &renders, &desired);
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].revision, "old");
         assert_eq!(c[0].config_hash, "aaaa");
         assert_eq!(c[1].name, "be-prod-config-bbbb");
         assert_eq!(c[1].namespace, "ns");
+        // Rolled back: the new revision's ConfigMap is no longer applied, nor named.
+        let only_old = vec![renders["old"][0].clone()];
+        let c = config_maps(&canary_state(), &renders, &only_old);
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].revision, "old");
     }
 }

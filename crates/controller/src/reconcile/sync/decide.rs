@@ -93,7 +93,7 @@ impl Run<'_> {
             &renders,
         );
         let inventory = inventory::of(&desired);
-        let config_maps = workstations::config_maps(&decision.state, &renders);
+        let config_maps = workstations::config_maps(&decision.state, &renders, &desired);
         Ok(Rollout {
             decision,
             effects,
