@@ -417,7 +417,7 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
     let rule = only(&packaged, "PrometheusRule");
     assert_eq!(
         rule["spec"]["groups"][0]["rules"].as_array().unwrap().len(),
-        9
+        10
     );
     let dashboards = packaged
         .iter()
