@@ -118,6 +118,10 @@ Secret and the Deployment's checksum annotation agree. */}}
 - apiGroups: ["claude-env.io"]
   resources: ["claudeenvironments/status"]
   verbs: ["get", "patch"]
+# Workstation records are counted, and deleted once not heard from for too long.
+- apiGroups: ["claude-env.io"]
+  resources: ["claudeworkstations"]
+  verbs: ["get", "list", "watch", "delete"]
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "create", "patch", "delete"]

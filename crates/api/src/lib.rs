@@ -1,16 +1,18 @@
-//! The `ClaudeEnvironment` custom resource (`claude-env.io/v1alpha1`) and the names other
-//! parts rely on: annotations, labels, the field manager.
+//! The `ClaudeEnvironment` and `ClaudeWorkstation` custom resources (`claude-env.io/v1alpha1`)
+//! and the names other parts rely on: annotations, labels, the field manager.
 
 pub mod duration;
 pub mod object;
 pub mod reason;
 pub mod spec;
 pub mod status;
+pub mod workstation;
 
 pub use duration::{Duration, DurationError};
 pub use object::{ObjectKey, ObjectKind, UnknownKind};
 pub use spec::*;
 pub use status::*;
+pub use workstation::*;
 
 /// Characters of a commit SHA shown in messages, tables and the printer column: like
 /// `git log --oneline`, with room to stay unique in large repositories.

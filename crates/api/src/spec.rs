@@ -200,6 +200,27 @@ pub struct HealthChecks {
     pub mcp: Vec<McpCheck>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prometheus: Vec<PrometheusCheck>,
+    /// Canary steps wait for healthy doctor reports from the cohort's workstations, and roll
+    /// back when too many fail on the new revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workstations: Option<WorkstationsCheck>,
+}
+
+/// The canary cohort's workstations (ClaudeWorkstations syncing this environment) as a
+/// health check: each `setWeight` step with a weight above 0 waits until `minHealthy` of
+/// them report a healthy doctor on the new revision (within `timeout`), and any canary step
+/// rolls back once more than `maxFailing` of them report a failing one.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkstationsCheck {
+    /// Healthy reports on the new revision a step needs. Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 10000))]
+    pub min_healthy: Option<i32>,
+    /// Failing reports on the new revision tolerated. Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0, max = 10000))]
+    pub max_failing: Option<i32>,
 }
 
 /// Workloads Available within the progress deadline. On by default.

@@ -51,6 +51,43 @@ pub struct ClaudeEnvironmentStatus {
     /// Most recent first; at most [`HISTORY_LIMIT`].
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
+    /// The config ConfigMap of each revision in play (the stable one, and the one rolling
+    /// out): what `claude-env sync NAME` reads for a workstation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_maps: Vec<RevisionConfig>,
+    /// The ClaudeWorkstations following this environment, counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workstations: Option<WorkstationCounts>,
+}
+
+/// Where one revision's rendered files are.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RevisionConfig {
+    pub revision: String,
+    /// The immutable config ConfigMap (named by `configHash`).
+    pub name: String,
+    /// Its namespace (`spec.targetNamespace`, else the environment's).
+    pub namespace: String,
+    pub config_hash: String,
+}
+
+/// The workstations following an environment (records heard from recently unless `stale`).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkstationCounts {
+    /// Every record, stale ones included.
+    pub total: i32,
+    /// On the stable revision.
+    pub stable: i32,
+    /// On the revision rolling out.
+    pub canary: i32,
+    /// Not heard from within the controller's `--workstation-stale-after`.
+    pub stale: i32,
+    /// With managed files edited by hand.
+    pub drifted: i32,
+    /// Whose doctor fails on the revision they hold.
+    pub failing: i32,
 }
 
 pub const HISTORY_LIMIT: usize = 10;

@@ -50,8 +50,12 @@ pub enum Command {
     /// Show how a local target (default ~/.claude) differs from the rendered environment; or
     /// how a ClaudeEnvironment's live objects differ from it (NAME, --cluster).
     Diff(DiffArgs),
-    /// Write the rendered environment into a local target (default ~/.claude), atomically.
+    /// Write the rendered environment into a local target (default ~/.claude), atomically; or
+    /// follow a ClaudeEnvironment's rollout from this workstation (NAME).
     Sync(SyncArgs),
+    /// Check the synced files work here: every MCP server answers initialize and tools/list,
+    /// every ${VAR} is set.
+    Doctor(DoctorArgs),
     /// Local drift of a synced target and whether the repository moved on since; or
     /// ClaudeEnvironments in a cluster (a table, or one in detail).
     Status(StatusArgs),
@@ -88,15 +92,27 @@ pub struct SelectionArgs {
     pub project: Option<String>,
 }
 
-/// Like [`SelectionArgs`], with the team required (a workstation belongs to a team).
+/// Like [`SelectionArgs`], with the team required (a workstation belongs to a team); `sync
+/// NAME` takes the selection from the ClaudeEnvironment instead.
 #[derive(Clone, Debug, Args)]
 pub struct TeamSelectionArgs {
     /// Environment (environments/<ENV>/).
-    #[arg(long = "env", short = 'e', value_name = "ENV")]
-    pub environment: String,
+    #[arg(
+        long = "env",
+        short = 'e',
+        value_name = "ENV",
+        required_unless_present = "name",
+        conflicts_with = "name"
+    )]
+    pub environment: Option<String>,
     /// Team (teams/<TEAM>/).
-    #[arg(long, short = 't')]
-    pub team: String,
+    #[arg(
+        long,
+        short = 't',
+        required_unless_present = "name",
+        conflicts_with = "name"
+    )]
+    pub team: Option<String>,
     /// Project (projects/<PROJECT>/).
     #[arg(long, short = 'p')]
     pub project: Option<String>,
@@ -293,6 +309,11 @@ impl DiffArgs {
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
+    /// A ClaudeEnvironment to follow: write the files of the revision this workstation should
+    /// run (by the environment's rollout and this user's cohort), as the controller rendered
+    /// them, and report back in a ClaudeWorkstation.
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
     #[command(flatten)]
     pub selection: TeamSelectionArgs,
     #[command(flatten)]
@@ -313,6 +334,48 @@ pub struct SyncArgs {
     pub output: ReportFormat,
     #[command(flatten)]
     pub placement: PlacementArgs,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    /// With NAME: keep following the environment (a watch: approvals, promotions and
+    /// rollbacks arrive within seconds), reporting a heartbeat.
+    #[arg(long, requires = "name")]
+    pub watch: bool,
+    /// How often --watch reports that this workstation is alive.
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = parse_duration, requires = "watch")]
+    pub heartbeat: std::time::Duration,
+    /// Print a user service that runs this --watch (systemd unit or launchd agent) and exit.
+    #[arg(long, value_enum, value_name = "KIND", requires = "watch")]
+    pub print_service: Option<ServiceKind>,
+    /// How long the doctor gives each MCP server after a sync from a cluster.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration, requires = "name")]
+    pub doctor_timeout: std::time::Duration,
+}
+
+impl SyncArgs {
+    pub fn is_cluster(&self) -> bool {
+        self.name.is_some()
+    }
+}
+
+/// A user service definition for `sync NAME --watch`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ServiceKind {
+    /// A systemd user unit (Linux).
+    Systemd,
+    /// A launchd agent (macOS).
+    Launchd,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// How long each MCP server may take to start and answer.
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Output format (json/yaml: the report a sync records in its ClaudeWorkstation).
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: ReportFormat,
 }
 
 /// Which ClaudeEnvironments: `-n`, `-A` and how to reach the cluster. Any of these selects
@@ -369,6 +432,10 @@ pub struct StatusArgs {
     /// Output format (json/yaml in a cluster: the ClaudeEnvironment objects).
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: ReportFormat,
+    /// With NAME: every workstation following it (user, revision, stable or canary, last
+    /// seen, drift, doctor).
+    #[arg(long, requires = "name")]
+    pub workstations: bool,
 }
 
 impl StatusArgs {

@@ -55,11 +55,12 @@ impl From<&SelectionArgs> for Selection {
     }
 }
 
+/// Both required outside cluster mode (clap enforces it).
 impl From<&TeamSelectionArgs> for Selection {
     fn from(a: &TeamSelectionArgs) -> Self {
         Selection {
-            environment: a.environment.clone(),
-            team: Some(a.team.clone()),
+            environment: a.environment.clone().unwrap_or_default(),
+            team: a.team.clone(),
             project: a.project.clone(),
         }
     }

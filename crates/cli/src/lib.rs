@@ -5,7 +5,8 @@
 //! workstation sync engine, [`repo`] / [`git_cache`] load the repository, [`environment`]
 //! bridges to the config engine and renderer, [`explain`] formats provenance, [`cluster`]
 //! reads and steers ClaudeEnvironments in a cluster, [`impact`] is the change-impact report of
-//! `diff --base`, [`templates`] what `init` writes.
+//! `diff --base`, [`templates`] what `init` writes, [`follow`] a workstation following a
+//! ClaudeEnvironment (`sync NAME`), [`doctor`] whether the synced MCP servers answer.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -15,9 +16,11 @@ use clap::Parser;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod doctor;
 pub mod environment;
 pub mod error;
 pub mod explain;
+pub mod follow;
 pub mod git_cache;
 pub mod hash;
 pub mod impact;

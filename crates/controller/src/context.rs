@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use claude_env_api::ClaudeEnvironment;
+use claude_env_api::{ClaudeEnvironment, ClaudeWorkstation};
 use claude_env_api::{ObjectKey, ObjectKind};
 use claude_env_source::git::BackoffPolicy;
 use k8s_openapi::api::apps::v1::Deployment;
@@ -30,6 +30,7 @@ pub(crate) struct Stores {
     pub(crate) deployments: Store<Deployment>,
     pub(crate) services: Store<Service>,
     pub(crate) config_maps: Store<ConfigMap>,
+    pub(crate) workstations: Store<ClaudeWorkstation>,
 }
 
 impl Stores {
@@ -143,6 +144,8 @@ pub(crate) struct Context {
     pub(crate) claims: Mutex<HashMap<ObjectKey, (String, String)>>,
     /// Environments to reconcile now (webhooks, dependencies becoming ready).
     pub(crate) trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
+    /// When workstation records are stale, and when they are deleted.
+    pub(crate) workstation_periods: crate::decisions::workstations::Periods,
 }
 
 impl Context {

@@ -122,6 +122,9 @@ pub enum FailureReason {
     CheckError,
     /// Verification did not finish within `healthChecks.timeout`.
     Timeout,
+    /// More of the canary cohort's workstations report a failing doctor than
+    /// `healthChecks.workstations.maxFailing`.
+    WorkstationsFailing,
 }
 
 impl FailureReason {
@@ -132,6 +135,7 @@ impl FailureReason {
             FailureReason::CheckFailed => "check_failed",
             FailureReason::CheckError => "check_error",
             FailureReason::Timeout => "timeout",
+            FailureReason::WorkstationsFailing => "workstations_failing",
         }
     }
 }

@@ -31,11 +31,17 @@
 //! | Switched | checks done, `scaleDownDelay` elapsed | Succeeded | `ScaleDownColor(old)` |
 //! | Applied / Promoting | failure | RolledBack (Failed without a stable) | `RestoreStable`, `RecordRollback` |
 //! | Canary | failure | RolledBack | `Abort` (canary → 0, stable spec untouched), `RecordRollback` |
+//! | Canary step (with `healthChecks.workstations`) | more than `maxFailing` cohort workstations report a failing doctor on the new revision | RolledBack | as above (reason `WorkstationsFailing`) |
 //! | Preview | failure | RolledBack (Failed on a first deploy) | `ScaleDownColor(preview)` — never switched |
 //! | Switched | failure | RolledBack | `SwitchActive(old)`, `ScaleDownColor(new)` |
 //! | RolledBack (restoring) | restored Deployments Available | RolledBack | `RecordRollbackDuration` |
 //! | any in flight | desired changed, strategy changed, or manual rollback | the new rollout | the abort of the old one (as above, stable kept), `RecordRollout{superseded}`, then the start of the new |
 //! | RolledBack/Failed | `retry=<failed revision>` (new value) | starts it again | as a new revision |
+//!
+//! Workstations ([`workstations`]): with `healthChecks.workstations`, a canary `setWeight` step
+//! with a weight above 0 also waits for `minHealthy` healthy doctor reports on the new
+//! revision ([`Observations::workstations`]); which revision a workstation should hold is
+//! [`assignment`], its cohort [`cohort::bucket`].
 //!
 //! Failures: crash-looping new pods and a progress deadline fail at once; a check fails when
 //! its failures exceed its `failureLimit`, or after 4 errors in a row; a verification (one
@@ -48,6 +54,7 @@
 
 pub mod action;
 pub mod approval;
+pub mod cohort;
 pub mod eval;
 mod machine;
 pub mod observe;
@@ -56,6 +63,7 @@ pub mod readiness;
 pub mod split;
 pub mod state;
 pub mod verify;
+pub mod workstations;
 
 pub use action::{Action, CheckTarget, FailureReason, RolloutResult, ServerSplit};
 pub use machine::{Decision, decide, other};
@@ -63,3 +71,4 @@ pub use observe::{CheckResult, Observations, Outcome, Readiness, Role};
 pub use plan::{CheckKind, CheckPlan, CheckSpec, Plan, PlanError, Step, StrategyPlan};
 pub use split::{Split, canary_split};
 pub use state::{RolloutState, Stage};
+pub use workstations::{Assignment, WorkstationGate, WorkstationReport, assignment};

@@ -119,6 +119,8 @@ pub struct Observations {
     pub readiness: BTreeMap<(String, Role), Readiness>,
     /// Measurements made since the last decision.
     pub results: Vec<CheckResult>,
+    /// The latest doctor report of each workstation heard from recently.
+    pub workstations: Vec<crate::workstations::WorkstationReport>,
 }
 
 impl Observations {
@@ -134,6 +136,7 @@ impl Observations {
             servers: BTreeMap::new(),
             readiness: BTreeMap::new(),
             results: Vec::new(),
+            workstations: Vec::new(),
         }
     }
 }

@@ -8,6 +8,8 @@ use claude_env_api::{
     duration::or_default,
 };
 
+use crate::workstations::WorkstationGate;
+
 /// Overall verification timeout when `healthChecks.timeout` is absent.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Time between check runs when `healthChecks.interval` is absent.
@@ -69,6 +71,8 @@ pub struct CheckPlan {
     pub readiness: bool,
     pub progress_deadline: Duration,
     pub checks: Vec<CheckSpec>,
+    /// Canary steps gated on the cohort's workstations.
+    pub workstations: Option<WorkstationGate>,
 }
 
 impl Default for CheckPlan {
@@ -78,6 +82,7 @@ impl Default for CheckPlan {
             readiness: true,
             progress_deadline: DEFAULT_PROGRESS_DEADLINE,
             checks: Vec::new(),
+            workstations: None,
         }
     }
 }
@@ -254,6 +259,13 @@ fn checks(hc: Option<&HealthChecks>) -> Result<CheckPlan, PlanError> {
             DEFAULT_PROGRESS_DEADLINE,
         )?,
         checks,
+        workstations: hc.workstations.as_ref().map(|w| {
+            let d = WorkstationGate::default();
+            WorkstationGate {
+                min_healthy: w.min_healthy.map_or(d.min_healthy, |n| n.max(0) as u32),
+                max_failing: w.max_failing.map_or(d.max_failing, |n| n.max(0) as u32),
+            }
+        }),
     })
 }
 
@@ -342,6 +354,31 @@ mod tests {
         assert_eq!(prom.count, 3);
         assert_eq!(prom.failure_limit, 0);
         assert_eq!(prom.inconclusive, InconclusivePolicy::Fail);
+    }
+
+    #[test]
+    fn the_workstations_check_defaults_to_one_healthy_and_no_failing() {
+        let p = Plan::from_spec(&spec(json!({"healthChecks": {"workstations": {}}}))).unwrap();
+        assert_eq!(p.checks.workstations, Some(WorkstationGate::default()));
+        assert_eq!(WorkstationGate::default().min_healthy, 1);
+        let p = Plan::from_spec(&spec(
+            json!({"healthChecks": {"workstations": {"minHealthy": 3, "maxFailing": 2}}}),
+        ))
+        .unwrap();
+        assert_eq!(
+            p.checks.workstations,
+            Some(WorkstationGate {
+                min_healthy: 3,
+                max_failing: 2
+            })
+        );
+        assert_eq!(
+            Plan::from_spec(&spec(json!({})))
+                .unwrap()
+                .checks
+                .workstations,
+            None
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::observe::{Observations, Outcome};
 use crate::plan::{CONSECUTIVE_ERROR_LIMIT, CheckKind, CheckPlan};
 use crate::readiness::{self, Expect, Ready, after, elapsed};
 use crate::state::{CheckCounters, Inconclusive, Verification};
+use crate::workstations;
 
 /// How soon to look again while pods roll (Deployment watch events usually come first).
 pub const POLL: Duration = Duration::from_secs(5);
@@ -37,6 +38,9 @@ pub struct Input<'a> {
     pub target: CheckTarget,
     /// Run the configured checks (false: readiness only, e.g. while promoting).
     pub with_checks: bool,
+    /// A canary step at this weight: the workstation gate applies (its failure bound at
+    /// every step, its healthy minimum with the checks when the weight is above 0).
+    pub cohort_weight: Option<u32>,
 }
 
 /// Advance `v` by one decision; actions to run checks are pushed to `actions`.
@@ -48,6 +52,12 @@ pub fn verify(
 ) -> Verdict {
     let Input { plan, obs, .. } = *input;
     let now = obs.now;
+    let gate = plan.workstations.filter(|_| input.cohort_weight.is_some());
+    if let Some(gate) = &gate
+        && let Some(message) = workstations::failing(gate, &obs.workstations, input.revision)
+    {
+        return Verdict::Failed(FailureReason::WorkstationsFailing, message);
+    }
     let ready = if plan.readiness {
         readiness::evaluate(
             input.expect,
@@ -119,8 +129,17 @@ pub fn verify(
             }
         }
     }
+    let cohort_wait = gate
+        .filter(|_| input.cohort_weight.is_some_and(|w| w > 0))
+        .and_then(|g| workstations::waiting(&g, &obs.workstations, input.revision));
     let Some(requeue) = next else {
-        return Verdict::Done;
+        return match cohort_wait {
+            Some(message) => timed_out(v, plan, now, &message).unwrap_or(Verdict::Waiting {
+                message,
+                requeue: POLL,
+            }),
+            None => Verdict::Done,
+        };
     };
     let incomplete: Vec<&str> = plan
         .checks

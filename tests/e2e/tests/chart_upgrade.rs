@@ -345,7 +345,12 @@ async fn chart_values_control_the_crds_extra_objects_and_the_kubernetes_version(
     // crds.install=false drops the CRD.
     let docs = rendered(cluster, &[]);
     let crds = crds_of(&docs);
-    assert_eq!(crds.len(), 1);
+    // One per file of crds/ (ClaudeEnvironment, ClaudeWorkstation), each kept.
+    assert_eq!(crds.len(), 2);
+    assert!(
+        crds.iter()
+            .all(|c| c["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep")
+    );
     assert_eq!(
         crds[0]["metadata"]["annotations"]["helm.sh/resource-policy"],
         "keep"
@@ -355,7 +360,11 @@ async fn chart_values_control_the_crds_extra_objects_and_the_kubernetes_version(
         "claude-env"
     );
     let docs = rendered(cluster, &["--set", "crds.keep=false"]);
-    assert!(crds_of(&docs)[0]["metadata"]["annotations"].is_null());
+    assert!(
+        crds_of(&docs)
+            .iter()
+            .all(|c| c["metadata"]["annotations"].is_null())
+    );
     let docs = rendered(cluster, &["--set", "crds.install=false"]);
     assert!(crds_of(&docs).is_empty());
 

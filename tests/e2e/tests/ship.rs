@@ -134,7 +134,8 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
     ] {
         assert!(kinds.contains(k), "default render lacks a {k}: {kinds:?}");
     }
-    let crd = only(&docs, "CustomResourceDefinition");
+    let crd = crd_named(&docs, "claudeenvironments.claude-env.io");
+    crd_named(&docs, "claudeworkstations.claude-env.io");
     let repo_crd: Value = serde_saphyr::from_str(
         &std::fs::read_to_string(repo_root().join("crds/claude-env.io_claudeenvironments.yaml"))
             .unwrap(),
@@ -411,11 +412,12 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
         None,
     );
     let packaged = yaml_docs(&text);
-    only(&packaged, "CustomResourceDefinition");
+    crd_named(&packaged, "claudeenvironments.claude-env.io");
+    crd_named(&packaged, "claudeworkstations.claude-env.io");
     let rule = only(&packaged, "PrometheusRule");
     assert_eq!(
         rule["spec"]["groups"][0]["rules"].as_array().unwrap().len(),
-        9
+        10
     );
     let dashboards = packaged
         .iter()
@@ -1359,4 +1361,19 @@ async fn every_dashboard_query_parses_and_returns_series_from_a_running_controll
         },
     )
     .await;
+}
+
+/// The one CustomResourceDefinition of `docs` named `name`.
+fn crd_named<'a>(docs: &'a [Value], name: &str) -> &'a Value {
+    let found: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "CustomResourceDefinition" && d["metadata"]["name"] == name)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one CRD {name}, got {}",
+        found.len()
+    );
+    found[0]
 }

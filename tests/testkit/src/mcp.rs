@@ -4,7 +4,8 @@
 //!
 //! In-process: [`McpServer::start`] runs it on its own thread and runtime; stopped on drop.
 //! As a process: the `mcp-fixture` binary (`--port`, `--mode-file`), for end-to-end tests
-//! where the controller runs separately.
+//! where the controller runs separately; `mcp-fixture --stdio` serves the same tools on
+//! stdin/stdout, as the MCP servers of a workstation's mcp.json run.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -106,9 +107,15 @@ pub struct TestTools {
     tool_router: ToolRouter<Self>,
 }
 
+impl Default for TestTools {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[tool_router]
 impl TestTools {
-    fn new() -> Self {
+    pub fn new() -> Self {
         TestTools {
             tool_router: Self::tool_router(),
         }

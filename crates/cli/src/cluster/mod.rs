@@ -9,6 +9,7 @@
 //! cluster.
 
 pub mod client;
+pub mod fleet;
 pub mod objects;
 pub mod patch;
 pub mod view;

@@ -10,6 +10,7 @@ use crate::error::{CliError, Exit};
 mod cluster;
 mod completion;
 mod diff;
+mod doctor;
 mod history;
 mod impact;
 pub mod init;
@@ -28,7 +29,10 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
         Command::Validate(a) => validate::run(src, &a, out),
         Command::Render(a) => render::run(src, &a, out),
         Command::Diff(a) => diff::run(src, &a, out),
+        Command::Sync(a) if a.is_cluster() => cluster::follow::run(&a, out),
         Command::Sync(a) => sync::run(src, &a, out),
+        Command::Doctor(a) => doctor::run(&a, out),
+        Command::Status(a) if a.workstations => cluster::workstations::run(&a, out),
         Command::Status(a) if a.is_cluster() => cluster::status::run(&a, out),
         Command::Status(a) => status::run(src, &a, out),
         Command::Rollback(a) if a.is_cluster() => cluster::steer::rollback(&a, out),

@@ -239,7 +239,11 @@ fn hints(src: &SourceArgs, args: &SyncArgs, target: &std::path::Path) -> report:
         }
     }
     let s = &args.selection;
-    common.push_str(&format!(" --env {} --team {}", s.environment, s.team));
+    for (flag, value) in [("--env", &s.environment), ("--team", &s.team)] {
+        if let Some(v) = value {
+            common.push_str(&format!(" {flag} {v}"));
+        }
+    }
     if let Some(p) = &s.project {
         common.push_str(&format!(" --project {p}"));
     }

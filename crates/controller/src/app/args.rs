@@ -110,6 +110,13 @@ pub(crate) struct Args {
     /// Process-wide; each `spec.source.timeout` bounds its own fetch on top of it.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub(crate) git_socket_timeout: Duration,
+    /// A ClaudeWorkstation not heard from for this long is stale: counted apart, and its
+    /// doctor no longer gates canary steps.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub(crate) workstation_stale_after: Duration,
+    /// A ClaudeWorkstation not heard from for this long is deleted.
+    #[arg(long, default_value = "168h", value_parser = humantime::parse_duration)]
+    pub(crate) workstation_remove_after: Duration,
 }
 
 impl Args {

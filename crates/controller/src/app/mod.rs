@@ -5,6 +5,7 @@ pub(crate) mod args;
 pub(crate) mod http;
 pub(crate) mod leader;
 pub(crate) mod webhook;
+mod workstations;
 
 use std::sync::Arc;
 
@@ -80,12 +81,14 @@ pub(crate) async fn run(
         owned_watch::<Deployment>(&client, args, owned.clone(), &synced);
     let (services, svc_stream) = owned_watch::<Service>(&client, args, owned.clone(), &synced);
     let (config_maps, cm_stream) = owned_watch::<ConfigMap>(&client, args, owned, &synced);
+    let (workstations, cws_stream) = workstations::watch(&client, args);
 
     let stores = Stores {
         environments: env_reader.clone(),
         deployments,
         services,
         config_maps,
+        workstations,
     };
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel();
     let reporter = Reporter {
@@ -108,6 +111,10 @@ pub(crate) async fn run(
         applied: Default::default(),
         claims: Default::default(),
         trigger: trigger_tx.clone(),
+        workstation_periods: crate::decisions::workstations::Periods {
+            stale_after: args.workstation_stale_after,
+            remove_after: args.workstation_remove_after,
+        },
     });
 
     *leader_slot
@@ -123,6 +130,7 @@ pub(crate) async fn run(
         .watches_stream(dep_stream, move |o: Deployment| owner(&o))
         .watches_stream(svc_stream, move |o: Service| owner(&o))
         .watches_stream(cm_stream, move |o: ConfigMap| owner(&o))
+        .watches_stream(cws_stream, |w| workstations::environment(&w))
         .reconcile_on(UnboundedReceiverStream::new(trigger_rx))
         .with_config(controller::Config::default().concurrency(args.concurrency))
         .graceful_shutdown_on(shutdown)

@@ -10,7 +10,8 @@
 //! - whether dependencies let a revision through (`dependencies`), and where health checks
 //!   may connect (`egress`);
 //! - drift as status shows it (`drift_status`), the history entries of a reconcile
-//!   (`outcomes`), and the status users see (`status`).
+//!   (`outcomes`), and the status users see (`status`);
+//! - the workstations following an environment (`workstations`).
 
 pub(crate) mod branches;
 pub(crate) mod dependencies;
@@ -26,3 +27,4 @@ pub(crate) mod shape;
 pub(crate) mod status;
 pub(crate) mod target;
 pub(crate) mod tenancy;
+pub(crate) mod workstations;

@@ -2,7 +2,8 @@
 //! server-side apply and prune (`apply`), status writes (`status_write`), Secrets the spec
 //! references (`secrets`), Events (`events`), shared Git sources (`sources`), a revision's
 //! objects (`revisions`), the rollout machine with its checks (`rollout_driver`, `checks`),
-//! drift checks and remediation (`drift_check`), and waking dependents (`dependents`).
+//! drift checks and remediation (`drift_check`), waking dependents (`dependents`), and the
+//! workstation records (`workstations`).
 
 pub(crate) mod apply;
 pub(crate) mod checks;
@@ -14,3 +15,4 @@ pub(crate) mod rollout_driver;
 pub(crate) mod secrets;
 pub(crate) mod sources;
 pub(crate) mod status_write;
+pub(crate) mod workstations;

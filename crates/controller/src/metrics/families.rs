@@ -39,6 +39,7 @@ pub(super) struct Families {
     pub(super) limit_exceeded_total: IntCounterVec,
     pub(super) git_cache_evictions_total: IntCounter,
     pub(super) git_cache_bytes: prometheus::IntGauge,
+    pub(super) workstations: IntGaugeVec,
 }
 
 fn opts(name: &str, help: &str) -> Opts {
@@ -197,6 +198,11 @@ impl Families {
                 "Bytes the Git cache keeps on disk after its last eviction pass",
             ))
             .expect("valid gauge"),
+            workstations: gauges(
+                "workstations",
+                "ClaudeWorkstations following the environment, by state",
+                &[NAMESPACE, NAME, "state"],
+            ),
         }
     }
 
@@ -228,6 +234,7 @@ impl Families {
             Box::new(self.limit_exceeded_total.clone()),
             Box::new(self.git_cache_evictions_total.clone()),
             Box::new(self.git_cache_bytes.clone()),
+            Box::new(self.workstations.clone()),
         ];
         for c in collectors {
             r.register(c).expect("metric names are unique");

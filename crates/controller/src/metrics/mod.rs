@@ -11,7 +11,7 @@ mod owned;
 use std::sync::Arc;
 use std::time::Duration;
 
-use claude_env_api::{DriftCategory, DriftSeverity, DriftStatus, RolloutPhase};
+use claude_env_api::{DriftCategory, DriftSeverity, DriftStatus, RolloutPhase, WorkstationCounts};
 use claude_env_rollout::{Action, CheckKind, FailureReason, Outcome};
 use claude_env_source::webhook::Provider;
 use prometheus::{Encoder, Registry, TextEncoder};
@@ -171,6 +171,34 @@ impl Metrics {
             .mcp_server_up
             .with_label_values(&values)
             .set(i64::from(up));
+    }
+}
+
+/// Workstations.
+impl Metrics {
+    /// `workstations{state}` of one environment: series once it has had a workstation (an
+    /// environment nobody syncs from exports none), kept at 0 afterwards.
+    pub(crate) fn set_workstations(&self, env: &EnvLabels, counts: &WorkstationCounts) {
+        let states = [
+            ("total", counts.total),
+            ("stable", counts.stable),
+            ("canary", counts.canary),
+            ("stale", counts.stale),
+            ("drifted", counts.drifted),
+            ("failing", counts.failing),
+        ];
+        let total = series(Family::Workstations, &[&env.namespace, &env.name, "total"]);
+        if counts.total == 0 && !self.0.owned.contains(&env.key(), &total) {
+            return;
+        }
+        for (state, n) in states {
+            let values = [env.namespace.as_str(), &env.name, state];
+            self.own(env, Family::Workstations, &values);
+            self.f()
+                .workstations
+                .with_label_values(&values)
+                .set(i64::from(n));
+        }
     }
 }
 
@@ -342,6 +370,7 @@ impl Metrics {
             Family::CanaryWeight => f.canary_weight.remove_label_values(&v),
             Family::RolloutPhase => f.rollout_phase.remove_label_values(&v),
             Family::McpServerUp => f.mcp_server_up.remove_label_values(&v),
+            Family::Workstations => f.workstations.remove_label_values(&v),
         };
     }
 }

@@ -22,6 +22,7 @@ pub(super) enum Family {
     CanaryWeight,
     RolloutPhase,
     McpServerUp,
+    Workstations,
 }
 
 /// One series: its family and all its label values, in the family's label order.

@@ -67,6 +67,23 @@ fn exercise(m: &Metrics, e: &EnvLabels) {
     );
     m.health_checked(CheckKind::Mcp, Outcome::Pass);
     m.set_mcp_server_up(e, "context7", true);
+    m.set_workstations(
+        e,
+        &claude_env_api::WorkstationCounts {
+            total: 3,
+            stable: 2,
+            canary: 1,
+            stale: 0,
+            drifted: 1,
+            failing: 1,
+        },
+    );
+    m.record(
+        e,
+        &Action::RecordRollback {
+            reason: FailureReason::WorkstationsFailing,
+        },
+    );
     m.set_drift(
         e,
         &drift(&[(DriftCategory::Security, DriftSeverity::Critical)]),
@@ -242,6 +259,39 @@ fn forgetting_an_environment_removes_every_series_it_had_and_no_other() {
         1,
         "only kept's class"
     );
+}
+
+#[test]
+fn workstation_series_exist_once_an_environment_has_had_a_workstation() {
+    let m = Metrics::new();
+    let e = env("team-a", "production", "production");
+    let none = claude_env_api::WorkstationCounts::default();
+    m.set_workstations(&e, &none);
+    assert!(!m.render().contains("claude_env_workstations{"));
+    let one = claude_env_api::WorkstationCounts {
+        total: 1,
+        canary: 1,
+        failing: 1,
+        ..none
+    };
+    m.set_workstations(&e, &one);
+    let text = m.render();
+    assert!(
+        text.contains(
+            r#"claude_env_workstations{name="production",namespace="team-a",state="failing"} 1"#
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        r#"claude_env_workstations{name="production",namespace="team-a",state="stable"} 0"#
+    ));
+    // The last one removed: the series stay, at 0.
+    m.set_workstations(&e, &none);
+    assert!(m.render().contains(
+        r#"claude_env_workstations{name="production",namespace="team-a",state="total"} 0"#
+    ));
+    m.forget_environment("team-a", "production");
+    assert!(!m.render().contains("claude_env_workstations{"));
 }
 
 #[test]

@@ -65,6 +65,7 @@ impl Machine<'_> {
                 expect: &expect,
                 target: CheckTarget::Service,
                 with_checks: true,
+                cohort_weight: None,
             },
             &mut self.s.consumed_approval,
             &mut self.actions,

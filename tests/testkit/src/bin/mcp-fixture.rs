@@ -2,6 +2,7 @@
 //! Prints `http://127.0.0.1:<port>/mcp` on its first line once it accepts connections;
 //! the mode file (`healthy`, `error` or `invalid`) is read on every request, so a test
 //! flips the running server by writing it. Runs until killed.
+//! `mcp-fixture --stdio`: the same tools over stdin/stdout until stdin closes.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ fn main() {
                     .unwrap_or_else(|| usage())
             }
             "--mode-file" => mode_file = Some(args.next().unwrap_or_else(|| usage()).into()),
+            "--stdio" => return stdio(),
             _ => usage(),
         }
     }
@@ -50,7 +52,25 @@ fn main() {
     });
 }
 
+fn stdio() {
+    use rmcp::ServiceExt;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let server = claude_env_testkit::mcp::TestTools::new()
+            .serve(rmcp::transport::stdio())
+            .await
+            .unwrap_or_else(|e| {
+                eprintln!("mcp-fixture: stdio handshake failed: {e}");
+                std::process::exit(2)
+            });
+        let _ = server.waiting().await;
+    });
+}
+
 fn usage() -> ! {
-    eprintln!("usage: mcp-fixture [--port N] [--mode-file PATH]");
+    eprintln!("usage: mcp-fixture [--port N] [--mode-file PATH] | mcp-fixture --stdio");
     std::process::exit(2)
 }

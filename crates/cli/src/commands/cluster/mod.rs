@@ -4,6 +4,8 @@
 //! commands.
 
 pub mod diff;
+pub mod follow;
 pub mod history;
 pub mod status;
 pub mod steer;
+pub mod workstations;

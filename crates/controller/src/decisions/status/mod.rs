@@ -12,8 +12,8 @@ mod kstatus;
 mod reconciled;
 
 use claude_env_api::{
-    ClaudeEnvironmentStatus, DriftStatus, HistoryResult, Inventory, RolloutStatus, condition,
-    reason, short_revision,
+    ClaudeEnvironmentStatus, DriftStatus, HistoryResult, Inventory, RevisionConfig, RolloutStatus,
+    WorkstationCounts, condition, reason, short_revision,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -83,6 +83,10 @@ pub(crate) struct Reconciled {
     pub(crate) outcomes: Vec<(String, HistoryResult, Option<String>)>,
     /// Set when this reconcile acted on a `rollback-to` request.
     pub(crate) rollback: Option<Rollback>,
+    /// The config ConfigMap of each revision in play.
+    pub(crate) config_maps: Vec<RevisionConfig>,
+    /// The workstations following the environment (`None`: it never had one).
+    pub(crate) workstations: Option<WorkstationCounts>,
 }
 
 pub(crate) struct Input<'a> {

@@ -75,6 +75,8 @@ fn record_revisions(s: &mut ClaudeEnvironmentStatus, r: &Reconciled, now: &Time)
     }
     s.last_applied_revision = Some(r.revision.clone());
     s.inventory = Some(r.inventory.clone());
+    s.config_maps = r.config_maps.clone();
+    s.workstations = r.workstations;
     if let Some(rollout) = &r.rollout {
         s.rollout = Some(rollout.clone());
     }

@@ -57,6 +57,8 @@ fn reconciled(health: Health, phase: RolloutPhase) -> Reconciled {
         last_known_good: None,
         outcomes: Vec::new(),
         rollback: None,
+        config_maps: Vec::new(),
+        workstations: None,
     }
 }
 
@@ -431,4 +433,39 @@ fn a_handled_rollback_is_recorded_with_the_tip_it_rejects() {
     );
     assert_eq!(s.rejected_revision.as_deref(), Some(REV));
     assert_eq!(s.last_known_good_revision.as_deref(), Some(OLD));
+}
+
+#[test]
+fn a_reconcile_records_the_config_maps_in_play_and_the_workstations_kept_on_failures() {
+    let mut r = reconciled(Health::Healthy, RolloutPhase::Progressing);
+    r.config_maps = vec![RevisionConfig {
+        revision: REV.into(),
+        name: "be-config-abc".into(),
+        namespace: "team".into(),
+        config_hash: "abc".into(),
+    }];
+    r.workstations = Some(WorkstationCounts {
+        total: 3,
+        canary: 1,
+        stable: 2,
+        ..WorkstationCounts::default()
+    });
+    let s = step(
+        &ClaudeEnvironmentStatus::default(),
+        &Observation::Reconciled(Box::new(r)),
+        10,
+    );
+    assert_eq!(s.config_maps[0].name, "be-config-abc");
+    assert_eq!(s.workstations.unwrap().canary, 1);
+    // A failure that applied nothing keeps what workstations read.
+    let failed = step(
+        &s,
+        &Observation::SourceFailed {
+            reason: reason::GIT_OPERATION_FAILED,
+            message: "unreachable".into(),
+        },
+        20,
+    );
+    assert_eq!(failed.config_maps, s.config_maps);
+    assert_eq!(failed.workstations, s.workstations);
 }

@@ -11,7 +11,8 @@ use super::{Rollout, Run, Stop};
 use crate::decisions::plan::EnvPlan;
 use crate::decisions::status::Observation;
 use crate::decisions::target::Target;
-use crate::decisions::{inventory, shape};
+use crate::decisions::{inventory, shape, workstations};
+use crate::io::workstations as io_workstations;
 use crate::io::{revisions, rollout_driver, status_write};
 
 impl Run<'_> {
@@ -40,8 +41,10 @@ impl Run<'_> {
         let mut renders = shape::Rendered::new();
         renders.insert(revision.clone(), revisions::document(plan, doc, revision)?);
         let servers = shape::servers(&renders[revision]);
+        let now = jiff::Timestamp::now();
+        let fleet = io_workstations::records(ctx, &plan.namespace, &plan.name);
         let observations = Observations {
-            now: jiff::Timestamp::now(),
+            now,
             desired: revision.clone(),
             last_known_good: old.last_known_good_revision.clone(),
             approval: env.annotations().get(annotations::APPROVE).cloned(),
@@ -50,6 +53,11 @@ impl Run<'_> {
             readiness: rollout_driver::readiness(ctx, plan, &servers).await,
             servers,
             results: Vec::new(),
+            workstations: workstations::reports(
+                fleet.iter().map(|w| &**w),
+                now,
+                ctx.workstation_periods,
+            ),
         };
         let old_state = RolloutState::from_status(old.rollout.as_ref());
         let (decision, effects) = rollout_driver::decide_with_checks(
@@ -85,11 +93,14 @@ impl Run<'_> {
             &renders,
         );
         let inventory = inventory::of(&desired);
+        let config_maps = workstations::config_maps(&decision.state, &renders, &desired);
         Ok(Rollout {
             decision,
             effects,
             desired,
             inventory,
+            config_maps,
+            workstations: fleet,
         })
     }
 }

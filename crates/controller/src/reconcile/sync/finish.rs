@@ -8,10 +8,11 @@ use crate::context::Context;
 use crate::decisions::plan::EnvPlan;
 use crate::decisions::status::{self, Health, Observation};
 use crate::decisions::target::Target;
-use crate::decisions::{health, outcomes};
+use crate::decisions::{health, outcomes, workstations};
 use crate::error::Result;
 use crate::io::apply::Changes;
 use crate::io::dependents;
+use crate::io::workstations as io_workstations;
 use crate::io::{rollout_driver, status_write};
 use crate::metrics::{EnvLabels, SyncResult};
 use claude_env_render::Manifest;
@@ -34,7 +35,8 @@ impl Run<'_> {
             effects,
             desired,
             inventory,
-            ..
+            config_maps,
+            workstations: fleet,
         } = rollout;
         let state = &decision.state;
         let in_flight = state.stage.in_flight();
@@ -58,6 +60,11 @@ impl Run<'_> {
         }
         ctx.metrics
             .set_rollout(&self.labels, rollout_status.phase, rollout_status.weight);
+        let now = jiff::Timestamp::now();
+        let periods = ctx.workstation_periods;
+        let counts = workstations::counts(fleet.iter().map(|w| &**w), state, now, periods);
+        ctx.metrics.set_workstations(&self.labels, &counts);
+        io_workstations::remove_expired(ctx, &plan.namespace, &fleet, now, periods).await;
         let obs = Observation::Reconciled(Box::new(status::Reconciled {
             revision: serving.unwrap_or_else(|| target.revision.clone()),
             inventory,
@@ -67,6 +74,8 @@ impl Run<'_> {
             last_known_good: state.stable.clone(),
             outcomes,
             rollback: target.rollback,
+            config_maps,
+            workstations: (counts.total > 0 || old.workstations.is_some()).then_some(counts),
         }));
         let written = status_write::write(ctx, env, old, &obs).await?;
         ctx.succeeded(&plan.namespace, &plan.name);

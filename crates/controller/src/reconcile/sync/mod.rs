@@ -82,6 +82,10 @@ struct Rollout {
     effects: Vec<claude_env_rollout::Action>,
     desired: Vec<Manifest>,
     inventory: Inventory,
+    /// The config ConfigMap of each revision the new state runs (for workstations).
+    config_maps: Vec<claude_env_api::RevisionConfig>,
+    /// The ClaudeWorkstations following the environment.
+    workstations: Vec<Arc<claude_env_api::ClaudeWorkstation>>,
 }
 
 /// A failure: the status it leads to, a warning Event and, for some, a `sync_total` count.
