@@ -3,7 +3,6 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 export GOTOOLCHAIN := local
 CARGO ?= cargo
-CRD_FILE := crds/claude-env.io_claudeenvironments.yaml
 
 # The local control plane: cluster-build, cluster-up, cluster-down.
 -include tests/cluster/cluster.mk
@@ -28,16 +27,16 @@ clippy:
 unit:
 	$(CARGO) test --workspace --exclude claude-env-e2e --locked
 
-# The CRD is generated from the Rust types; a stale crds/ (or a stale copy of it in the chart
-# or the kustomize base) fails `make test`.
+# The CRDs are generated from the Rust types (one file each); a stale crds/ (or a stale copy
+# of it in the chart or the kustomize base) fails `make test`.
 crds:
-	$(CARGO) run -q --locked -p claude-env-api --bin crdgen > $(CRD_FILE)
+	$(CARGO) run -q --locked -p claude-env-api --bin crdgen crds
 	hack/ship/sync.sh   # the chart's and the kustomize base's copies
 
 crds-check:
-	@mkdir -p build
-	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen > build/crd.generated.yaml
-	@diff -u $(CRD_FILE) build/crd.generated.yaml || { echo "crds/ is stale: run 'make crds' and commit"; exit 1; }
+	@rm -rf build/crds.generated && mkdir -p build
+	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen build/crds.generated
+	@diff -ru crds build/crds.generated || { echo "crds/ is stale: run 'make crds' and commit"; exit 1; }
 	@hack/ship/sync.sh --check --crds
 
 # The chart README's values table is generated from values.yaml (helm-docs, built from the Go

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::decisions::egress::Egress;
 use crate::decisions::ownership::{self, Owner};
 use crate::decisions::plan::Policy;
+use crate::io::announce::Governance;
 use crate::io::sources::Sources;
 use crate::lock::LockExt;
 use crate::metrics::Metrics;
@@ -143,6 +144,8 @@ pub(crate) struct Context {
     pub(crate) claims: Mutex<HashMap<ObjectKey, (String, String)>>,
     /// Environments to reconcile now (webhooks, dependencies becoming ready).
     pub(crate) trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
+    /// History length, audit log, notifications, commit authors.
+    pub(crate) governance: Governance,
 }
 
 impl Context {

@@ -212,6 +212,8 @@ mod tests {
             time: Time(now()),
             result,
             message: None,
+            actor: None,
+            reason: None,
         }
     }
 

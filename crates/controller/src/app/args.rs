@@ -110,6 +110,13 @@ pub(crate) struct Args {
     /// Process-wide; each `spec.source.timeout` bounds its own fetch on top of it.
     #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
     pub(crate) git_socket_timeout: Duration,
+    /// Entries kept in each environment's `status.history`.
+    #[arg(long, default_value_t = claude_env_api::HISTORY_LIMIT, value_parser = parse_history_limit)]
+    pub(crate) history_limit: usize,
+    /// Where the audit log goes: `stdout` (one JSON object per line, whatever
+    /// `--log-format`), a file (appended to), or `off`.
+    #[arg(long, default_value = "stdout", env = "CLAUDE_ENV_AUDIT_LOG")]
+    pub(crate) audit_log: crate::io::audit::Destination,
 }
 
 impl Args {
@@ -144,6 +151,14 @@ pub(crate) enum LogFormat {
     Text,
 }
 
+/// 1 to 1000: status is one object of at most 1.5 MiB, and history is a small part of it.
+fn parse_history_limit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1000).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number from 1 to 1000, got {s:?}")),
+    }
+}
+
 /// `key=value`, both sides non-empty.
 fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -169,5 +184,19 @@ mod tests {
         assert_eq!(a.metrics_addr.to_string(), "0.0.0.0:8080");
         assert_eq!(a.webhook_addr.to_string(), "0.0.0.0:9292");
         assert!(!a.leader_elect);
+        assert_eq!(a.history_limit, 10);
+        assert_eq!(a.audit_log, crate::io::audit::Destination::Stdout);
+    }
+
+    #[test]
+    fn the_history_limit_is_bounded() {
+        let a = Args::parse_from(["claude-env-controller", "--history-limit", "50"]);
+        assert_eq!(a.history_limit, 50);
+        for bad in ["0", "1001", "x"] {
+            assert!(
+                Args::try_parse_from(["c", "--history-limit", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -28,6 +28,9 @@ use crate::app::args::Args;
 use crate::app::http::{InitialSync, Readiness};
 use crate::context::{Context, Stores};
 use crate::decisions::egress::Egress;
+use crate::io::announce::Governance;
+use crate::io::audit::AuditLog;
+use crate::io::notify::Notifier;
 use crate::io::sources::Sources;
 use crate::metrics::Metrics;
 use crate::reconcile::{error_policy, reconcile};
@@ -108,6 +111,16 @@ pub(crate) async fn run(
         applied: Default::default(),
         claims: Default::default(),
         trigger: trigger_tx.clone(),
+        governance: Governance {
+            history_limit: args.history_limit,
+            audit: AuditLog::open(&args.audit_log).context("opening the audit log")?,
+            notifier: Notifier::start(
+                client.clone(),
+                args.watch_namespace.as_deref(),
+                metrics.clone(),
+            ),
+            authors: Default::default(),
+        },
     });
 
     *leader_slot
