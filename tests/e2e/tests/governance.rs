@@ -14,7 +14,9 @@ use claude_env_api::{
     ClaudeEnvironment, HistoryEntry, HistoryResult, NotificationProvider, RolloutPhase,
     RolloutStatus, annotations,
 };
-use claude_env_e2e::ship_support::{CHART, helm, kubectl, run_ok, run_with_input};
+use claude_env_e2e::ship_support::{
+    CHART, ClusterScopedCleanup, helm, kubectl, run_ok, run_with_input,
+};
 use claude_env_e2e::{Cluster, ConfigRepo, Controller, TestNamespace, environment, metric, wait};
 use claude_env_testkit::{Received, Receiver, free_port};
 use kube::api::{Api, PostParams};
@@ -26,6 +28,7 @@ use serde_json::{Value, json};
 struct Governance {
     release: String,
     namespace: String,
+    _cleanup: ClusterScopedCleanup,
 }
 
 impl Governance {
@@ -34,6 +37,9 @@ impl Governance {
         let g = Governance {
             release: ns.name.clone(),
             namespace: ns.name.clone(),
+            _cleanup: ClusterScopedCleanup {
+                release: ns.name.clone(),
+            },
         };
         g.apply(cluster, false);
         // Policies load asynchronously: probe until one without its actor is refused.
@@ -97,28 +103,6 @@ impl Governance {
 
     fn role(&self, role: &str) -> String {
         format!("{}-{role}", self.release)
-    }
-}
-
-impl Drop for Governance {
-    fn drop(&mut self) {
-        if std::env::var_os("E2E_KEEP_NAMESPACES").is_some() {
-            return;
-        }
-        let _ = Command::new(claude_env_e2e::repo_root().join("build/bin/kubectl"))
-            .env(
-                "KUBECONFIG",
-                claude_env_e2e::repo_root().join("build/cluster/kubeconfig"),
-            )
-            .args([
-                "delete",
-                "clusterrole,validatingadmissionpolicy,validatingadmissionpolicybinding",
-                "-l",
-                &format!("app.kubernetes.io/instance={}", self.release),
-                "--ignore-not-found",
-                "--wait=false",
-            ])
-            .output();
     }
 }
 

@@ -421,7 +421,12 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
         None,
     );
     let packaged = yaml_docs(&text);
-    only(&packaged, "CustomResourceDefinition");
+    let crds = packaged
+        .iter()
+        .filter(|d| d["kind"] == "CustomResourceDefinition")
+        .count();
+    let generated = std::fs::read_dir(repo_root().join("crds")).unwrap().count();
+    assert_eq!(crds, generated, "every CRD is packaged");
     let rule = only(&packaged, "PrometheusRule");
     assert_eq!(
         rule["spec"]["groups"][0]["rules"].as_array().unwrap().len(),

@@ -1,13 +1,15 @@
 //! The author of the revision being rolled out, read from the Git cache and recorded in
 //! `status.rollout.author`: the admission policy can then refuse an approval by the commit's
-//! own author (`forbidSelfApproval`). Remembered per (url, revision): a commit's author
-//! never changes.
+//! own author (`forbidSelfApproval`). Read once per (url, revision), however many
+//! environments ask at the same moment (a push to a branch 1000 environments follow): a
+//! commit's author never changes.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use claude_env_api::CommitAuthor;
 use claude_env_source::git::GitCache;
+use tokio::sync::OnceCell;
 use tracing::debug;
 
 use crate::lock::LockExt;
@@ -16,8 +18,10 @@ use crate::lock::LockExt;
 /// read again).
 const REMEMBERED: usize = 512;
 
+type Cell = Arc<OnceCell<CommitAuthor>>;
+
 #[derive(Default)]
-pub(crate) struct Authors(Mutex<HashMap<(String, String), CommitAuthor>>);
+pub(crate) struct Authors(Mutex<HashMap<(String, String), Cell>>);
 
 impl Authors {
     /// The author of `revision` in the cache of `url`; `None` when it cannot be read (the
@@ -29,28 +33,28 @@ impl Authors {
         revision: &str,
     ) -> Option<CommitAuthor> {
         let key = (url.to_string(), revision.to_string());
-        if let Some(hit) = self.0.locked().get(&key) {
-            return Some(hit.clone());
-        }
-        let (u, rev) = key.clone();
-        let read = tokio::task::spawn_blocking(move || read(&cache, &u, &rev)).await;
-        let author = match read {
-            Ok(Ok(a)) => a,
-            Ok(Err(e)) => {
-                debug!(error = %e, "reading the commit author");
-                return None;
+        let cell = {
+            let mut memo = self.0.locked();
+            if memo.len() >= REMEMBERED && !memo.contains_key(&key) {
+                memo.clear();
             }
+            memo.entry(key.clone()).or_default().clone()
+        };
+        // A failed read is not remembered: the next reconcile tries again.
+        let read = cell.get_or_try_init(|| async move {
+            let (url, revision) = key;
+            match tokio::task::spawn_blocking(move || read(&cache, &url, &revision)).await {
+                Ok(result) => result,
+                Err(e) => Err(e.to_string()),
+            }
+        });
+        match read.await {
+            Ok(author) => Some(author.clone()),
             Err(e) => {
                 debug!(error = %e, "reading the commit author");
-                return None;
+                None
             }
-        };
-        let mut memo = self.0.locked();
-        if memo.len() >= REMEMBERED {
-            memo.clear();
         }
-        memo.insert(key, author.clone());
-        Some(author)
     }
 }
 
