@@ -92,7 +92,7 @@ impl Governance {
                 "--set",
                 &format!("governance.roles.namePrefix={}", self.release),
                 "--set-json",
-                &format!("governance.steeringPolicy.namespaceSelector={selector}"),
+                &format!("admission.namespaceSelector={selector}"),
                 "--set",
                 &format!("governance.steeringPolicy.forbidSelfApproval={forbid_self_approval}"),
             ]),
