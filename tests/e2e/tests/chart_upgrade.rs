@@ -345,17 +345,24 @@ async fn chart_values_control_the_crds_extra_objects_and_the_kubernetes_version(
     // crds.install=false drops the CRD.
     let docs = rendered(cluster, &[]);
     let crds = crds_of(&docs);
-    assert_eq!(crds.len(), 1);
-    assert_eq!(
-        crds[0]["metadata"]["annotations"]["helm.sh/resource-policy"],
-        "keep"
-    );
-    assert_eq!(
-        crds[0]["metadata"]["labels"]["app.kubernetes.io/instance"],
-        "claude-env"
-    );
+    let generated = std::fs::read_dir(repo_root().join("crds")).unwrap().count();
+    assert_eq!(crds.len(), generated, "every CRD of crds/");
+    for crd in &crds {
+        assert_eq!(
+            crd["metadata"]["annotations"]["helm.sh/resource-policy"],
+            "keep"
+        );
+        assert_eq!(
+            crd["metadata"]["labels"]["app.kubernetes.io/instance"],
+            "claude-env"
+        );
+    }
     let docs = rendered(cluster, &["--set", "crds.keep=false"]);
-    assert!(crds_of(&docs)[0]["metadata"]["annotations"].is_null());
+    assert!(
+        crds_of(&docs)
+            .iter()
+            .all(|crd| crd["metadata"]["annotations"].is_null())
+    );
     let docs = rendered(cluster, &["--set", "crds.install=false"]);
     assert!(crds_of(&docs).is_empty());
 
