@@ -34,7 +34,7 @@ crds:
 	hack/ship/sync.sh   # the chart's and the kustomize base's copies
 
 crds-check:
-	@rm -rf build/crds.generated
+	@rm -rf build/crds.generated && mkdir -p build
 	@$(CARGO) run -q --locked -p claude-env-api --bin crdgen -- build/crds.generated
 	@diff -ru crds build/crds.generated || { echo "crds/ is stale: run 'make crds' and commit"; exit 1; }
 	@hack/ship/sync.sh --check --crds
@@ -57,7 +57,7 @@ bins:
 	$(CARGO) build --locked -p claude-env-controller -p claude-env-cli -p claude-env-testkit --bins
 
 e2e: cluster-up bins
-	$(CARGO) test --locked -p claude-env-e2e -- --test-threads=4
+	$(CARGO) test --locked --no-fail-fast -p claude-env-e2e -- --test-threads=4
 
 # The controller on the local control plane with config-repo-example (hack/demo.sh).
 demo:

@@ -12,9 +12,13 @@
 #   deploy/kustomize/base/crds.yaml                  <- crds/*.yaml
 #   deploy/kustomize/base/controller.yaml            <- helm template of the chart with
 #                                                       deploy/kustomize/chart-values.yaml,
-#                                                       all but templates/tenancy.yaml
+#                                                       all but the next two
 #   deploy/kustomize/base/admission.yaml             <- the same render, templates/tenancy.yaml
 #                                                       (the admission policy and its binding)
+#   deploy/kustomize/base/governance.yaml            <- the same render, templates/roles.yaml
+#                                                       and templates/admission-steering.yaml
+#                                                       (the people's ClusterRoles, the steering
+#                                                       admission policy and its binding)
 #
 # Usage: hack/ship/sync.sh [--check] [--crds]
 #   --check   exit 1 (and show the diff) when a copy is stale, instead of writing
@@ -82,10 +86,10 @@ if [[ $only_crds == false ]]; then
   "$helm" template claude-env-controller "$out/chart" \
     --namespace claude-env-system \
     --values deploy/kustomize/chart-values.yaml > "$out/render.yaml"
-  split_render() { # FILE: keep the documents rendered from templates/FILE; -v: all others
+  split_render() { # REGEX: keep the documents rendered from templates/ files matching it; -v: all others
     awk -v want="$1" -v invert="${2:-}" '
       function flush() {
-        if (doc != "" && ((src == want) != (invert == "-v"))) printf "%s", doc
+        if (doc != "" && ((src ~ want) != (invert == "-v"))) printf "%s", doc
         doc = ""; src = ""
       }
       /^---$/ { flush(); doc = "---\n"; next }
@@ -98,17 +102,22 @@ if [[ $only_crds == false ]]; then
   }
   {
     header "charts/claude-env-controller with deploy/kustomize/chart-values.yaml"
-    split_render tenancy.yaml -v
+    split_render '^(tenancy|roles|admission-steering)[.]yaml$' -v
   } > "$out/deploy/kustomize/base/controller.yaml"
   {
     header "charts/claude-env-controller (templates/tenancy.yaml) with deploy/kustomize/chart-values.yaml"
-    split_render tenancy.yaml
+    split_render '^tenancy[.]yaml$'
   } > "$out/deploy/kustomize/base/admission.yaml"
+  {
+    header "charts/claude-env-controller (templates/roles.yaml, templates/admission-steering.yaml) with deploy/kustomize/chart-values.yaml"
+    split_render '^(roles|admission-steering)[.]yaml$'
+  } > "$out/deploy/kustomize/base/governance.yaml"
   targets+=(
     "$chart/files/dashboards"
     "$chart/files/prometheus"
     deploy/kustomize/base/controller.yaml
     deploy/kustomize/base/admission.yaml
+    deploy/kustomize/base/governance.yaml
   )
 fi
 

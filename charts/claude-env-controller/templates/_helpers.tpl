@@ -136,6 +136,7 @@ Secret and the Deployment's checksum annotation agree. */}}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{ include "claude-env.notificationRules" . }}
 {{- end }}
 
 {{- define "claude-env.secretRules" -}}

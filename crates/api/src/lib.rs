@@ -1,7 +1,10 @@
-//! The `ClaudeEnvironment` and `ClaudeWorkstation` custom resources (`claude-env.io/v1alpha1`)
-//! and the names other parts rely on: annotations, labels, the field manager.
+//! The custom resources (`claude-env.io/v1alpha1`: `ClaudeEnvironment`, `ClaudeWorkstation`,
+//! `NotificationProvider`, `NotificationRule`) and the names other parts rely on:
+//! annotations, labels, the field manager.
 
 pub mod duration;
+pub mod notification_provider;
+pub mod notification_rule;
 pub mod object;
 pub mod reason;
 pub mod spec;
@@ -9,6 +12,12 @@ pub mod status;
 pub mod workstation;
 
 pub use duration::{Duration, DurationError};
+pub use notification_provider::{
+    NotificationProvider, NotificationProviderSpec, NotificationProviderStatus, ProviderType,
+};
+pub use notification_rule::{
+    EnvironmentSelector, EventKind, NotificationRule, NotificationRuleSpec, Severity,
+};
 pub use object::{ObjectKey, ObjectKind, UnknownKind};
 pub use spec::*;
 pub use status::*;
@@ -47,6 +56,42 @@ pub mod annotations {
     pub const RECONCILE: &str = "claude-env.io/reconcile";
     /// `<revision>`: retry a revision that failed its rollout.
     pub const RETRY: &str = "claude-env.io/retry";
+    /// `<revision>`: abort the in-flight rollout of that revision (back to stable, the
+    /// revision marked failed like a rollback).
+    pub const ABORT: &str = "claude-env.io/abort";
+    /// `<revision>[@<nonce>]`: approves the security-class changes of that revision.
+    pub const SECURITY_APPROVE: &str = "claude-env.io/security-approve";
+
+    /// Who set [`APPROVE`]: the requesting user's name (checked at admission).
+    pub const APPROVED_BY: &str = "claude-env.io/approved-by";
+    /// Who set [`ROLLBACK_TO`].
+    pub const ROLLBACK_REQUESTED_BY: &str = "claude-env.io/rollback-requested-by";
+    /// Who set [`RETRY`].
+    pub const RETRY_REQUESTED_BY: &str = "claude-env.io/retry-requested-by";
+    /// Who set [`ABORT`].
+    pub const ABORT_REQUESTED_BY: &str = "claude-env.io/abort-requested-by";
+    /// Who set [`SECURITY_APPROVE`].
+    pub const SECURITY_APPROVED_BY: &str = "claude-env.io/security-approved-by";
+
+    /// Steering annotations that name a person, each with the actor annotation set in the
+    /// same patch (the admission policy requires it to be the requesting user).
+    pub const WITH_ACTOR: [(&str, &str); 5] = [
+        (APPROVE, APPROVED_BY),
+        (ROLLBACK_TO, ROLLBACK_REQUESTED_BY),
+        (RETRY, RETRY_REQUESTED_BY),
+        (ABORT, ABORT_REQUESTED_BY),
+        (SECURITY_APPROVE, SECURITY_APPROVED_BY),
+    ];
+
+    /// The actor annotation of a steering annotation (`None`: it names nobody, like
+    /// [`RECONCILE`]).
+    pub fn actor_of(steering: &str) -> Option<&'static str> {
+        WITH_ACTOR
+            .iter()
+            .find(|(s, _)| *s == steering)
+            .map(|(_, a)| *a)
+    }
+
     /// On rendered pod templates: the content hash of the config ConfigMap.
     pub const CONFIG_HASH: &str = "claude-env.io/config-hash";
 }
@@ -64,7 +109,18 @@ pub mod labels {
     pub const SERVER: &str = "claude-env.io/server";
     /// KWOK failure injection (tests and demo): `crashloop` or `fail`.
     pub const SIMULATE: &str = "claude-env.io/simulate";
+    /// `"true"` on a ClaudeEnvironment: protected like the policy's protected environments
+    /// (only approvers steer it).
+    pub const PROTECTED: &str = "claude-env.io/protected";
 }
+
+/// The actor recorded for what the controller decides on its own (automatic rollbacks,
+/// rollouts of new commits).
+pub const CONTROLLER_ACTOR: &str = "claude-env-controller";
+
+/// The actor recorded when a steering annotation came without its actor annotation (set
+/// where the admission policy is not installed).
+pub const UNKNOWN_ACTOR: &str = "unknown";
 
 #[cfg(test)]
 mod tests {

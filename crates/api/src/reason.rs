@@ -67,3 +67,18 @@ pub const INTERNAL_ERROR: &str = "InternalError";
 
 /// Event reason for a sync that applied or pruned objects with nothing else to say.
 pub const APPLIED: &str = "Applied";
+
+// History and audit reasons (`status.history[].reason`); a failed rollout's reason is its
+// failure (`CrashLoop`, `ProgressDeadline`, `CheckFailed`, `CheckError`, `Timeout`).
+/// A revision rolled out and passed its checks.
+pub const ROLLOUT_SUCCEEDED: &str = "RolloutSucceeded";
+/// A person asked for the rollback (`claude-env.io/rollback-to`).
+pub const ROLLBACK_REQUESTED: &str = "RollbackRequested";
+
+// NotificationProvider `Ready`.
+/// The last delivery reached the receiver.
+pub const DELIVERY_SUCCEEDED: &str = "DeliverySucceeded";
+/// A delivery failed after its retries, or the receiver refused it.
+pub const DELIVERY_FAILED: &str = "DeliveryFailed";
+/// The provider cannot send (no address, no token, a missing Secret).
+pub const INVALID_PROVIDER: &str = "InvalidProvider";

@@ -48,7 +48,7 @@ pub struct ClaudeEnvironmentStatus {
     /// The `claude-env.io/rollback-to` value last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_rollback_to: Option<String>,
-    /// Most recent first; at most [`HISTORY_LIMIT`].
+    /// Most recent first; at most the controller's `--history-limit` entries (default 10).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
     /// The config ConfigMap of each revision in play (the stable one, and the one rolling
@@ -90,6 +90,7 @@ pub struct WorkstationCounts {
     pub failing: i32,
 }
 
+/// The default length of `status.history`.
 pub const HISTORY_LIMIT: usize = 10;
 
 /// Every object the controller applied for this environment (what prune compares against).
@@ -229,10 +230,24 @@ pub struct RolloutStatus {
     /// A revision whose rollout failed; not retried until a new commit or an explicit retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_revision: Option<String>,
+    /// The author of `revision`'s commit, read from Git: the admission policy can refuse an
+    /// approval by the commit's own author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<CommitAuthor>,
     /// Strategy-specific state the rollout machine persists (timers, check counters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "preserve_unknown")]
     pub state: Option<serde_json::Value>,
+}
+
+/// A commit's author as Git records it.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitAuthor {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
 }
 
 /// Outcome of one revision's reconcile, kept in `status.history`.
@@ -244,6 +259,15 @@ pub struct HistoryEntry {
     pub result: HistoryResult,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Who caused it: the approver or rollback requester (their user name, from the actor
+    /// annotations the admission policy checks), or `claude-env-controller` for what the
+    /// controller did on its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// Why, as a stable PascalCase identifier (`RolloutSucceeded`, `RollbackRequested`,
+    /// `CrashLoop`, `ValidationFailed`, ...); details are in `message`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::decisions::egress::Egress;
 use crate::decisions::ownership::{self, Owner};
 use crate::decisions::plan::Policy;
+use crate::io::announce::Governance;
 use crate::io::sources::Sources;
 use crate::lock::LockExt;
 use crate::metrics::Metrics;
@@ -146,6 +147,8 @@ pub(crate) struct Context {
     pub(crate) trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
     /// When workstation records are stale, and when they are deleted.
     pub(crate) workstation_periods: crate::decisions::workstations::Periods,
+    /// History length, audit log, notifications, commit authors.
+    pub(crate) governance: Governance,
 }
 
 impl Context {

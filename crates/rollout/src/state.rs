@@ -195,6 +195,8 @@ impl RolloutState {
             stable_revision: self.stable.clone(),
             message: self.message.clone(),
             failed_revision: self.failed_revision.clone(),
+            // Read from Git by the controller, not part of the machine's state.
+            author: None,
             state: Some(serde_json::to_value(self).expect("state serializes")),
         }
     }

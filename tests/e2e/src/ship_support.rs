@@ -148,12 +148,16 @@ pub fn only_namespaces(namespaces: &[&str]) -> Value {
 }
 
 /// Values for a release of the chart on the shared cluster: the CRD stays the one the test
-/// harness installs (`crds.install=false`), and the admission policies check only
-/// `namespaces`. `extra` is merged over them.
+/// harness installs (`crds.install=false`), the admission policies check only `namespaces`,
+/// and the people's ClusterRoles (one set of names per cluster) are left out: two releases
+/// installing `claude-env-viewer` (or `claude-env-workstation`) at once would collide.
+/// `extra` is merged over them.
 pub fn shared_cluster_values(namespaces: &[&str], extra: Value) -> Value {
     let mut values = serde_json::json!({
         "crds": {"install": false},
         "admission": {"namespaceSelector": only_namespaces(namespaces)},
+        "governance": {"roles": {"create": false}},
+        "workstations": {"role": {"create": false}},
     });
     crate::fixture::merge(&mut values, extra);
     values

@@ -482,8 +482,19 @@ async fn kustomize_base_ships_the_policy_with_the_chart_defaults() {
             .find(|d| d["kind"] == kind)
             .unwrap_or_else(|| panic!("no {kind} in the kustomize base"))
     };
-    let policy = find("ValidatingAdmissionPolicy");
-    let binding = find("ValidatingAdmissionPolicyBinding");
+    // The tenancy policy and its binding (the base also ships the steering policy).
+    let tenancy = |kind: &str| {
+        docs.iter()
+            .find(|d| {
+                d["kind"] == kind
+                    && d["metadata"]["name"]
+                        .as_str()
+                        .is_some_and(|n| n.ends_with("-tenancy"))
+            })
+            .unwrap_or_else(|| panic!("no tenancy {kind} in the kustomize base"))
+    };
+    let policy = tenancy("ValidatingAdmissionPolicy");
+    let binding = tenancy("ValidatingAdmissionPolicyBinding");
     assert_eq!(binding["spec"]["policyName"], policy["metadata"]["name"]);
     assert_eq!(binding["spec"]["validationActions"], json!(["Deny"]));
     let variable = |name: &str| {

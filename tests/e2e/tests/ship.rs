@@ -134,23 +134,32 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
     ] {
         assert!(kinds.contains(k), "default render lacks a {k}: {kinds:?}");
     }
-    let crd = crd_named(&docs, "claudeenvironments.claude-env.io");
-    crd_named(&docs, "claudeworkstations.claude-env.io");
-    let repo_crd: Value = serde_saphyr::from_str(
-        &std::fs::read_to_string(repo_root().join("crds/claude-env.io_claudeenvironments.yaml"))
-            .unwrap(),
-    )
-    .unwrap();
-    // The generated CRD, with the release's labels and the keep annotation.
-    assert_eq!(
-        crd["spec"], repo_crd["spec"],
-        "the chart's CRD is the generated one"
-    );
-    assert_eq!(crd["metadata"]["name"], repo_crd["metadata"]["name"]);
-    assert_eq!(
-        crd["metadata"]["annotations"]["helm.sh/resource-policy"],
-        "keep"
-    );
+    // Every CRD of crds/, as generated, with the release's labels and the keep annotation.
+    let crds: Vec<&Value> = docs
+        .iter()
+        .filter(|d| d["kind"] == "CustomResourceDefinition")
+        .collect();
+    let generated = std::fs::read_dir(repo_root().join("crds")).unwrap().count();
+    assert_eq!(crds.len(), generated, "one chart CRD per file of crds/");
+    for crd in crds {
+        let file = format!(
+            "crds/{}_{}.yaml",
+            crd["spec"]["group"].as_str().unwrap(),
+            crd["spec"]["names"]["plural"].as_str().unwrap()
+        );
+        let repo_crd: Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(repo_root().join(&file)).unwrap())
+                .unwrap();
+        assert_eq!(
+            crd["spec"], repo_crd["spec"],
+            "the chart's CRD is the generated {file}"
+        );
+        assert_eq!(crd["metadata"]["name"], repo_crd["metadata"]["name"]);
+        assert_eq!(
+            crd["metadata"]["annotations"]["helm.sh/resource-policy"],
+            "keep"
+        );
+    }
 
     // The Deployment: HA, probes, hardening, downward API, the cache volume.
     let dep = only(&docs, "Deployment");
@@ -412,8 +421,12 @@ async fn chart_lints_and_renders_objects_the_api_server_accepts() {
         None,
     );
     let packaged = yaml_docs(&text);
-    crd_named(&packaged, "claudeenvironments.claude-env.io");
-    crd_named(&packaged, "claudeworkstations.claude-env.io");
+    let crds = packaged
+        .iter()
+        .filter(|d| d["kind"] == "CustomResourceDefinition")
+        .count();
+    let generated = std::fs::read_dir(repo_root().join("crds")).unwrap().count();
+    assert_eq!(crds, generated, "every CRD is packaged");
     let rule = only(&packaged, "PrometheusRule");
     assert_eq!(
         rule["spec"]["groups"][0]["rules"].as_array().unwrap().len(),
@@ -1361,19 +1374,4 @@ async fn every_dashboard_query_parses_and_returns_series_from_a_running_controll
         },
     )
     .await;
-}
-
-/// The one CustomResourceDefinition of `docs` named `name`.
-fn crd_named<'a>(docs: &'a [Value], name: &str) -> &'a Value {
-    let found: Vec<&Value> = docs
-        .iter()
-        .filter(|d| d["kind"] == "CustomResourceDefinition" && d["metadata"]["name"] == name)
-        .collect();
-    assert_eq!(
-        found.len(),
-        1,
-        "expected one CRD {name}, got {}",
-        found.len()
-    );
-    found[0]
 }

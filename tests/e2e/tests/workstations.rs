@@ -215,7 +215,8 @@ fn kubeconfig(cluster: &Cluster, token: &str, namespace: &str) -> String {
 }
 
 /// The chart's workstation role and admission policy (this test's release, bound to its
-/// namespace); removed when dropped (they are cluster-scoped).
+/// namespace, the role named `<release>-workstation` so that other releases on the shared
+/// cluster keep theirs); removed when dropped (they are cluster-scoped).
 struct ChartObjects {
     release: String,
 }
@@ -232,6 +233,8 @@ impl ChartObjects {
                 "templates/role-workstation.yaml",
                 "--show-only",
                 "templates/admission-workstation.yaml",
+                "--set",
+                &format!("governance.roles.namePrefix={release}"),
                 "--set-json",
                 &format!(
                     "workstations.admission.namespaceSelector={{\"matchLabels\":{{\"kubernetes.io/metadata.name\":\"{ns}\"}}}}"
@@ -266,7 +269,7 @@ impl Drop for ChartObjects {
             )
             .args([
                 "delete",
-                "validatingadmissionpolicy,validatingadmissionpolicybinding",
+                "validatingadmissionpolicy,validatingadmissionpolicybinding,clusterrole",
                 "-l",
                 &format!("app.kubernetes.io/instance={}", self.release),
                 "--ignore-not-found",
@@ -281,7 +284,7 @@ impl Drop for ChartObjects {
 /// 20 developers: ServiceAccounts whose cohort buckets make a 25% cohort of five (chosen
 /// from more candidates by the same function the CLI and controller use, so the test does
 /// not depend on how the namespace's random name hashes).
-async fn developers(cluster: &Cluster, ns: &TestNamespace, dir: &Path) -> Vec<Dev> {
+async fn developers(cluster: &Cluster, ns: &TestNamespace, role: &str, dir: &Path) -> Vec<Dev> {
     let mut cohort = Vec::new();
     let mut rest = Vec::new();
     for i in 0..200 {
@@ -310,7 +313,7 @@ async fn developers(cluster: &Cluster, ns: &TestNamespace, dir: &Path) -> Vec<De
                 &PostParams::default(),
                 &serde_json::from_value(json!({
                     "metadata": {"name": sa},
-                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "claude-env-workstation"},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
                     "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns.name}],
                 }))
                 .unwrap(),
@@ -447,12 +450,13 @@ async fn workstations_follow_canary_approval_and_automatic_rollback() {
     let cluster = Cluster::get().await;
     let ns = TestNamespace::new("ws").await;
     let other = TestNamespace::new("ws-other").await;
-    let _chart = ChartObjects::install(cluster, &ns.name);
+    let chart = ChartObjects::install(cluster, &ns.name);
     let repo = Repo::new();
     let r1 = repo.repo.head();
     let ctl = Controller::start(&ns.name).await;
     let dir = tempfile::tempdir().unwrap();
-    let devs = developers(cluster, &ns, dir.path()).await;
+    let role = format!("{}-workstation", chart.release);
+    let devs = developers(cluster, &ns, &role, dir.path()).await;
     let n = ns.name.as_str();
     let envs: Api<ClaudeEnvironment> = ns.api();
     envs.create(

@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use claude_env_api::{ClaudeEnvironment, ObjectKey};
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::Value;
@@ -118,6 +119,28 @@ impl Cluster {
                 .cmp(&(&b.metadata.namespace, &b.metadata.name))
         });
         Ok(items)
+    }
+
+    /// The user name the API server authenticates this client as (a SelfSubjectReview, which
+    /// every authenticated user may create): what the actor annotations record.
+    pub async fn whoami(&self) -> Result<String, ClusterError> {
+        let action = "asking the API server who you are (SelfSubjectReview)";
+        let review = Api::<SelfSubjectReview>::all(self.client.clone())
+            .create(&PostParams::default(), &SelfSubjectReview::default())
+            .await
+            .map_err(|e| ClusterError::Api {
+                action: action.into(),
+                message: describe(&e),
+            })?;
+        review
+            .status
+            .and_then(|s| s.user_info)
+            .and_then(|u| u.username)
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| ClusterError::Api {
+                action: action.into(),
+                message: "the answer names no user".into(),
+            })
     }
 
     /// A JSON merge patch of the ClaudeEnvironment's metadata (see [`super::patch`]).

@@ -1,38 +1,15 @@
-//! The requests of a workstation following an environment, and of the fleet view: who am I
-//! (SelfSubjectReview), a revision's config ConfigMap, the workstation's own record, and
+//! The requests of a workstation following an environment, and of the fleet view: a
+//! revision's config ConfigMap, the workstation's own record, and
 //! every record of an environment.
 
 use claude_env_api::ClaudeWorkstation;
-use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 
 use super::client::{Cluster, FIELD_MANAGER};
 use super::{ClusterError, describe};
 
 impl Cluster {
-    /// The user the API server authenticates these credentials as (what `kubectl auth
-    /// whoami` shows): the identity a workstation reports under, never a flag.
-    pub async fn whoami(&self) -> Result<String, ClusterError> {
-        let api: Api<SelfSubjectReview> = Api::all(self.client.clone());
-        let review = api
-            .create(&PostParams::default(), &SelfSubjectReview::default())
-            .await
-            .map_err(|e| ClusterError::Api {
-                action: "asking the API server who this is (SelfSubjectReview)".into(),
-                message: describe(&e),
-            })?;
-        review
-            .status
-            .and_then(|s| s.user_info)
-            .and_then(|u| u.username)
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| ClusterError::Api {
-                action: "asking the API server who this is (SelfSubjectReview)".into(),
-                message: "the answer names no user".into(),
-            })
-    }
-
     /// A config ConfigMap the controller rendered.
     pub async fn config_map(&self, namespace: &str, name: &str) -> Result<ConfigMap, ClusterError> {
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);

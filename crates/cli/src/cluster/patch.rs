@@ -1,9 +1,12 @@
 //! The steering requests (pure): which revision a command means, the annotation value, the
 //! JSON merge patch that sets it, and when the controller has acted on it.
 //!
-//! A merge patch of `metadata.annotations` touches only the one key: other annotations,
+//! A merge patch of `metadata.annotations` touches only the keys it sets: other annotations,
 //! labels, spec and status are left alone, and no resourceVersion is needed (steering is
-//! last-writer-wins, like `kubectl annotate --overwrite`).
+//! last-writer-wins, like `kubectl annotate --overwrite`). Requests that name a person
+//! (`approve`, `rollback-to`, `retry`, ...) set their actor annotation in the same patch
+//! (`claude-env.io/approved-by`, ...): the caller's user name, which the admission policy
+//! checks against the requesting user.
 
 use claude_env_api::{
     ClaudeEnvironment, ClaudeEnvironmentStatus, HistoryResult, RolloutPhase, annotations,
@@ -31,8 +34,23 @@ pub struct Request {
 }
 
 impl Request {
+    /// The patch without an actor (for requests that name nobody, like `reconcile`).
     pub fn patch(&self) -> Value {
-        annotation(self.key, &self.value)
+        self.patch_by(None)
+    }
+
+    /// The annotation this request's actor goes in, if it names one.
+    pub fn actor_key(&self) -> Option<&'static str> {
+        annotations::actor_of(self.key)
+    }
+
+    /// The patch, with `actor` in the actor annotation when the request has one.
+    pub fn patch_by(&self, actor: Option<&str>) -> Value {
+        let mut patch = annotation(self.key, &self.value);
+        if let (Some(key), Some(actor)) = (self.actor_key(), actor) {
+            patch["metadata"]["annotations"][key] = json!(actor);
+        }
+        patch
     }
 }
 
@@ -206,12 +224,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn requests_naming_a_person_carry_the_actor_in_the_same_patch() {
+        let a = approve(&env(paused_on(A)), None, now()).unwrap();
+        assert_eq!(
+            a.request.patch_by(Some("alice@example.com")),
+            json!({"metadata": {"annotations": {
+                "claude-env.io/approve": format!("{A}@2026-11-21T05:58:49.087Z"),
+                "claude-env.io/approved-by": "alice@example.com",
+            }}})
+        );
+        let rb = rollback(B, now()).unwrap();
+        assert_eq!(
+            rb.patch_by(Some("bob"))["metadata"]["annotations"]["claude-env.io/rollback-requested-by"],
+            "bob"
+        );
+        // Reconcile names nobody: no actor, whoever asks.
+        let r = reconcile(now());
+        assert_eq!(r.actor_key(), None);
+        assert_eq!(r.patch_by(Some("carol")), r.patch());
+    }
+
     fn entry(rev: &str, result: HistoryResult) -> HistoryEntry {
         HistoryEntry {
             revision: rev.into(),
             time: Time(now()),
             result,
             message: None,
+            actor: None,
+            reason: None,
         }
     }
 

@@ -332,9 +332,11 @@ fn requests(env: &ClaudeEnvironment, s: &ClaudeEnvironmentStatus) -> Vec<Vec<Str
     rows
 }
 
-/// History, oldest first (as the local `history`): TIME, AGE, REVISION, RESULT, MESSAGE
-/// (first line).
+/// History, oldest first (as the local `history`): TIME, AGE, REVISION, RESULT, ACTOR (who
+/// approved or requested it, or the controller), REASON, MESSAGE (first line). `-` where an
+/// entry written before actors were recorded has none.
 pub fn history_table(history: &[HistoryEntry], now: Timestamp) -> String {
+    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let rows: Vec<Vec<String>> = history
         .iter()
         .rev()
@@ -344,11 +346,18 @@ pub fn history_table(history: &[HistoryEntry], now: Timestamp) -> String {
                 age(h.time.0, now),
                 short_revision(&h.revision).to_string(),
                 format!("{:?}", h.result),
+                or_dash(&h.actor),
+                or_dash(&h.reason),
                 h.message.as_deref().map_or_else(String::new, first_line),
             ]
         })
         .collect();
-    columns(&["TIME", "AGE", "REVISION", "RESULT", "MESSAGE"], &rows)
+    columns(
+        &[
+            "TIME", "AGE", "REVISION", "RESULT", "ACTOR", "REASON", "MESSAGE",
+        ],
+        &rows,
+    )
 }
 
 /// The object as `kubectl get -o json` shows it: without managedFields.
@@ -560,8 +569,11 @@ mod tests {
                     "message": "waiting for approval"},
                 "history": [
                     {"revision": "9a8b7c6d5e4f3a2b1c0d9a8b7c6d5e4f3a2b1c0d", "time": "2026-11-21T05:59:00Z",
-                     "result": "Invalid", "message": "base/x.yaml:3:1: error[yaml-syntax]: bad\nsecond line"},
+                     "result": "Invalid", "message": "base/x.yaml:3:1: error[yaml-syntax]: bad\nsecond line",
+                     "actor": "claude-env-controller", "reason": "ValidationFailed"},
                     {"revision": "1f2e3d4c5b6a7988aabbccddeeff001122334455", "time": "2026-11-21T05:55:00Z",
+                     "result": "Succeeded", "actor": "alice@example.com", "reason": "RolloutSucceeded"},
+                    {"revision": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", "time": "2026-11-21T05:50:00Z",
                      "result": "Succeeded"}
                 ]
             }
@@ -638,7 +650,11 @@ mod tests {
             "claude-env.io/rollback-to   0a1b2c3@2026-11-21T05:00:00.000Z   pending\n",
             "Inventory:    2 object(s)\n  ConfigMap/team-be/payments-config-abc\n  Deployment/team-be/payments-context7\n",
             // Oldest first; a multi-line message cut to its first line.
-            "  TIME                   AGE   REVISION       RESULT      MESSAGE\n  2026-11-21T05:55:00Z   5m    1f2e3d4c5b6a   Succeeded\n  2026-11-21T05:59:00Z   60s   9a8b7c6d5e4f   Invalid     base/x.yaml:3:1: error[yaml-syntax]: bad (+1 lines)\n",
+            // Who and why; `-` for an entry recorded without them.
+            "  TIME                   AGE   REVISION       RESULT      ACTOR                   REASON             MESSAGE\n  \
+             2026-11-21T05:50:00Z   10m   0a1b2c3d4e5f   Succeeded   -                       -\n  \
+             2026-11-21T05:55:00Z   5m    1f2e3d4c5b6a   Succeeded   alice@example.com       RolloutSucceeded\n  \
+             2026-11-21T05:59:00Z   60s   9a8b7c6d5e4f   Invalid     claude-env-controller   ValidationFailed   base/x.yaml:3:1: error[yaml-syntax]: bad (+1 lines)\n",
         ] {
             assert!(d.contains(expected), "missing {expected:?} in\n{d}");
         }

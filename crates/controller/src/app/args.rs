@@ -117,6 +117,13 @@ pub(crate) struct Args {
     /// A ClaudeWorkstation not heard from for this long is deleted.
     #[arg(long, default_value = "168h", value_parser = humantime::parse_duration)]
     pub(crate) workstation_remove_after: Duration,
+    /// Entries kept in each environment's `status.history`.
+    #[arg(long, default_value_t = claude_env_api::HISTORY_LIMIT, value_parser = parse_history_limit)]
+    pub(crate) history_limit: usize,
+    /// Where the audit log goes: `stdout` (one JSON object per line, whatever
+    /// `--log-format`), a file (appended to), or `off`.
+    #[arg(long, default_value = "stdout", env = "CLAUDE_ENV_AUDIT_LOG")]
+    pub(crate) audit_log: crate::io::audit::Destination,
 }
 
 impl Args {
@@ -151,6 +158,14 @@ pub(crate) enum LogFormat {
     Text,
 }
 
+/// 1 to 1000: status is one object of at most 1.5 MiB, and history is a small part of it.
+fn parse_history_limit(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=1000).contains(&n) => Ok(n),
+        _ => Err(format!("expected a number from 1 to 1000, got {s:?}")),
+    }
+}
+
 /// `key=value`, both sides non-empty.
 fn parse_pair(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -176,5 +191,19 @@ mod tests {
         assert_eq!(a.metrics_addr.to_string(), "0.0.0.0:8080");
         assert_eq!(a.webhook_addr.to_string(), "0.0.0.0:9292");
         assert!(!a.leader_elect);
+        assert_eq!(a.history_limit, 10);
+        assert_eq!(a.audit_log, crate::io::audit::Destination::Stdout);
+    }
+
+    #[test]
+    fn the_history_limit_is_bounded() {
+        let a = Args::parse_from(["claude-env-controller", "--history-limit", "50"]);
+        assert_eq!(a.history_limit, 50);
+        for bad in ["0", "1001", "x"] {
+            assert!(
+                Args::try_parse_from(["c", "--history-limit", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -29,6 +29,9 @@ use crate::app::args::Args;
 use crate::app::http::{InitialSync, Readiness};
 use crate::context::{Context, Stores};
 use crate::decisions::egress::Egress;
+use crate::io::announce::Governance;
+use crate::io::audit::AuditLog;
+use crate::io::notify::Notifier;
 use crate::io::sources::Sources;
 use crate::metrics::Metrics;
 use crate::reconcile::{error_policy, reconcile};
@@ -114,6 +117,16 @@ pub(crate) async fn run(
         workstation_periods: crate::decisions::workstations::Periods {
             stale_after: args.workstation_stale_after,
             remove_after: args.workstation_remove_after,
+        },
+        governance: Governance {
+            history_limit: args.history_limit,
+            audit: AuditLog::open(&args.audit_log).context("opening the audit log")?,
+            notifier: Notifier::start(
+                client.clone(),
+                args.watch_namespace.as_deref(),
+                metrics.clone(),
+            ),
+            authors: Default::default(),
         },
     });
 

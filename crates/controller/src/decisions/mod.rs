@@ -11,9 +11,13 @@
 //!   may connect (`egress`);
 //! - drift as status shows it (`drift_status`), the history entries of a reconcile
 //!   (`outcomes`), and the status users see (`status`);
+//! - who asked for a steering action (`actors`), and what changed between two statuses,
+//!   for the audit log and notifications (`changes`);
 //! - the workstations following an environment (`workstations`).
 
+pub(crate) mod actors;
 pub(crate) mod branches;
+pub(crate) mod changes;
 pub(crate) mod dependencies;
 pub(crate) mod drift_status;
 pub(crate) mod egress;

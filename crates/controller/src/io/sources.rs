@@ -122,6 +122,11 @@ impl Sources {
         }
     }
 
+    /// The shared Git cache, for readers of commit metadata (`io::author`).
+    pub(crate) fn cache(&self) -> Arc<GitCache> {
+        self.cache.clone()
+    }
+
     fn tracked(&self, key: &SourceKey) -> Arc<tokio::sync::Mutex<Tracked>> {
         self.sources
             .locked()

@@ -28,6 +28,7 @@ pub(crate) async fn write(
         generation: env.metadata.generation,
         verify: env.spec.source.verify.is_some(),
         now: &now,
+        history_limit: ctx.governance.history_limit,
     });
     next.last_handled_reconcile_at = env.annotations().get(annotations::RECONCILE).cloned();
     ctx.metrics.set_environment(
@@ -54,6 +55,7 @@ pub(crate) async fn write(
         &env.name_any(),
         written.resource_version(),
     );
+    ctx.governance.status_written(env, old, &new);
     Ok(true)
 }
 

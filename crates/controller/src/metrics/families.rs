@@ -33,6 +33,7 @@ pub(super) struct Families {
     pub(super) mcp_server_up: IntGaugeVec,
     pub(super) build_info: IntGaugeVec,
     pub(super) webhook_requests_total: IntCounterVec,
+    pub(super) notifications_total: IntCounterVec,
     pub(super) leader: IntGaugeVec,
     pub(super) apply_requests_total: IntCounter,
     pub(super) kube_requests_total: IntCounterVec,
@@ -172,6 +173,11 @@ impl Families {
                 "Webhook requests by provider and outcome",
                 &["provider", "result"],
             ),
+            notifications_total: counters(
+                "notifications_total",
+                "Notification deliveries by provider type and outcome",
+                &["provider_type", "result"],
+            ),
             leader: gauges("leader", "1 while this replica holds the lease", &["lease"]),
             apply_requests_total: IntCounter::with_opts(opts(
                 "apply_requests_total",
@@ -228,6 +234,7 @@ impl Families {
             Box::new(self.mcp_server_up.clone()),
             Box::new(self.build_info.clone()),
             Box::new(self.webhook_requests_total.clone()),
+            Box::new(self.notifications_total.clone()),
             Box::new(self.leader.clone()),
             Box::new(self.apply_requests_total.clone()),
             Box::new(self.kube_requests_total.clone()),

@@ -153,6 +153,30 @@ impl Limit {
     }
 }
 
+/// `result` of `notifications_total`: one count per message and provider.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NotifyResult {
+    /// Delivered (2xx), possibly after retries.
+    Success,
+    /// An attempt failed and another follows (counted per attempt).
+    Retry,
+    /// Given up: the retries ran out, the receiver refused it, or the provider cannot send.
+    Failure,
+    /// Not sent: the queue was full (the controller never waits for notifications).
+    Dropped,
+}
+
+impl NotifyResult {
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            NotifyResult::Success => "success",
+            NotifyResult::Retry => "retry",
+            NotifyResult::Failure => "failure",
+            NotifyResult::Dropped => "dropped",
+        }
+    }
+}
+
 /// `strategy` label (`rollouts_total`, `environment_info`).
 pub(super) fn strategy(s: StrategyType) -> &'static str {
     claude_env_rollout::action::strategy_label(s)

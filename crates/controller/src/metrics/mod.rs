@@ -11,13 +11,17 @@ mod owned;
 use std::sync::Arc;
 use std::time::Duration;
 
-use claude_env_api::{DriftCategory, DriftSeverity, DriftStatus, RolloutPhase, WorkstationCounts};
+use claude_env_api::{
+    DriftCategory, DriftSeverity, DriftStatus, ProviderType, RolloutPhase, WorkstationCounts,
+};
 use claude_env_rollout::{Action, CheckKind, FailureReason, Outcome};
 use claude_env_source::webhook::Provider;
 use prometheus::{Encoder, Registry, TextEncoder};
 
 use families::Families;
-pub(crate) use labels::{EnvLabels, Limit, ReconcileResult, SyncResult, WebhookResult};
+pub(crate) use labels::{
+    EnvLabels, Limit, NotifyResult, ReconcileResult, SyncResult, WebhookResult,
+};
 use owned::{Family, Owned, Series};
 
 #[derive(Clone)]
@@ -308,6 +312,16 @@ impl Metrics {
         self.f()
             .limit_exceeded_total
             .with_label_values(&[limit.label()])
+            .inc();
+    }
+
+    /// A notification for a provider of `provider_type` (`None`: not matched to a provider
+    /// yet, for messages dropped before matching).
+    pub(crate) fn notified(&self, provider_type: Option<ProviderType>, result: NotifyResult) {
+        let provider = provider_type.map_or("unknown", ProviderType::label);
+        self.f()
+            .notifications_total
+            .with_label_values(&[provider, result.label()])
             .inc();
     }
 

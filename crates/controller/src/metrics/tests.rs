@@ -93,6 +93,7 @@ fn exercise(m: &Metrics, e: &EnvLabels) {
     m.git_fetch_failed("network");
     m.set_source_revision("https://git.example/repo", "main", None, "abc");
     m.webhook(Provider::GitHub, WebhookResult::Accepted);
+    m.notified(Some(ProviderType::Slack), NotifyResult::Success);
     m.set_leader("claude-env-controller");
     m.limit_exceeded(Limit::Egress);
     m.git_cache_evicted(1, 1024);

@@ -1,5 +1,7 @@
 //! `claude-env history NAME` in a cluster: the revisions the ClaudeEnvironment ran
-//! (`status.history`, the last 10), oldest first like the local history.
+//! (`status.history`: the controller's `--history-limit` newest, 10 by default), oldest
+//! first like the local history, with who caused each (the approver, the rollback
+//! requester, or `claude-env-controller`) and why.
 
 use std::io::Write;
 

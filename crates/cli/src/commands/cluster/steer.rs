@@ -1,5 +1,8 @@
 //! `reconcile`, `approve` and cluster `rollback`: set a steering annotation, and with
-//! `--wait` wait until the controller has acted on it.
+//! `--wait` wait until the controller has acted on it. `approve` and `rollback` also set
+//! their actor annotation (`claude-env.io/approved-by`, `claude-env.io/rollback-requested-by`)
+//! to the user the API server knows the caller as (SelfSubjectReview): the admission policy
+//! requires it, and history and the audit log name that user.
 //!
 //! `--wait` exits 1 when the environment is `Ready=False` once the controller acted (the
 //! revision is invalid, failed, ...); `Ready=Unknown` (workloads still rolling out) is not a
@@ -9,6 +12,7 @@ use std::io::Write;
 
 use claude_env_api::{ClaudeEnvironment, condition, short_revision};
 use jiff::Timestamp;
+use serde_json::Value;
 
 use crate::cli::{ApproveArgs, KubeArgs, ReconcileArgs, RollbackArgs};
 use crate::cluster::patch::{self, Request};
@@ -22,7 +26,7 @@ pub fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exit, CliE
         let ns = cluster.namespace(e.namespace.as_deref());
         let request = patch::reconcile(Timestamp::now());
         if args.dry_run {
-            return dry_run(out, &ns, &e.name, &request);
+            return dry_run(out, &ns, &e.name, &request.patch());
         }
         cluster.patch(&ns, &e.name, &request.patch()).await?;
         writeln!(
@@ -72,12 +76,11 @@ pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError
             ),
             Some(_) => {}
         }
+        let patch = signed(&cluster, &approval.request).await;
         if args.dry_run {
-            return dry_run(out, &ns, &e.name, &approval.request);
+            return dry_run(out, &ns, &e.name, &patch);
         }
-        cluster
-            .patch(&ns, &e.name, &approval.request.patch())
-            .await?;
+        cluster.patch(&ns, &e.name, &patch).await?;
         writeln!(
             out,
             "approved revision {} of {ns}/{} ({}={})",
@@ -112,10 +115,11 @@ pub fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliErr
                 })?,
         };
         let request = patch::rollback(&revision, Timestamp::now())?;
+        let patch = signed(&cluster, &request).await;
         if args.dry_run {
-            return dry_run(out, &ns, name, &request);
+            return dry_run(out, &ns, name, &patch);
         }
-        cluster.patch(&ns, name, &request.patch()).await?;
+        cluster.patch(&ns, name, &patch).await?;
         writeln!(
             out,
             "requested a rollback of {ns}/{name} to {} ({}={})",
@@ -142,11 +146,27 @@ pub fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliErr
     })
 }
 
-fn dry_run(out: &mut dyn Write, ns: &str, name: &str, r: &Request) -> Result<Exit, CliError> {
+/// The request's patch with its actor annotation naming the caller. When the API server
+/// cannot say who that is, the patch goes without it (the admission policy, where it is
+/// installed, then refuses it and says why).
+async fn signed(cluster: &Cluster, request: &Request) -> Value {
+    if request.actor_key().is_none() {
+        return request.patch();
+    }
+    match cluster.whoami().await {
+        Ok(user) => request.patch_by(Some(&user)),
+        Err(e) => {
+            eprintln!("warning: {e}; sending the request without naming you");
+            request.patch()
+        }
+    }
+}
+
+fn dry_run(out: &mut dyn Write, ns: &str, name: &str, patch: &Value) -> Result<Exit, CliError> {
     writeln!(
         out,
         "would patch ClaudeEnvironment {ns}/{name} (merge patch, nothing sent):\n{}",
-        serde_json::to_string_pretty(&r.patch()).map_err(|e| CliError::Serialize(e.to_string()))?
+        serde_json::to_string_pretty(patch).map_err(|e| CliError::Serialize(e.to_string()))?
     )?;
     Ok(Exit::Ok)
 }

@@ -12,11 +12,12 @@ mod kstatus;
 mod reconciled;
 
 use claude_env_api::{
-    ClaudeEnvironmentStatus, DriftStatus, HistoryResult, Inventory, RevisionConfig, RolloutStatus,
-    WorkstationCounts, condition, reason, short_revision,
+    CONTROLLER_ACTOR, ClaudeEnvironmentStatus, DriftStatus, HistoryResult, Inventory,
+    RevisionConfig, RolloutStatus, WorkstationCounts, condition, reason, short_revision,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
+use crate::decisions::outcomes::Outcome;
 use crate::decisions::target::Rollback;
 use conditions::Status;
 use kstatus::Conditions;
@@ -80,7 +81,7 @@ pub(crate) struct Reconciled {
     /// The machine's stable revision: the rollback target.
     pub(crate) last_known_good: Option<String>,
     /// History to record, oldest first.
-    pub(crate) outcomes: Vec<(String, HistoryResult, Option<String>)>,
+    pub(crate) outcomes: Vec<Outcome>,
     /// Set when this reconcile acted on a `rollback-to` request.
     pub(crate) rollback: Option<Rollback>,
     /// The config ConfigMap of each revision in play.
@@ -96,6 +97,8 @@ pub(crate) struct Input<'a> {
     /// `spec.source.verify` is set (adds the SourceVerified condition).
     pub(crate) verify: bool,
     pub(crate) now: &'a Time,
+    /// The most history entries kept (`--history-limit`).
+    pub(crate) history_limit: usize,
 }
 
 /// The status after `input.observation`.
@@ -106,6 +109,7 @@ pub(crate) fn next(input: Input<'_>) -> ClaudeEnvironmentStatus {
         generation,
         verify,
         now,
+        history_limit,
     } = input;
     let mut s = old.clone();
     s.observed_generation = generation;
@@ -113,13 +117,14 @@ pub(crate) fn next(input: Input<'_>) -> ClaudeEnvironmentStatus {
         s.last_attempted_revision = Some(revision.to_string());
     }
     if let Observation::Invalid { revision, message } = observation {
-        history::record(
-            &mut s.history,
-            revision,
-            HistoryResult::Invalid,
-            Some(message),
-            now,
-        );
+        let outcome = Outcome {
+            revision: revision.clone(),
+            result: HistoryResult::Invalid,
+            message: Some(message.clone()),
+            actor: CONTROLLER_ACTOR.to_string(),
+            reason: reason::VALIDATION_FAILED.to_string(),
+        };
+        history::record(&mut s.history, &outcome, now, history_limit);
     }
     let mut c = Conditions {
         all: &mut s.conditions,
@@ -160,7 +165,7 @@ pub(crate) fn next(input: Input<'_>) -> ClaudeEnvironmentStatus {
         } => c.stalled(reason, message),
     }
     if let Observation::Reconciled(r) = observation {
-        reconciled::apply(&mut s, old, r, verify, generation, now);
+        reconciled::apply(&mut s, old, r, verify, generation, now, history_limit);
     }
     s
 }

@@ -18,8 +18,9 @@ pub(super) fn apply(
     verify: bool,
     generation: Option<i64>,
     now: &Time,
+    history_limit: usize,
 ) {
-    record_revisions(s, r, now);
+    record_revisions(s, r, now, history_limit);
     let phase = s.rollout.as_ref().map(|r| r.phase).unwrap_or_default();
     let message = s
         .rollout
@@ -68,7 +69,7 @@ pub(super) fn apply(
 }
 
 /// Revisions, inventory, rollout state and history of what the reconcile did.
-fn record_revisions(s: &mut ClaudeEnvironmentStatus, r: &Reconciled, now: &Time) {
+fn record_revisions(s: &mut ClaudeEnvironmentStatus, r: &Reconciled, now: &Time, limit: usize) {
     if let Some(rb) = &r.rollback {
         s.last_handled_rollback_to = Some(rb.annotation.clone());
         s.rejected_revision = rb.rejected.clone();
@@ -83,8 +84,8 @@ fn record_revisions(s: &mut ClaudeEnvironmentStatus, r: &Reconciled, now: &Time)
     if let Some(good) = &r.last_known_good {
         s.last_known_good_revision = Some(good.clone());
     }
-    for (rev, result, message) in &r.outcomes {
-        history::record(&mut s.history, rev, *result, message.as_ref(), now);
+    for outcome in &r.outcomes {
+        history::record(&mut s.history, outcome, now, limit);
     }
 }
 

@@ -24,6 +24,7 @@ fn step(old: &ClaudeEnvironmentStatus, o: &Observation, at: i64) -> ClaudeEnviro
         generation: Some(2),
         verify: false,
         now: &t(at),
+        history_limit: HISTORY_LIMIT,
     })
 }
 
@@ -219,6 +220,8 @@ fn an_invalid_revision_stalls_keeps_what_is_applied_and_enters_history() {
     assert_eq!(s.last_applied_revision.as_deref(), Some(OLD));
     assert_eq!(s.last_attempted_revision.as_deref(), Some(REV));
     assert_eq!(s.history[0].result, HistoryResult::Invalid);
+    assert_eq!(s.history[0].actor.as_deref(), Some("claude-env-controller"));
+    assert_eq!(s.history[0].reason.as_deref(), Some("ValidationFailed"));
 }
 
 #[test]
@@ -243,6 +246,7 @@ fn an_unverified_commit_stalls_and_says_so_in_source_verified() {
         generation: Some(2),
         verify: true,
         now: &t(2),
+        history_limit: HISTORY_LIMIT,
     });
     assert_eq!(
         conditions::get(&s.conditions, "SourceVerified")
@@ -296,6 +300,7 @@ fn suspended_changes_only_the_observed_generation() {
         generation: Some(3),
         verify: false,
         now: &t(2),
+        history_limit: HISTORY_LIMIT,
     });
     assert_eq!(s.conditions, old.conditions);
     assert_eq!(s.observed_generation, Some(3));
@@ -400,18 +405,49 @@ fn drift_sets_drifted_and_keeps_its_detection_time() {
     assert!(conditions::get(&s.conditions, "Drifted").is_none());
 }
 
+fn succeeded(revision: String, actor: &str) -> Outcome {
+    Outcome {
+        revision,
+        result: HistoryResult::Succeeded,
+        message: None,
+        actor: actor.into(),
+        reason: "RolloutSucceeded".into(),
+    }
+}
+
 #[test]
 fn history_is_one_entry_per_transition_newest_first_and_bounded() {
     let mut s = ClaudeEnvironmentStatus::default();
     for i in 0..(HISTORY_LIMIT + 3) {
         let mut r = reconciled(Health::Healthy, RolloutPhase::Succeeded);
-        r.outcomes = vec![(format!("rev{i}"), HistoryResult::Succeeded, None)];
+        r.outcomes = vec![succeeded(format!("rev{i}"), "alice")];
         let o = Observation::Reconciled(Box::new(r));
         s = step(&s, &o, i as i64);
         s = step(&s, &o, i as i64 + 1);
     }
     assert_eq!(s.history.len(), HISTORY_LIMIT);
     assert_eq!(s.history[0].revision, format!("rev{}", HISTORY_LIMIT + 2));
+    assert_eq!(s.history[0].actor.as_deref(), Some("alice"));
+    assert_eq!(s.history[0].reason.as_deref(), Some("RolloutSucceeded"));
+}
+
+#[test]
+fn the_history_limit_is_configurable() {
+    let mut s = ClaudeEnvironmentStatus::default();
+    for (i, limit) in [(0, 3), (1, 3), (2, 3), (3, 3), (4, 25)] {
+        let mut r = reconciled(Health::Healthy, RolloutPhase::Succeeded);
+        r.outcomes = vec![succeeded(format!("rev{i}"), "claude-env-controller")];
+        s = next(Input {
+            old: &s,
+            observation: &Observation::Reconciled(Box::new(r)),
+            generation: Some(2),
+            verify: false,
+            now: &t(i),
+            history_limit: limit,
+        });
+    }
+    let revisions: Vec<&str> = s.history.iter().map(|h| h.revision.as_str()).collect();
+    assert_eq!(revisions, ["rev4", "rev3", "rev2", "rev1"]);
 }
 
 #[test]

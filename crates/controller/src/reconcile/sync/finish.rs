@@ -1,10 +1,12 @@
 //! Phase 4: what this sync did, recorded (history, metrics, status), and when to look again.
 
 use claude_env_api::{DriftStatus, HistoryResult, ObjectKind};
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
 
 use super::{PROGRESS_REQUEUE, Rollout, Run};
 use crate::context::Context;
+use crate::decisions::actors::Actors;
 use crate::decisions::plan::EnvPlan;
 use crate::decisions::status::{self, Health, Observation};
 use crate::decisions::target::Target;
@@ -42,16 +44,31 @@ impl Run<'_> {
         let in_flight = state.stage.in_flight();
         rollout_driver::record(ctx, env, &self.labels, &effects, &changes).await;
 
-        let rollout_status = decision.status();
+        let mut rollout_status = decision.status();
+        if let Some(revision) = &rollout_status.revision {
+            let cache = ctx.sources.cache();
+            rollout_status.author = ctx
+                .governance
+                .authors
+                .of(cache, &plan.source.url, revision)
+                .await;
+        }
         let serving = if in_flight {
             state.revision.clone()
         } else {
             state.stable.clone().or(state.revision.clone())
         };
         let health = workload_health(ctx, plan, &self.labels, &desired);
-        let outcomes = outcomes::of(&effects, state, target.rollback.as_ref(), &target.revision);
-        for (_, result, _) in &outcomes {
-            let result = if *result == HistoryResult::Succeeded {
+        let actors = Actors::of(env.annotations());
+        let outcomes = outcomes::of(
+            &effects,
+            state,
+            target.rollback.as_ref(),
+            &target.revision,
+            &actors,
+        );
+        for o in &outcomes {
+            let result = if o.result == HistoryResult::Succeeded {
                 SyncResult::Success
             } else {
                 SyncResult::Failure
