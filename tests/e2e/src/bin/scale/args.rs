@@ -151,6 +151,9 @@ pub struct PeersArgs {
     /// Skip our side (measure only Flux).
     #[arg(long)]
     pub skip_ours: bool,
+    /// Skip Flux (measure only ours).
+    #[arg(long, conflicts_with = "skip_ours")]
+    pub skip_flux: bool,
     /// Where `flux-source-controller` and `flux-kustomize-controller` are
     /// (hack/bench-peers.sh builds them from tests/bench/flux).
     #[arg(long, value_name = "DIR", default_value_os_t = repo_root().join("build/bin"))]

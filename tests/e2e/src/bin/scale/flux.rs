@@ -147,7 +147,16 @@ impl Flux {
                     format!("--storage-adv-addr=127.0.0.1:{storage_port}"),
                 ]);
             }
-            flags.push(format!("{name} {}", args.join(" ")));
+            // Recorded without the ports and paths that change every run.
+            let shown: Vec<String> = args
+                .iter()
+                .map(|a| match a.split_once('=') {
+                    Some((flag, _)) if flag.ends_with("-addr") => format!("{flag}=127.0.0.1:PORT"),
+                    Some(("--storage-path", _)) => "--storage-path=DIR".into(),
+                    _ => a.clone(),
+                })
+                .collect();
+            flags.push(format!("{name} {}", shown.join(" ")));
             let binary = bin_dir.join(format!("flux-{name}"));
             if !binary.exists() {
                 bail!(

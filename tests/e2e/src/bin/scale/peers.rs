@@ -46,10 +46,11 @@ pub async fn run(args: &PeersArgs) -> anyhow::Result<Value> {
         ns.delete().await;
         sides.push(side?);
     }
-    if !args.flux.is_empty() {
+    let configs: &[FluxConfig] = if args.skip_flux { &[] } else { &args.flux };
+    if !configs.is_empty() {
         flux::install_crds(&client, &args.flux_crds).await?;
     }
-    for config in &args.flux {
+    for config in configs {
         let ns = Scratch::create(&client, &format!("flux-{}-n{n}", config.name())).await?;
         let side = theirs(args, *config, cluster, &client, &ns.name, &repo).await;
         flux::release(&client, &ns.name).await;

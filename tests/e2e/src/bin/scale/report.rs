@@ -23,6 +23,7 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
     }
     let mut md = markdown(&runs);
     md.push_str(&crate::report_peers::markdown(&runs));
+    md.push_str(&runs_list(&runs));
     match &args.markdown {
         Some(path) => fs::write(path, md)?,
         None => print!("{md}"),
@@ -245,6 +246,13 @@ fn markdown(runs: &[Value]) -> String {
         );
     }
 
+    md
+}
+
+/// Every run: when, the load average at its start and end, the commit, the concurrency.
+fn runs_list(runs: &[Value]) -> String {
+    use std::fmt::Write;
+    let mut md = String::new();
     let _ = writeln!(
         md,
         "Runs (load average at start → end, commit, --concurrency):\n"
