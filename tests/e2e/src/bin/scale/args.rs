@@ -73,6 +73,10 @@ pub struct FleetArgs {
     /// The polling push's `spec.source.interval`, or `off`.
     #[arg(long, value_name = "INTERVAL|off", default_value = "30s")]
     pub polling_interval: String,
+    /// Controller processes, each with a label selector taking every K-th environment
+    /// (`--label-selector=claude-env.io/bench-shard=<k>`); 1: one process, no selector.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub shards: usize,
     #[command(flatten)]
     pub common: Common,
 }

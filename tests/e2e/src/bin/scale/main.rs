@@ -492,11 +492,17 @@ fn env_name(i: usize) -> String {
     format!("env-{i:04}")
 }
 
+/// The label that assigns an environment to a shard (`scale fleet --shards`).
+const SHARD_LABEL: &str = "claude-env.io/bench-shard";
+
+/// Create the first `n` environments of the mix; with `shards` > 1 environment `i` carries
+/// the label [`SHARD_LABEL`]`=<i % shards>`.
 async fn create_fleet(
     api: &Api<ClaudeEnvironment>,
     url: &str,
     n: usize,
     interval: &str,
+    shards: usize,
 ) -> anyhow::Result<()> {
     stream::iter(0..n)
         .map(|i| {
@@ -505,7 +511,11 @@ async fn create_fleet(
             if let Some(p) = project {
                 extra["project"] = json!(p);
             }
-            let env = environment(&env_name(i), url, environment_, team, extra);
+            let mut env = environment(&env_name(i), url, environment_, team, extra);
+            if shards > 1 {
+                env.labels_mut()
+                    .insert(SHARD_LABEL.into(), (i % shards).to_string());
+            }
             let api = api.clone();
             async move { api.create(&PostParams::default(), &env).await }
         })
@@ -580,6 +590,7 @@ async fn fleet(args: &FleetArgs) -> anyhow::Result<Value> {
         drift_edits,
         idle,
         &polling,
+        args.shards.max(1),
         &mut result,
     )
     .await;
@@ -599,37 +610,38 @@ async fn fleet_in(
     drift_edits: usize,
     idle: Duration,
     polling: &str,
+    shards: usize,
     result: &mut Value,
 ) -> anyhow::Result<()> {
     let repo = bench_repo();
-    let ctl = start_controller(args, cluster, namespace).await?;
+    let ctls = Shards::start(args, cluster, namespace, shards).await?;
     let fleet = Fleet::watch(client, namespace);
     let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), namespace);
-    result["rss_start_kib"] = json!(vm_kib(&ctl, "VmRSS"));
+    result["rss_start_kib"] = json!(ctls.vm_kib_max("VmRSS"));
 
     // 1. Initial convergence: create N, wait until all are Ready at the head.
     let head = repo.head();
     eprintln!("[{namespace}] creating {n} environments");
-    let before = sample(&ctl).await;
-    create_fleet(&api, &repo.url, n, "10m").await?;
+    let before = ctls.sample().await;
+    create_fleet(&api, &repo.url, n, "10m", shards).await?;
     let created = before.at.elapsed();
     let timeout = Duration::from_secs(120 + n as u64 * 2);
     let (_, ready) = fleet.all_ready_at(n, &head, timeout).await?;
-    let after = sample(&ctl).await;
+    let after = ctls.sample().await;
     let mut converge = before.delta(&after, n);
     converge["create_secs"] = json!(round3(created.as_secs_f64()));
     converge["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
-    converge["rss_kib"] = json!(vm_kib(&ctl, "VmRSS"));
+    converge["rss_kib"] = json!(ctls.vm_kib_max("VmRSS"));
     eprintln!("[{namespace}] converged: {converge}");
     result["converge"] = converge;
 
     // 2. Idle: nothing changes for `idle`.
-    settle(&ctl, Duration::from_secs(5)).await;
-    let before = sample(&ctl).await;
+    ctls.settle(Duration::from_secs(5)).await;
+    let before = ctls.sample().await;
     tokio::time::sleep(idle).await;
-    let after = sample(&ctl).await;
+    let after = ctls.sample().await;
     let mut quiet = before.delta(&after, n);
-    quiet["rss_kib"] = json!(vm_kib(&ctl, "VmRSS"));
+    quiet["rss_kib"] = json!(ctls.vm_kib_max("VmRSS"));
     eprintln!("[{namespace}] idle: {quiet}");
     result["idle"] = quiet;
 
@@ -637,16 +649,16 @@ async fn fleet_in(
     let mut rounds = Vec::new();
     for k in 0..pushes {
         let sha = push_round(&repo, &format!("webhook {k}"));
-        let before = sample(&ctl).await;
-        push_hook(&ctl, &repo.url, "main").await?;
+        let before = ctls.sample().await;
+        ctls.push_hook(&repo.url).await?;
         let (applied, ready) = fleet.all_ready_at(n, &sha, timeout).await?;
-        let at_ready = sample(&ctl).await;
+        let at_ready = ctls.sample().await;
         let mut round = before.delta(&at_ready, n);
         round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
         round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
         // What the rollouts' tail costs after the last Ready (watch events, requeues).
-        settle(&ctl, Duration::from_secs(5)).await;
-        round["settled"] = before.delta(&sample(&ctl).await, n);
+        ctls.settle(Duration::from_secs(5)).await;
+        round["settled"] = before.delta(&ctls.sample().await, n);
         eprintln!("[{namespace}] push {k}: {round}");
         rounds.push(round);
     }
@@ -654,7 +666,15 @@ async fn fleet_in(
 
     // 4. Drift: an edit of a production Deployment (Alert mode: reported, not reverted).
     if let Some(i) = (0..n).find(|i| mix(*i).0 == "production") {
-        result["drift"] = drift(&ctl, &fleet, client, namespace, &env_name(i), drift_edits).await?;
+        result["drift"] = drift(
+            ctls.of(i),
+            &fleet,
+            client,
+            namespace,
+            &env_name(i),
+            drift_edits,
+        )
+        .await?;
     }
 
     // 5. Polling only: every environment at a short interval, no webhook.
@@ -674,43 +694,154 @@ async fn fleet_in(
             .await?;
         let current = repo.head();
         fleet.all_ready_at(n, &current, timeout).await?;
-        settle(&ctl, Duration::from_secs(5)).await;
+        ctls.settle(Duration::from_secs(5)).await;
         let sha = push_round(&repo, "polling");
-        let before = sample(&ctl).await;
+        let before = ctls.sample().await;
         let (applied, ready) = fleet
             .all_ready_at(n, &sha, timeout + Duration::from_secs(120))
             .await?;
-        let mut round = before.delta(&sample(&ctl).await, n);
+        let mut round = before.delta(&ctls.sample().await, n);
         round["interval"] = json!(polling);
         round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
         round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
         eprintln!("[{namespace}] polling push: {round}");
         result["polling"] = round;
-        settle(&ctl, Duration::from_secs(5)).await;
-        let before = sample(&ctl).await;
+        ctls.settle(Duration::from_secs(5)).await;
+        let before = ctls.sample().await;
         tokio::time::sleep(idle).await;
-        let mut quiet = before.delta(&sample(&ctl).await, n);
+        let mut quiet = before.delta(&ctls.sample().await, n);
         quiet["interval"] = json!(polling);
         eprintln!("[{namespace}] idle while polling: {quiet}");
         result["idle_polling"] = quiet;
     }
 
-    result["rss_peak_kib"] = json!(vm_kib(&ctl, "VmHWM"));
-    result["rss_end_kib"] = json!(vm_kib(&ctl, "VmRSS"));
-    result["cpu_total_secs"] = json!(round3(cpu_seconds(&ctl)));
+    result["rss_peak_kib"] = json!(ctls.vm_kib_max("VmHWM"));
+    result["rss_end_kib"] = json!(ctls.vm_kib_max("VmRSS"));
+    result["cpu_total_secs"] = json!(round3(ctls.cpu_seconds()));
     result["load_end"] = json!(load_average());
-    let m = metrics(&ctl).await;
+    let sum =
+        |name: &str, m: &[String]| -> f64 { m.iter().filter_map(|t| metric(t, name, &[])).sum() };
+    let m = ctls.metrics().await;
     result["reconcile_duration"] = json!({
-        "sum": metric(&m, "claude_env_reconcile_duration_seconds_sum", &[]),
-        "count": metric(&m, "claude_env_reconcile_duration_seconds_count", &[]),
+        "sum": sum("claude_env_reconcile_duration_seconds_sum", &m),
+        "count": sum("claude_env_reconcile_duration_seconds_count", &m),
     });
-    result["git_fetches"] = json!(metric(
-        &m,
-        "claude_env_git_fetch_duration_seconds_count",
-        &[]
-    ));
-    result["controller_log"] = json!(ctl.log.display().to_string());
+    result["git_fetches"] = json!(sum("claude_env_git_fetch_duration_seconds_count", &m));
+    result["per_shard"] = ctls.each().await;
+    result["controller_log"] = json!(ctls.of(0).log.display().to_string());
     Ok(())
+}
+
+/// One controller process per shard, each with `--label-selector` [`SHARD_LABEL`]`=<k>`
+/// (one process without a selector when there is one shard).
+struct Shards {
+    ctls: Vec<Controller>,
+}
+
+impl Shards {
+    async fn start(
+        common: &Common,
+        cluster: &Cluster,
+        namespace: &str,
+        shards: usize,
+    ) -> anyhow::Result<Shards> {
+        let mut ctls = Vec::new();
+        for k in 0..shards {
+            let mut c = common.clone();
+            if shards > 1 {
+                c.controller_args
+                    .push(format!("--label-selector={SHARD_LABEL}={k}"));
+            }
+            ctls.push(start_controller(&c, cluster, namespace).await?);
+        }
+        Ok(Shards { ctls })
+    }
+
+    /// The controller of environment `i`.
+    fn of(&self, i: usize) -> &Controller {
+        &self.ctls[i % self.ctls.len()]
+    }
+
+    /// The counters of all shards, summed.
+    async fn sample(&self) -> Sample {
+        let mut total = sample(&self.ctls[0]).await;
+        for c in &self.ctls[1..] {
+            let s = sample(c).await;
+            total.cpu += s.cpu;
+            total.reconciles += s.reconciles;
+            total.reconcile_errors += s.reconcile_errors;
+            for (m, v) in s.requests {
+                *total.requests.entry(m).or_insert(0.0) += v;
+            }
+        }
+        total.at = Instant::now();
+        total
+    }
+
+    /// Wait until no shard ran a reconcile for `quiet` (bounded: 60 s).
+    async fn settle(&self, quiet: Duration) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last = self.sample().await.reconciles;
+        let mut since = Instant::now();
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let now = self.sample().await.reconciles;
+            if now != last {
+                last = now;
+                since = Instant::now();
+            } else if since.elapsed() >= quiet {
+                return;
+            }
+        }
+    }
+
+    /// The largest `VmHWM`/`VmRSS` of one process (the per-controller goal).
+    fn vm_kib_max(&self, key: &str) -> u64 {
+        self.ctls.iter().map(|c| vm_kib(c, key)).max().unwrap_or(0)
+    }
+
+    fn cpu_seconds(&self) -> f64 {
+        self.ctls.iter().map(cpu_seconds).sum()
+    }
+
+    /// The push webhook, delivered to every shard (each has its own receiver).
+    async fn push_hook(&self, url: &str) -> anyhow::Result<()> {
+        for c in &self.ctls {
+            push_hook(c, url, "main").await?;
+        }
+        Ok(())
+    }
+
+    async fn metrics(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.ctls {
+            out.push(metrics(c).await);
+        }
+        out
+    }
+
+    /// Per process: RSS, CPU and API requests (watches aside) so far: how the shards split
+    /// the work.
+    async fn each(&self) -> Value {
+        let mut out = Vec::new();
+        for c in &self.ctls {
+            let s = sample(c).await;
+            let requests: f64 = s
+                .requests
+                .iter()
+                .filter(|(m, _)| m.as_str() != "WATCH")
+                .map(|(_, v)| v)
+                .sum();
+            out.push(json!({
+                "rss_peak_kib": vm_kib(c, "VmHWM"),
+                "rss_end_kib": vm_kib(c, "VmRSS"),
+                "cpu_secs": round3(s.cpu),
+                "requests": requests,
+                "reconciles": s.reconciles,
+            }));
+        }
+        json!(out)
+    }
 }
 
 /// Wait until no reconcile ran for `quiet` (bounded: 60 s).

@@ -82,7 +82,7 @@ async fn ours(
     eprintln!("[{namespace}] claude-env: creating {n} environments");
     let head = repo.head();
     let before = sample(&ctl).await;
-    create_fleet(&api, &repo.url, n, "10m").await?;
+    create_fleet(&api, &repo.url, n, "10m", 1).await?;
     let (_, ready) = fleet.all_ready_at(n, &head, timeout(n)).await?;
     let mut converge = before.delta(&sample(&ctl).await, n);
     converge["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));

@@ -71,7 +71,12 @@ fn markdown(runs: &[Value]) -> String {
     use std::fmt::Write;
     let mut md = String::new();
     let fleets: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "fleet").collect();
-    let mut ns: Vec<u64> = fleets.iter().filter_map(|r| r["n"].as_u64()).collect();
+    // One row per (N, shards); a run without `shards` had one controller.
+    let shards = |r: &Value| r["shards"].as_u64().unwrap_or(1);
+    let mut ns: Vec<(u64, u64)> = fleets
+        .iter()
+        .filter_map(|r| Some((r["n"].as_u64()?, shards(r))))
+        .collect();
     ns.sort();
     ns.dedup();
     if !fleets.is_empty() {
@@ -83,10 +88,11 @@ fn markdown(runs: &[Value]) -> String {
             md,
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
-        for n in &ns {
+        for key in &ns {
+            let label = row_label(*key);
             let rs: Vec<&&Value> = fleets
                 .iter()
-                .filter(|r| r["n"].as_u64() == Some(*n))
+                .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
                 .collect();
             let each = |f: &dyn Fn(&Value) -> Option<f64>| {
                 median(rs.iter().filter_map(|r| f(r)).collect())
@@ -110,7 +116,7 @@ fn markdown(runs: &[Value]) -> String {
             let mix = &rs[0]["mix"];
             let _ = writeln!(
                 md,
-                "| {n} ({}/{}/{}) | {} | {} s | {} s | **{} s** | {} s | {} s ({}) | **{}** | {} | {} s | {} s | {} s | {} | {} | {} | {} | {} s | {} s |",
+                "| {label} ({}/{}/{}) | {} | {} s | {} s | **{} s** | {} s | {} s ({}) | **{}** | {} | {} s | {} s | {} s | {} | {} | {} | {} | {} s | {} s |",
                 mix["development"],
                 mix["staging"],
                 mix["production"],
@@ -149,10 +155,11 @@ fn markdown(runs: &[Value]) -> String {
                 .unwrap_or("30s")
         );
         let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        for n in &ns {
+        for key in &ns {
+            let (n, label) = (&key.0, row_label(*key));
             let rs: Vec<&&Value> = fleets
                 .iter()
-                .filter(|r| r["n"].as_u64() == Some(*n))
+                .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
                 .collect();
             let per = |method: &str| {
                 median(
@@ -170,7 +177,7 @@ fn markdown(runs: &[Value]) -> String {
             };
             let _ = writeln!(
                 md,
-                "| {n} | {} | {} | {} | {} | {} | {} | {} | {} s |",
+                "| {label} | {} | {} | {} | {} | {} | {} | {} | {} s |",
                 fmt(per("GET"), 2),
                 fmt(per("PATCH"), 2),
                 fmt(per("POST"), 2),
@@ -249,6 +256,15 @@ fn markdown(runs: &[Value]) -> String {
     md
 }
 
+/// "N" of a fleet row, with the shards when there are several controller processes.
+fn row_label((n, shards): (u64, u64)) -> String {
+    if shards > 1 {
+        format!("{n}, {shards} shards")
+    } else {
+        n.to_string()
+    }
+}
+
 /// Every run: when, the load average at its start and end, the commit, the concurrency.
 fn runs_list(runs: &[Value]) -> String {
     use std::fmt::Write;
@@ -259,7 +275,14 @@ fn runs_list(runs: &[Value]) -> String {
     );
     for r in runs {
         let what = match r["scenario"].as_str() {
-            Some("fleet") => format!("fleet N={}", r["n"]),
+            Some("fleet") => format!(
+                "fleet N={}{}",
+                r["n"],
+                match r["shards"].as_u64() {
+                    Some(k) if k > 1 => format!(", {k} shards"),
+                    _ => String::new(),
+                }
+            ),
             Some("peers") => format!("peers N={}", r["n"]),
             Some("single") => format!("single {}", r["environment"].as_str().unwrap_or("")),
             Some(s) => s.to_string(),
