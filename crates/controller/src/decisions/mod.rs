@@ -11,7 +11,8 @@
 //!   may connect (`egress`);
 //! - drift as status shows it (`drift_status`), the history entries of a reconcile
 //!   (`outcomes`), and the status users see (`status`);
-//! - the workstations following an environment (`workstations`).
+//! - the workstations following an environment (`workstations`);
+//! - what the watch cache keeps of a ConfigMap (`slim_cache`).
 
 pub(crate) mod branches;
 pub(crate) mod dependencies;
@@ -24,6 +25,7 @@ pub(crate) mod ownership;
 pub(crate) mod plan;
 pub(crate) mod readiness;
 pub(crate) mod shape;
+pub(crate) mod slim_cache;
 pub(crate) mod status;
 pub(crate) mod target;
 pub(crate) mod tenancy;
