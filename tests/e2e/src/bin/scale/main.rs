@@ -409,6 +409,7 @@ impl Scratch {
     }
 
     async fn delete(self) {
+        eprintln!("[{}] cleaning up", self.name);
         let api: Api<ClaudeEnvironment> = Api::namespaced(self.client.clone(), &self.name);
         let names: Vec<String> = api
             .list(&Default::default())
@@ -520,9 +521,49 @@ async fn create_fleet(
             async move { api.create(&PostParams::default(), &env).await }
         })
         .buffer_unordered(16)
-        .try_collect::<Vec<_>>()
+        .map_ok(|_| ())
+        .try_fold(Progress::new("created", n), |mut p, ()| async move {
+            p.step();
+            Ok(p)
+        })
         .await?;
     Ok(())
+}
+
+/// "  … created 3000/10000 (12 s)" on stderr at most every 10 s while a long loop runs.
+struct Progress {
+    what: &'static str,
+    total: usize,
+    done: usize,
+    started: Instant,
+    said: Instant,
+}
+
+impl Progress {
+    fn new(what: &'static str, total: usize) -> Progress {
+        let now = Instant::now();
+        Progress {
+            what,
+            total,
+            done: 0,
+            started: now,
+            said: now,
+        }
+    }
+
+    fn step(&mut self) {
+        self.done += 1;
+        if self.said.elapsed() >= Duration::from_secs(10) {
+            eprintln!(
+                "  … {} {}/{} ({:.0} s)",
+                self.what,
+                self.done,
+                self.total,
+                self.started.elapsed().as_secs_f64()
+            );
+            self.said = Instant::now();
+        }
+    }
 }
 
 fn load_average() -> String {

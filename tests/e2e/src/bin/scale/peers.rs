@@ -284,8 +284,16 @@ async fn render_all(
             }
         })
         .buffer_unordered(4)
-        .try_collect()
-        .await?;
+        .try_fold(
+            (Vec::new(), crate::Progress::new("rendered", args.n)),
+            |(mut all, mut p), one| async move {
+                p.step();
+                all.push(one);
+                Ok((all, p))
+            },
+        )
+        .await?
+        .0;
     for (name, yaml) in rendered {
         let dir = envs.work_dir().join("envs").join(&name);
         fs::create_dir_all(&dir)?;
