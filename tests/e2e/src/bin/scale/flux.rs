@@ -526,6 +526,7 @@ impl Watch {
                 said = Instant::now();
             }
             let _ = tokio::time::timeout(Duration::from_millis(250), notified).await;
+            tokio::time::sleep(crate::evaluation_pause(state.len())).await;
         }
     }
 }
