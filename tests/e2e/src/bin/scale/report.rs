@@ -191,6 +191,8 @@ fn markdown(runs: &[Value]) -> String {
         let _ = writeln!(md);
     }
 
+    md.push_str(&shard_table(&fleets));
+
     let singles: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "single").collect();
     if !singles.is_empty() {
         let _ = writeln!(
@@ -253,6 +255,59 @@ fn markdown(runs: &[Value]) -> String {
         );
     }
 
+    md
+}
+
+/// How sharded runs split the work: per controller process, the median over runs of its
+/// peak and final RSS, CPU seconds, API requests and reconciles (whole run).
+fn shard_table(fleets: &[&Value]) -> String {
+    use std::fmt::Write;
+    let sharded: Vec<&&Value> = fleets
+        .iter()
+        .filter(|r| r["per_shard"].as_array().is_some_and(|a| a.len() > 1))
+        .collect();
+    let mut md = String::new();
+    if sharded.is_empty() {
+        return md;
+    }
+    let _ = writeln!(
+        md,
+        "Shards: each controller process of a sharded run (median over runs, whole run):\n\n| N | shard | runs | peak RSS | final RSS | CPU | API requests | reconciles |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut keys: Vec<(u64, usize)> = sharded
+        .iter()
+        .filter_map(|r| Some((r["n"].as_u64()?, r["per_shard"].as_array()?.len())))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for (n, k) in keys {
+        let rs: Vec<&&&Value> = sharded
+            .iter()
+            .filter(|r| {
+                r["n"].as_u64() == Some(n) && r["per_shard"].as_array().map(Vec::len) == Some(k)
+            })
+            .collect();
+        for i in 0..k {
+            let each = |p: &str| {
+                median(
+                    rs.iter()
+                        .filter_map(|r| num(&r["per_shard"][i], p))
+                        .collect(),
+                )
+            };
+            let _ = writeln!(
+                md,
+                "| {n} | {i} of {k} | {} | {} | {} | {} s | {} | {} |",
+                rs.len(),
+                mib(each("/rss_peak_kib")),
+                mib(each("/rss_end_kib")),
+                fmt(each("/cpu_secs"), 1),
+                fmt(each("/requests"), 0),
+                fmt(each("/reconciles"), 0),
+            );
+        }
+    }
+    md.push('\n');
     md
 }
 
