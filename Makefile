@@ -7,7 +7,7 @@ CARGO ?= cargo
 # The local control plane: cluster-build, cluster-up, cluster-down.
 -include tests/cluster/cluster.mk
 
-.PHONY: test checks fmt-check clippy unit crds crds-check chart-docs chart-docs-check deny bins e2e demo demo-down demo-cli bench fuzz fuzz-check
+.PHONY: test checks fmt-check clippy unit crds crds-check chart-docs chart-docs-check deny bins e2e demo demo-down demo-cli bench fuzz fuzz-check bench-peers
 
 # The control plane (Go) builds while the Rust checks run: a cold CI machine has two big
 # builds, and Rust leaves a core idle during its long single-crate compiles.
@@ -88,3 +88,8 @@ fuzz:
 
 fuzz-check:
 	fuzz/run.sh check $(FUZZ_CHECK_SECONDS)
+
+# claude-env and Flux side by side on the local control plane (hack/bench-peers.sh; builds
+# Flux from the Go module tests/bench/flux). Also run by `make bench` (BENCH_PEERS=0 skips it).
+bench-peers:
+	@hack/bench-peers.sh

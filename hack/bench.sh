@@ -8,6 +8,8 @@
 #   BENCH_PUSHES=3          pushes per fleet run BENCH_CRITERION=0  skip the criterion part
 #   BENCH_SCALE=0           skip the scale part  BENCH_CONCURRENCY=16
 #   BENCH_SCENARIOS="fleet single rollback"
+#   BENCH_PEERS=0           skip the peer comparison with Flux (hack/bench-peers.sh, its own
+#                           variables; its results: build/bench/peers.jsonl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export GOTOOLCHAIN=local
@@ -56,5 +58,9 @@ if [[ $scenarios == *" rollback "* ]]; then
   "${scale[@]}" rollback --rounds 3 "${common[@]}"
 fi
 
-"${scale[@]}" report --out "$out" --markdown build/bench/scale.md
+if [ "${BENCH_PEERS:-1}" != 0 ]; then
+  hack/bench-peers.sh
+fi
+
+"${scale[@]}" report --out "$out" --out build/bench/peers.jsonl --markdown build/bench/scale.md
 say "tables in build/bench/scale.md (BENCHMARKS.md, 'Scale'); raw runs in $out"

@@ -29,6 +29,7 @@ use crate::app::args::Args;
 use crate::app::http::{InitialSync, Readiness};
 use crate::context::{Context, Stores};
 use crate::decisions::egress::Egress;
+use crate::decisions::slim_cache;
 use crate::io::announce::Governance;
 use crate::io::audit::AuditLog;
 use crate::io::notify::Notifier;
@@ -81,9 +82,11 @@ pub(crate) async fn run(
         ))
         .any_semantic();
     let (deployments, dep_stream) =
-        owned_watch::<Deployment>(&client, args, owned.clone(), &synced);
-    let (services, svc_stream) = owned_watch::<Service>(&client, args, owned.clone(), &synced);
-    let (config_maps, cm_stream) = owned_watch::<ConfigMap>(&client, args, owned, &synced);
+        owned_watch::<Deployment>(&client, args, owned.clone(), &synced, |_| ());
+    let (services, svc_stream) =
+        owned_watch::<Service>(&client, args, owned.clone(), &synced, |_| ());
+    let (config_maps, cm_stream) =
+        owned_watch::<ConfigMap>(&client, args, owned, &synced, slim_cache::strip);
     let (workstations, cws_stream) = workstations::watch(&client, args);
 
     let stores = Stores {
@@ -179,12 +182,14 @@ fn spec_or_steering(e: &ClaudeEnvironment) -> Option<u64> {
 }
 
 /// A label-selected watch of objects we render, feeding a cache; managedFields are dropped
-/// (we compare the fields we render, and they are most of an object's size).
+/// (we compare the fields we render, and they are most of an object's size), then `slim`
+/// takes what else the cache need not hold.
 fn owned_watch<K>(
     client: &Client,
     args: &Args,
     config: watcher::Config,
     synced: &InitialSync,
+    slim: fn(&mut K),
 ) -> (
     Store<K>,
     impl Stream<Item = Result<K, watcher::Error>> + Send + 'static,
@@ -205,7 +210,10 @@ where
     let (reader, writer) = reflector::store();
     let stream = watcher(api, config)
         .default_backoff()
-        .modify(|o: &mut K| o.managed_fields_mut().clear())
+        .modify(move |o: &mut K| {
+            o.managed_fields_mut().clear();
+            slim(o);
+        })
         .reflect(writer)
         .inspect_ok(synced.cache())
         .touched_objects();

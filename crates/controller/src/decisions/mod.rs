@@ -13,7 +13,8 @@
 //!   (`outcomes`), and the status users see (`status`);
 //! - who asked for a steering action (`actors`), and what changed between two statuses,
 //!   for the audit log and notifications (`changes`);
-//! - the workstations following an environment (`workstations`).
+//! - the workstations following an environment (`workstations`);
+//! - what the watch cache keeps of a ConfigMap (`slim_cache`).
 
 pub(crate) mod actors;
 pub(crate) mod branches;
@@ -28,6 +29,7 @@ pub(crate) mod ownership;
 pub(crate) mod plan;
 pub(crate) mod readiness;
 pub(crate) mod shape;
+pub(crate) mod slim_cache;
 pub(crate) mod status;
 pub(crate) mod target;
 pub(crate) mod tenancy;

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::decisions::drift_status::{self, Checked};
 use crate::decisions::plan::EnvPlan;
+use crate::decisions::slim_cache;
 use crate::error::Result;
 use crate::io::apply;
 use crate::io::events::publish;
@@ -21,7 +22,10 @@ pub(crate) async fn check(ctx: &Context, plan: &EnvPlan, desired: &[Manifest]) -
     let pairs = || desired.iter().map(|d| (&d.key, &d.value));
     let mut live: HashMap<ObjectKey, Value> = desired
         .iter()
-        .filter_map(|d| ctx.stores.live(&d.key).map(|v| (d.key.clone(), v)))
+        .filter_map(|d| {
+            let v = ctx.stores.live(&d.key)?;
+            Some((d.key.clone(), slim_cache::restore(d, v)))
+        })
         .collect();
     let mut report = detect(pairs(), |k| live.get(k), &plan.ignore);
     if report.is_drifted() {

@@ -3,13 +3,9 @@
 //! controller process. Results go to a JSON-lines file; `scale report` turns them into the
 //! tables of BENCHMARKS.md ("Scale"). Timings are measured here and never asserted anywhere.
 //!
-//! ```text
-//! scale fleet    --n N [--concurrency C] [--pushes P] [--drift-edits E] [--polling-interval 30s|off] [--idle-secs S]
-//! scale single   [--environment staging|development] [--pushes P]
-//! scale rollback [--rounds R]
-//! scale report   [--markdown FILE]
-//! common: [--out FILE.jsonl] [--controller PATH]
-//! ```
+//! `scale --help` lists the scenarios (`fleet`, `single`, `rollback`, `peers`) and `report`;
+//! `scale <scenario> --help` their flags. `peers` (peers.rs, flux.rs) runs Flux's
+//! source-controller and kustomize-controller on the same environments after ours.
 //!
 //! The fleet (see `mix`): per 20 environments, 18 development (a ConfigMap only; teams frontend
 //! and backend), one staging and one production (a Deployment and a Service per deployed MCP
@@ -17,14 +13,22 @@
 //! payments-api in turn. The repository is config-repo-example plus one commit giving every
 //! production server one replica, so 1000 environments run about 230 pods on KWOK.
 
+mod args;
+mod flux;
+mod peers;
+mod report;
+mod report_peers;
+
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, bail};
+use args::{Cli, Command as Scenario, Common, FleetArgs, RollbackArgs, SingleArgs};
+use clap::Parser as _;
 use claude_env_api::{ClaudeEnvironment, RolloutPhase, condition};
 use claude_env_e2e::controller::Options;
 use claude_env_e2e::{Cluster, ConfigRepo, Controller, environment, metric, repo_root};
@@ -43,81 +47,25 @@ const PRODUCTION_MCP: &str = "environments/production/mcp-deploy.json";
 const STAGING_MCP: &str = "environments/staging/mcp-deploy.yaml";
 const CRASHLOOP: &str = "claude-env.io/simulate: crashloop";
 
-// ---- arguments ---------------------------------------------------------------------------
-
-struct Args {
-    command: String,
-    flags: BTreeMap<String, String>,
-}
-
-impl Args {
-    fn parse() -> anyhow::Result<Args> {
-        let mut it = std::env::args().skip(1);
-        let command = it
-            .next()
-            .context("usage: scale fleet|single|rollback|report ...")?;
-        let mut flags = BTreeMap::new();
-        while let Some(flag) = it.next() {
-            let name = flag
-                .strip_prefix("--")
-                .with_context(|| format!("expected --flag, got {flag}"))?;
-            let value = it
-                .next()
-                .with_context(|| format!("--{name} needs a value"))?;
-            flags.insert(name.to_string(), value);
-        }
-        Ok(Args { command, flags })
-    }
-
-    fn get<T: std::str::FromStr>(&self, name: &str, default: T) -> anyhow::Result<T> {
-        match self.flags.get(name) {
-            None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| anyhow::anyhow!("--{name}: cannot parse {v:?}")),
-        }
-    }
-
-    fn string(&self, name: &str, default: &str) -> String {
-        self.flags
-            .get(name)
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
-    }
-
-    fn out(&self) -> PathBuf {
-        PathBuf::from(
-            self.string(
-                "out",
-                &repo_root()
-                    .join("build/bench/results.jsonl")
-                    .display()
-                    .to_string(),
-            ),
-        )
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse()?;
-    match args.command.as_str() {
-        "fleet" => record(&args, fleet(&args).await?),
-        "single" => record(&args, single(&args).await?),
-        "rollback" => record(&args, rollback(&args).await?),
-        "report" => report(&args),
-        other => bail!("unknown command {other}: fleet, single, rollback or report"),
+    let cli = Cli::parse();
+    match &cli.command {
+        Scenario::Fleet(a) => record(&a.common.out, fleet(a).await?),
+        Scenario::Single(a) => record(&a.common.out, single(a).await?),
+        Scenario::Rollback(a) => record(&a.common.out, rollback(a).await?),
+        Scenario::Peers(a) => record(&a.common.out, peers::run(a).await?),
+        Scenario::Report(a) => report::write(a),
     }
 }
 
 /// Append one run's results to the JSON-lines file and print them.
-fn record(args: &Args, result: Value) -> anyhow::Result<()> {
-    let out = args.out();
+fn record(out: &Path, result: Value) -> anyhow::Result<()> {
     fs::create_dir_all(out.parent().context("--out has a parent")?)?;
-    let mut text = fs::read_to_string(&out).unwrap_or_default();
+    let mut text = fs::read_to_string(out).unwrap_or_default();
     text.push_str(&result.to_string());
     text.push('\n');
-    fs::write(&out, text)?;
+    fs::write(out, text)?;
     println!("{}", serde_json::to_string_pretty(&result)?);
     eprintln!("appended to {}", out.display());
     Ok(())
@@ -128,26 +76,19 @@ fn record(args: &Args, result: Value) -> anyhow::Result<()> {
 /// The release controller (`--controller`, `--concurrency`), watching one namespace; its log
 /// in build/bench/logs, RUST_LOG from `$BENCH_RUST_LOG`.
 async fn start_controller(
-    args: &Args,
+    common: &Common,
     cluster: &Cluster,
     namespace: &str,
 ) -> anyhow::Result<Controller> {
-    let binary = PathBuf::from(
-        args.string(
-            "controller",
-            &repo_root()
-                .join("target/release/claude-env-controller")
-                .display()
-                .to_string(),
-        ),
-    );
+    let binary = common.controller.clone();
     if !binary.exists() {
         bail!(
             "{} not built: cargo build --release -p claude-env-controller",
             binary.display()
         );
     }
-    let concurrency: u16 = args.get("concurrency", 16)?;
+    let mut extra_args = vec!["--concurrency".to_string(), common.concurrency.to_string()];
+    extra_args.extend(common.controller_args.iter().cloned());
     let options = Options {
         binary: Some(binary),
         kubeconfig: Some(cluster.kubeconfig.clone()),
@@ -155,7 +96,7 @@ async fn start_controller(
         pod_name_prefix: None,
         log: Some(repo_root().join(format!("build/bench/logs/{namespace}.log"))),
         retry_interval: None,
-        extra_args: vec!["--concurrency".into(), concurrency.to_string()],
+        extra_args,
         ..Options::default()
     };
     Controller::try_start_with(namespace, options).await
@@ -170,7 +111,11 @@ fn proc_file(ctl: &Controller, name: &str) -> String {
 
 /// User + system CPU seconds of the process so far (`/proc/<pid>/stat`).
 fn cpu_seconds(ctl: &Controller) -> f64 {
-    let stat = proc_file(ctl, "stat");
+    cpu_seconds_of(&proc_file(ctl, "stat"))
+}
+
+/// User + system CPU seconds from the text of a `/proc/<pid>/stat`.
+fn cpu_seconds_of(stat: &str) -> f64 {
     // Fields after the command name (which may hold spaces) start at the state, field 3.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = rest.split_whitespace().collect();
@@ -181,7 +126,12 @@ fn cpu_seconds(ctl: &Controller) -> f64 {
 
 /// A `/proc/<pid>/status` value in KiB (`VmHWM`, `VmRSS`).
 fn vm_kib(ctl: &Controller, key: &str) -> u64 {
-    proc_file(ctl, "status")
+    vm_kib_of(&proc_file(ctl, "status"), key)
+}
+
+/// A value in KiB from the text of a `/proc/<pid>/status`.
+fn vm_kib_of(status: &str, key: &str) -> u64 {
+    status
         .lines()
         .find_map(|l| l.strip_prefix(&format!("{key}:")))
         .and_then(|v| v.split_whitespace().next())
@@ -327,7 +277,9 @@ impl Fleet {
         let mut said = Instant::now();
         loop {
             let notified = self.changed.notified();
-            let last = match done(&self.store.state()) {
+            let state = self.store.state();
+            let pause = evaluation_pause(state.len());
+            let last = match done(&state) {
                 Ok(v) => return Ok(v),
                 Err(last) => last,
             };
@@ -342,6 +294,7 @@ impl Fleet {
                 said = Instant::now();
             }
             let _ = tokio::time::timeout(Duration::from_millis(250), notified).await;
+            tokio::time::sleep(pause).await;
         }
     }
 
@@ -392,6 +345,15 @@ impl Drop for Fleet {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// How long to wait between two evaluations of a watched fleet of `len` objects: each
+/// evaluation reads them all, and at 10,000 a watch event arrives every few hundred
+/// microseconds during a push, so evaluating on every event would spend a core of the same
+/// 2 the controllers run on. 5 µs per object: 50 µs for 10 (single-environment latencies
+/// keep their precision), 50 ms for 10,000 (pushes there take tens of seconds).
+fn evaluation_pause(len: usize) -> Duration {
+    Duration::from_micros(5 * len as u64)
 }
 
 fn applied_revision(e: &ClaudeEnvironment) -> Option<&str> {
@@ -459,6 +421,7 @@ impl Scratch {
     }
 
     async fn delete(self) {
+        eprintln!("[{}] cleaning up", self.name);
         let api: Api<ClaudeEnvironment> = Api::namespaced(self.client.clone(), &self.name);
         let names: Vec<String> = api
             .list(&Default::default())
@@ -528,15 +491,31 @@ fn mix(i: usize) -> (&'static str, &'static str, Option<&'static str>) {
     (environment, team, projects[i % 3])
 }
 
+/// How many of each environment the first `n` of the mix hold.
+fn mix_counts(n: usize) -> Value {
+    let count = |e: &str| (0..n).filter(|i| mix(*i).0 == e).count();
+    json!({
+        "development": count("development"),
+        "staging": count("staging"),
+        "production": count("production"),
+    })
+}
+
 fn env_name(i: usize) -> String {
     format!("env-{i:04}")
 }
 
+/// The label that assigns an environment to a shard (`scale fleet --shards`).
+const SHARD_LABEL: &str = "claude-env.io/bench-shard";
+
+/// Create the first `n` environments of the mix; with `shards` > 1 environment `i` carries
+/// the label [`SHARD_LABEL`]`=<i % shards>`.
 async fn create_fleet(
     api: &Api<ClaudeEnvironment>,
     url: &str,
     n: usize,
     interval: &str,
+    shards: usize,
 ) -> anyhow::Result<()> {
     stream::iter(0..n)
         .map(|i| {
@@ -545,14 +524,58 @@ async fn create_fleet(
             if let Some(p) = project {
                 extra["project"] = json!(p);
             }
-            let env = environment(&env_name(i), url, environment_, team, extra);
+            let mut env = environment(&env_name(i), url, environment_, team, extra);
+            if shards > 1 {
+                env.labels_mut()
+                    .insert(SHARD_LABEL.into(), (i % shards).to_string());
+            }
             let api = api.clone();
             async move { api.create(&PostParams::default(), &env).await }
         })
         .buffer_unordered(16)
-        .try_collect::<Vec<_>>()
+        .map_ok(|_| ())
+        .try_fold(Progress::new("created", n), |mut p, ()| async move {
+            p.step();
+            Ok(p)
+        })
         .await?;
     Ok(())
+}
+
+/// "  … created 3000/10000 (12 s)" on stderr at most every 10 s while a long loop runs.
+struct Progress {
+    what: &'static str,
+    total: usize,
+    done: usize,
+    started: Instant,
+    said: Instant,
+}
+
+impl Progress {
+    fn new(what: &'static str, total: usize) -> Progress {
+        let now = Instant::now();
+        Progress {
+            what,
+            total,
+            done: 0,
+            started: now,
+            said: now,
+        }
+    }
+
+    fn step(&mut self) {
+        self.done += 1;
+        if self.said.elapsed() >= Duration::from_secs(10) {
+            eprintln!(
+                "  … {} {}/{} ({:.0} s)",
+                self.what,
+                self.done,
+                self.total,
+                self.started.elapsed().as_secs_f64()
+            );
+            self.said = Instant::now();
+        }
+    }
 }
 
 fn load_average() -> String {
@@ -586,39 +609,32 @@ fn head_commit() -> String {
         .unwrap_or_default()
 }
 
-fn common(args: &Args, scenario: &str) -> anyhow::Result<Value> {
-    Ok(json!({
+fn common(c: &Common, scenario: &str) -> Value {
+    json!({
         "scenario": scenario,
         "started": now_utc(),
         "load_start": load_average(),
         "commit": head_commit(),
-        "concurrency": args.get::<u16>("concurrency", 16)?,
-    }))
+        "concurrency": c.concurrency,
+    })
 }
 
 // ---- fleet: N environments ------------------------------------------------------------------
 
-async fn fleet(args: &Args) -> anyhow::Result<Value> {
-    let n: usize = args.get("n", 10)?;
-    let pushes: usize = args.get("pushes", 3)?;
-    let drift_edits: usize = args.get("drift-edits", 5)?;
-    let idle = Duration::from_secs(args.get("idle-secs", 60)?);
-    let polling = args.string("polling-interval", "30s");
-    let mut result = common(args, "fleet")?;
+async fn fleet(args: &FleetArgs) -> anyhow::Result<Value> {
+    let (n, pushes, drift_edits) = (args.n, args.pushes, args.drift_edits);
+    let idle = Duration::from_secs(args.idle_secs);
+    let polling = args.polling_interval.clone();
+    let mut result = common(&args.common, "fleet");
     result["n"] = json!(n);
-    let mix_count = |e: &str| (0..n).filter(|i| mix(*i).0 == e).count();
-    result["mix"] = json!({
-        "development": mix_count("development"),
-        "staging": mix_count("staging"),
-        "production": mix_count("production"),
-    });
+    result["mix"] = mix_counts(n);
 
     let cluster = Cluster::get().await;
     let client = cluster.new_client().await;
     result["kubernetes"] = json!(client.apiserver_version().await?.git_version);
     let ns = Scratch::create(&client, &format!("n{n}")).await?;
     let outcome = fleet_in(
-        args,
+        &args.common,
         cluster,
         &client,
         &ns.name,
@@ -627,6 +643,7 @@ async fn fleet(args: &Args) -> anyhow::Result<Value> {
         drift_edits,
         idle,
         &polling,
+        args.shards.max(1),
         &mut result,
     )
     .await;
@@ -637,7 +654,7 @@ async fn fleet(args: &Args) -> anyhow::Result<Value> {
 
 #[allow(clippy::too_many_arguments)]
 async fn fleet_in(
-    args: &Args,
+    args: &Common,
     cluster: &Cluster,
     client: &Client,
     namespace: &str,
@@ -646,37 +663,38 @@ async fn fleet_in(
     drift_edits: usize,
     idle: Duration,
     polling: &str,
+    shards: usize,
     result: &mut Value,
 ) -> anyhow::Result<()> {
     let repo = bench_repo();
-    let ctl = start_controller(args, cluster, namespace).await?;
+    let ctls = Shards::start(args, cluster, namespace, shards).await?;
     let fleet = Fleet::watch(client, namespace);
     let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), namespace);
-    result["rss_start_kib"] = json!(vm_kib(&ctl, "VmRSS"));
+    result["rss_start_kib"] = json!(ctls.vm_kib_max("VmRSS"));
 
     // 1. Initial convergence: create N, wait until all are Ready at the head.
     let head = repo.head();
     eprintln!("[{namespace}] creating {n} environments");
-    let before = sample(&ctl).await;
-    create_fleet(&api, &repo.url, n, "10m").await?;
+    let before = ctls.sample().await;
+    create_fleet(&api, &repo.url, n, "10m", shards).await?;
     let created = before.at.elapsed();
     let timeout = Duration::from_secs(120 + n as u64 * 2);
     let (_, ready) = fleet.all_ready_at(n, &head, timeout).await?;
-    let after = sample(&ctl).await;
+    let after = ctls.sample().await;
     let mut converge = before.delta(&after, n);
     converge["create_secs"] = json!(round3(created.as_secs_f64()));
     converge["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
-    converge["rss_kib"] = json!(vm_kib(&ctl, "VmRSS"));
+    converge["rss_kib"] = json!(ctls.vm_kib_max("VmRSS"));
     eprintln!("[{namespace}] converged: {converge}");
     result["converge"] = converge;
 
     // 2. Idle: nothing changes for `idle`.
-    settle(&ctl, Duration::from_secs(5)).await;
-    let before = sample(&ctl).await;
+    ctls.settle(Duration::from_secs(5)).await;
+    let before = ctls.sample().await;
     tokio::time::sleep(idle).await;
-    let after = sample(&ctl).await;
+    let after = ctls.sample().await;
     let mut quiet = before.delta(&after, n);
-    quiet["rss_kib"] = json!(vm_kib(&ctl, "VmRSS"));
+    quiet["rss_kib"] = json!(ctls.vm_kib_max("VmRSS"));
     eprintln!("[{namespace}] idle: {quiet}");
     result["idle"] = quiet;
 
@@ -684,16 +702,16 @@ async fn fleet_in(
     let mut rounds = Vec::new();
     for k in 0..pushes {
         let sha = push_round(&repo, &format!("webhook {k}"));
-        let before = sample(&ctl).await;
-        push_hook(&ctl, &repo.url, "main").await?;
+        let before = ctls.sample().await;
+        ctls.push_hook(&repo.url).await?;
         let (applied, ready) = fleet.all_ready_at(n, &sha, timeout).await?;
-        let at_ready = sample(&ctl).await;
+        let at_ready = ctls.sample().await;
         let mut round = before.delta(&at_ready, n);
         round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
         round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
         // What the rollouts' tail costs after the last Ready (watch events, requeues).
-        settle(&ctl, Duration::from_secs(5)).await;
-        round["settled"] = before.delta(&sample(&ctl).await, n);
+        ctls.settle(Duration::from_secs(5)).await;
+        round["settled"] = before.delta(&ctls.sample().await, n);
         eprintln!("[{namespace}] push {k}: {round}");
         rounds.push(round);
     }
@@ -701,7 +719,15 @@ async fn fleet_in(
 
     // 4. Drift: an edit of a production Deployment (Alert mode: reported, not reverted).
     if let Some(i) = (0..n).find(|i| mix(*i).0 == "production") {
-        result["drift"] = drift(&ctl, &fleet, client, namespace, &env_name(i), drift_edits).await?;
+        result["drift"] = drift(
+            ctls.of(i),
+            &fleet,
+            client,
+            namespace,
+            &env_name(i),
+            drift_edits,
+        )
+        .await?;
     }
 
     // 5. Polling only: every environment at a short interval, no webhook.
@@ -721,43 +747,154 @@ async fn fleet_in(
             .await?;
         let current = repo.head();
         fleet.all_ready_at(n, &current, timeout).await?;
-        settle(&ctl, Duration::from_secs(5)).await;
+        ctls.settle(Duration::from_secs(5)).await;
         let sha = push_round(&repo, "polling");
-        let before = sample(&ctl).await;
+        let before = ctls.sample().await;
         let (applied, ready) = fleet
             .all_ready_at(n, &sha, timeout + Duration::from_secs(120))
             .await?;
-        let mut round = before.delta(&sample(&ctl).await, n);
+        let mut round = before.delta(&ctls.sample().await, n);
         round["interval"] = json!(polling);
         round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
         round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
         eprintln!("[{namespace}] polling push: {round}");
         result["polling"] = round;
-        settle(&ctl, Duration::from_secs(5)).await;
-        let before = sample(&ctl).await;
+        ctls.settle(Duration::from_secs(5)).await;
+        let before = ctls.sample().await;
         tokio::time::sleep(idle).await;
-        let mut quiet = before.delta(&sample(&ctl).await, n);
+        let mut quiet = before.delta(&ctls.sample().await, n);
         quiet["interval"] = json!(polling);
         eprintln!("[{namespace}] idle while polling: {quiet}");
         result["idle_polling"] = quiet;
     }
 
-    result["rss_peak_kib"] = json!(vm_kib(&ctl, "VmHWM"));
-    result["rss_end_kib"] = json!(vm_kib(&ctl, "VmRSS"));
-    result["cpu_total_secs"] = json!(round3(cpu_seconds(&ctl)));
+    result["rss_peak_kib"] = json!(ctls.vm_kib_max("VmHWM"));
+    result["rss_end_kib"] = json!(ctls.vm_kib_max("VmRSS"));
+    result["cpu_total_secs"] = json!(round3(ctls.cpu_seconds()));
     result["load_end"] = json!(load_average());
-    let m = metrics(&ctl).await;
+    let sum =
+        |name: &str, m: &[String]| -> f64 { m.iter().filter_map(|t| metric(t, name, &[])).sum() };
+    let m = ctls.metrics().await;
     result["reconcile_duration"] = json!({
-        "sum": metric(&m, "claude_env_reconcile_duration_seconds_sum", &[]),
-        "count": metric(&m, "claude_env_reconcile_duration_seconds_count", &[]),
+        "sum": sum("claude_env_reconcile_duration_seconds_sum", &m),
+        "count": sum("claude_env_reconcile_duration_seconds_count", &m),
     });
-    result["git_fetches"] = json!(metric(
-        &m,
-        "claude_env_git_fetch_duration_seconds_count",
-        &[]
-    ));
-    result["controller_log"] = json!(ctl.log.display().to_string());
+    result["git_fetches"] = json!(sum("claude_env_git_fetch_duration_seconds_count", &m));
+    result["per_shard"] = ctls.each().await;
+    result["controller_log"] = json!(ctls.of(0).log.display().to_string());
     Ok(())
+}
+
+/// One controller process per shard, each with `--label-selector` [`SHARD_LABEL`]`=<k>`
+/// (one process without a selector when there is one shard).
+struct Shards {
+    ctls: Vec<Controller>,
+}
+
+impl Shards {
+    async fn start(
+        common: &Common,
+        cluster: &Cluster,
+        namespace: &str,
+        shards: usize,
+    ) -> anyhow::Result<Shards> {
+        let mut ctls = Vec::new();
+        for k in 0..shards {
+            let mut c = common.clone();
+            if shards > 1 {
+                c.controller_args
+                    .push(format!("--label-selector={SHARD_LABEL}={k}"));
+            }
+            ctls.push(start_controller(&c, cluster, namespace).await?);
+        }
+        Ok(Shards { ctls })
+    }
+
+    /// The controller of environment `i`.
+    fn of(&self, i: usize) -> &Controller {
+        &self.ctls[i % self.ctls.len()]
+    }
+
+    /// The counters of all shards, summed.
+    async fn sample(&self) -> Sample {
+        let mut total = sample(&self.ctls[0]).await;
+        for c in &self.ctls[1..] {
+            let s = sample(c).await;
+            total.cpu += s.cpu;
+            total.reconciles += s.reconciles;
+            total.reconcile_errors += s.reconcile_errors;
+            for (m, v) in s.requests {
+                *total.requests.entry(m).or_insert(0.0) += v;
+            }
+        }
+        total.at = Instant::now();
+        total
+    }
+
+    /// Wait until no shard ran a reconcile for `quiet` (bounded: 60 s).
+    async fn settle(&self, quiet: Duration) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last = self.sample().await.reconciles;
+        let mut since = Instant::now();
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let now = self.sample().await.reconciles;
+            if now != last {
+                last = now;
+                since = Instant::now();
+            } else if since.elapsed() >= quiet {
+                return;
+            }
+        }
+    }
+
+    /// The largest `VmHWM`/`VmRSS` of one process (the per-controller goal).
+    fn vm_kib_max(&self, key: &str) -> u64 {
+        self.ctls.iter().map(|c| vm_kib(c, key)).max().unwrap_or(0)
+    }
+
+    fn cpu_seconds(&self) -> f64 {
+        self.ctls.iter().map(cpu_seconds).sum()
+    }
+
+    /// The push webhook, delivered to every shard (each has its own receiver).
+    async fn push_hook(&self, url: &str) -> anyhow::Result<()> {
+        for c in &self.ctls {
+            push_hook(c, url, "main").await?;
+        }
+        Ok(())
+    }
+
+    async fn metrics(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in &self.ctls {
+            out.push(metrics(c).await);
+        }
+        out
+    }
+
+    /// Per process: RSS, CPU and API requests (watches aside) so far: how the shards split
+    /// the work.
+    async fn each(&self) -> Value {
+        let mut out = Vec::new();
+        for c in &self.ctls {
+            let s = sample(c).await;
+            let requests: f64 = s
+                .requests
+                .iter()
+                .filter(|(m, _)| m.as_str() != "WATCH")
+                .map(|(_, v)| v)
+                .sum();
+            out.push(json!({
+                "rss_peak_kib": vm_kib(c, "VmHWM"),
+                "rss_end_kib": vm_kib(c, "VmRSS"),
+                "cpu_secs": round3(s.cpu),
+                "requests": requests,
+                "reconciles": s.reconciles,
+            }));
+        }
+        json!(out)
+    }
 }
 
 /// Wait until no reconcile ran for `quiet` (bounded: 60 s).
@@ -880,10 +1017,10 @@ async fn poll_metric(ctl: &Controller, done: impl Fn(&str) -> bool) -> anyhow::R
 
 // ---- single: one environment, many pushes ----------------------------------------------------
 
-async fn single(args: &Args) -> anyhow::Result<Value> {
-    let pushes: usize = args.get("pushes", 10)?;
-    let which = args.string("environment", "staging");
-    let mut result = common(args, "single")?;
+async fn single(args: &SingleArgs) -> anyhow::Result<Value> {
+    let pushes = args.pushes;
+    let which = args.environment.name();
+    let mut result = common(&args.common, "single");
     result["environment"] = json!(which);
     let cluster = Cluster::get().await;
     let client = cluster.new_client().await;
@@ -891,13 +1028,13 @@ async fn single(args: &Args) -> anyhow::Result<Value> {
     let ns = Scratch::create(&client, "one").await?;
     let outcome = async {
         let repo = bench_repo();
-        let ctl = start_controller(args, cluster, &ns.name).await?;
+        let ctl = start_controller(&args.common, cluster, &ns.name).await?;
         let fleet = Fleet::watch(&client, &ns.name);
         let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), &ns.name);
         let env = environment(
             "one",
             &repo.url,
-            &which,
+            which,
             "backend",
             json!({"source": {"interval": "10m"}}),
         );
@@ -936,9 +1073,9 @@ async fn single(args: &Args) -> anyhow::Result<Value> {
 
 // ---- rollback: a crash-looping canary ---------------------------------------------------------
 
-async fn rollback(args: &Args) -> anyhow::Result<Value> {
-    let rounds_wanted: usize = args.get("rounds", 3)?;
-    let mut result = common(args, "rollback")?;
+async fn rollback(args: &RollbackArgs) -> anyhow::Result<Value> {
+    let rounds_wanted = args.rounds;
+    let mut result = common(&args.common, "rollback");
     let cluster = Cluster::get().await;
     let client = cluster.new_client().await;
     result["kubernetes"] = json!(client.apiserver_version().await?.git_version);
@@ -955,7 +1092,7 @@ async fn rollback(args: &Args) -> anyhow::Result<Value> {
             crashing, original,
             "staging's mcp-deploy.yaml changed shape"
         );
-        let ctl = start_controller(args, cluster, &ns.name).await?;
+        let ctl = start_controller(&args.common, cluster, &ns.name).await?;
         let fleet = Fleet::watch(&client, &ns.name);
         let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), &ns.name);
         let spec = json!({
@@ -1039,257 +1176,4 @@ async fn rollback(args: &Args) -> anyhow::Result<Value> {
     ns.delete().await;
     outcome?;
     Ok(result)
-}
-
-// ---- report: BENCHMARKS.md tables ------------------------------------------------------------
-
-fn report(args: &Args) -> anyhow::Result<()> {
-    let text = fs::read_to_string(args.out())
-        .with_context(|| format!("reading {}", args.out().display()))?;
-    let runs: Vec<Value> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()?;
-    let md = markdown(&runs);
-    match args.flags.get("markdown") {
-        Some(path) => fs::write(Path::new(path), md)?,
-        None => print!("{md}"),
-    }
-    Ok(())
-}
-
-fn median(mut v: Vec<f64>) -> Option<f64> {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let m = v.len() / 2;
-    Some(if v.len().is_multiple_of(2) {
-        (v[m - 1] + v[m]) / 2.0
-    } else {
-        v[m]
-    })
-}
-
-fn percentile(mut v: Vec<f64>, p: f64) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
-    Some(v[i])
-}
-
-fn num(v: &Value, pointer: &str) -> Option<f64> {
-    v.pointer(pointer).and_then(Value::as_f64)
-}
-
-fn fmt(v: Option<f64>, digits: usize) -> String {
-    // `+ 0.0` turns a -0.0 (a zero difference of counters) into 0.
-    v.map_or("–".into(), |x| format!("{:.digits$}", x + 0.0))
-}
-
-fn mib(kib: Option<f64>) -> String {
-    kib.map_or("–".into(), |k| format!("{:.1} MiB", k / 1024.0))
-}
-
-fn markdown(runs: &[Value]) -> String {
-    use std::fmt::Write;
-    let mut md = String::new();
-    let fleets: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "fleet").collect();
-    let mut ns: Vec<u64> = fleets.iter().filter_map(|r| r["n"].as_u64()).collect();
-    ns.sort();
-    ns.dedup();
-    let _ = writeln!(
-        md,
-        "| N (dev/staging/prod) | runs | create | initial convergence | webhook push → all Ready | → all applied | polling push → all Ready | peak RSS | steady RSS | CPU, convergence | CPU per push | idle CPU (60 s) | requests/env, convergence | requests/env, push | requests/reconcile (push) | reconciles/env (push) | drift → status | drift → metric |"
-    );
-    let _ = writeln!(
-        md,
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    );
-    for n in &ns {
-        let rs: Vec<&&Value> = fleets
-            .iter()
-            .filter(|r| r["n"].as_u64() == Some(*n))
-            .collect();
-        let each =
-            |f: &dyn Fn(&Value) -> Option<f64>| median(rs.iter().filter_map(|r| f(r)).collect());
-        let pushes = |p: &str| {
-            median(
-                rs.iter()
-                    .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
-                    .filter_map(|w| num(&w, p))
-                    .collect(),
-            )
-        };
-        let drifts = |p: &str| {
-            median(
-                rs.iter()
-                    .flat_map(|r| r["drift"].as_array().cloned().unwrap_or_default())
-                    .filter_map(|w| num(&w, p))
-                    .collect(),
-            )
-        };
-        let mix = &rs[0]["mix"];
-        let _ = writeln!(
-            md,
-            "| {n} ({}/{}/{}) | {} | {} s | {} s | **{} s** | {} s | {} s ({}) | **{}** | {} | {} s | {} s | {} s | {} | {} | {} | {} | {} s | {} s |",
-            mix["development"],
-            mix["staging"],
-            mix["production"],
-            rs.len(),
-            fmt(each(&|r| num(r, "/converge/create_secs")), 1),
-            fmt(each(&|r| num(r, "/converge/ready_secs")), 1),
-            fmt(pushes("/ready_secs"), 1),
-            fmt(pushes("/applied_secs"), 1),
-            fmt(each(&|r| num(r, "/polling/ready_secs")), 1),
-            rs[0]["polling"]["interval"].as_str().unwrap_or("off"),
-            mib(each(&|r| num(r, "/rss_peak_kib"))),
-            mib(each(&|r| num(r, "/idle/rss_kib"))),
-            fmt(each(&|r| num(r, "/converge/cpu_secs")), 2),
-            fmt(pushes("/settled/cpu_secs"), 2),
-            fmt(each(&|r| num(r, "/idle/cpu_secs")), 2),
-            fmt(each(&|r| num(r, "/converge/requests_per_env")), 1),
-            fmt(pushes("/settled/requests_per_env"), 1),
-            fmt(pushes("/settled/requests_per_reconcile"), 2),
-            fmt(pushes("/settled/reconciles_per_env"), 1),
-            fmt(drifts("/status_secs"), 2),
-            fmt(drifts("/metric_secs"), 2),
-        );
-    }
-    let _ = writeln!(md);
-    // Requests by method, per environment, for one webhook push (median over runs/pushes).
-    let _ = writeln!(
-        md,
-        "API requests per environment by method (webhook push, until 5 s without a reconcile after the last Ready; median):\n"
-    );
-    let _ = writeln!(
-        md,
-        "| N | GET | PATCH | POST | DELETE | LIST/other | idle requests (60 s) | idle reconciles (60 s) | idle CPU with {} polling (60 s) |",
-        fleets
-            .first()
-            .and_then(|r| r["polling"]["interval"].as_str())
-            .unwrap_or("30s")
-    );
-    let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for n in &ns {
-        let rs: Vec<&&Value> = fleets
-            .iter()
-            .filter(|r| r["n"].as_u64() == Some(*n))
-            .collect();
-        let per = |method: &str| {
-            median(
-                rs.iter()
-                    .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
-                    .map(|w| {
-                        num(&w, &format!("/settled/requests_by_method/{method}")).unwrap_or(0.0)
-                            / *n as f64
-                    })
-                    .collect(),
-            )
-        };
-        let each =
-            |f: &dyn Fn(&Value) -> Option<f64>| median(rs.iter().filter_map(|r| f(r)).collect());
-        let _ = writeln!(
-            md,
-            "| {n} | {} | {} | {} | {} | {} | {} | {} | {} s |",
-            fmt(per("GET"), 2),
-            fmt(per("PATCH"), 2),
-            fmt(per("POST"), 2),
-            fmt(per("DELETE"), 2),
-            fmt(per("OTHER"), 2),
-            fmt(each(&|r| num(r, "/idle/requests")), 0),
-            fmt(each(&|r| num(r, "/idle/reconciles")), 0),
-            fmt(each(&|r| num(r, "/idle_polling/cpu_secs")), 2),
-        );
-    }
-    let _ = writeln!(md);
-
-    let singles: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "single").collect();
-    if !singles.is_empty() {
-        let _ = writeln!(
-            md,
-            "One environment, webhook push → Ready at the new revision:\n\n| environment | pushes | p50 | p90 | min | max | → applied p50 | requests per push |\n|---|---:|---:|---:|---:|---:|---:|---:|"
-        );
-        let mut kinds: Vec<&str> = singles
-            .iter()
-            .filter_map(|r| r["environment"].as_str())
-            .collect();
-        kinds.sort();
-        kinds.dedup();
-        for kind in kinds {
-            let ws: Vec<Value> = singles
-                .iter()
-                .filter(|r| r["environment"] == kind)
-                .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
-                .collect();
-            let ready: Vec<f64> = ws.iter().filter_map(|w| num(w, "/ready_secs")).collect();
-            let applied: Vec<f64> = ws.iter().filter_map(|w| num(w, "/applied_secs")).collect();
-            let requests: Vec<f64> = ws.iter().filter_map(|w| num(w, "/requests")).collect();
-            let _ = writeln!(
-                md,
-                "| {kind} | {} | **{} s** | {} s | {} s | {} s | {} s | {} |",
-                ready.len(),
-                fmt(percentile(ready.clone(), 0.5), 2),
-                fmt(percentile(ready.clone(), 0.9), 2),
-                fmt(ready.iter().copied().reduce(f64::min), 2),
-                fmt(ready.iter().copied().reduce(f64::max), 2),
-                fmt(percentile(applied, 0.5), 2),
-                fmt(median(requests), 0),
-            );
-        }
-        let _ = writeln!(md);
-    }
-
-    let rollbacks: Vec<Value> = runs
-        .iter()
-        .filter(|r| r["scenario"] == "rollback")
-        .flat_map(|r| r["rounds"].as_array().cloned().unwrap_or_default())
-        .collect();
-    if !rollbacks.is_empty() {
-        let col = |p: &str| {
-            rollbacks
-                .iter()
-                .filter_map(|w| num(w, p))
-                .collect::<Vec<_>>()
-        };
-        let _ = writeln!(
-            md,
-            "Rollback of a crash-looping canary (median of {}):\n\n| push → phase RolledBack | push → stable restored (duration recorded) | `claude_env_rollback_duration_seconds` (decision → stable Available) |\n|---:|---:|---:|",
-            rollbacks.len()
-        );
-        let _ = writeln!(
-            md,
-            "| {} s | {} s | {} s |\n",
-            fmt(median(col("/rolled_back_secs")), 2),
-            fmt(median(col("/restored_secs")), 2),
-            fmt(median(col("/rollback_duration_seconds")), 2),
-        );
-    }
-
-    let _ = writeln!(
-        md,
-        "Runs (load average at start → end, commit, --concurrency):\n"
-    );
-    for r in runs {
-        let what = match r["scenario"].as_str() {
-            Some("fleet") => format!("fleet N={}", r["n"]),
-            Some("single") => format!("single {}", r["environment"].as_str().unwrap_or("")),
-            Some(s) => s.to_string(),
-            None => "?".into(),
-        };
-        let _ = writeln!(
-            md,
-            "- {} {what}: load {} → {}, {}, concurrency {}",
-            r["started"].as_str().unwrap_or(""),
-            r["load_start"].as_str().unwrap_or(""),
-            r["load_end"].as_str().unwrap_or("–"),
-            r["commit"].as_str().unwrap_or(""),
-            r["concurrency"],
-        );
-    }
-    md
 }

@@ -1,0 +1,357 @@
+//! `scale report`: the BENCHMARKS.md tables from the results file (medians over runs).
+
+use std::fs;
+
+use anyhow::Context as _;
+use serde_json::Value;
+
+use crate::args::ReportArgs;
+
+pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
+    let mut runs: Vec<Value> = Vec::new();
+    for file in &args.out {
+        let text = match fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+        };
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            runs.push(
+                serde_json::from_str(line).with_context(|| format!("in {}", file.display()))?,
+            );
+        }
+    }
+    let mut md = markdown(&runs);
+    md.push_str(&crate::report_peers::markdown(&runs));
+    md.push_str(&runs_list(&runs));
+    match &args.markdown {
+        Some(path) => fs::write(path, md)?,
+        None => print!("{md}"),
+    }
+    Ok(())
+}
+
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let m = v.len() / 2;
+    Some(if v.len().is_multiple_of(2) {
+        (v[m - 1] + v[m]) / 2.0
+    } else {
+        v[m]
+    })
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+    Some(v[i])
+}
+
+pub fn num(v: &Value, pointer: &str) -> Option<f64> {
+    v.pointer(pointer).and_then(Value::as_f64)
+}
+
+pub fn fmt(v: Option<f64>, digits: usize) -> String {
+    // `+ 0.0` turns a -0.0 (a zero difference of counters) into 0.
+    v.map_or("–".into(), |x| format!("{:.digits$}", x + 0.0))
+}
+
+pub fn mib(kib: Option<f64>) -> String {
+    kib.map_or("–".into(), |k| format!("{:.1} MiB", k / 1024.0))
+}
+
+fn markdown(runs: &[Value]) -> String {
+    use std::fmt::Write;
+    let mut md = String::new();
+    let fleets: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "fleet").collect();
+    // One row per (N, shards); a run without `shards` had one controller.
+    let shards = |r: &Value| r["shards"].as_u64().unwrap_or(1);
+    let mut ns: Vec<(u64, u64)> = fleets
+        .iter()
+        .filter_map(|r| Some((r["n"].as_u64()?, shards(r))))
+        .collect();
+    ns.sort();
+    ns.dedup();
+    if !fleets.is_empty() {
+        let _ = writeln!(
+            md,
+            "| N (dev/staging/prod) | runs | create | initial convergence | webhook push → all Ready | → all applied | polling push → all Ready | peak RSS | steady RSS | CPU, convergence | CPU per push | idle CPU (60 s) | requests/env, convergence | requests/env, push | requests/reconcile (push) | reconciles/env (push) | drift → status | drift → metric |"
+        );
+        let _ = writeln!(
+            md,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        for key in &ns {
+            let label = row_label(*key);
+            let rs: Vec<&&Value> = fleets
+                .iter()
+                .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
+                .collect();
+            let each = |f: &dyn Fn(&Value) -> Option<f64>| {
+                median(rs.iter().filter_map(|r| f(r)).collect())
+            };
+            let pushes = |p: &str| {
+                median(
+                    rs.iter()
+                        .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+                        .filter_map(|w| num(&w, p))
+                        .collect(),
+                )
+            };
+            let drifts = |p: &str| {
+                median(
+                    rs.iter()
+                        .flat_map(|r| r["drift"].as_array().cloned().unwrap_or_default())
+                        .filter_map(|w| num(&w, p))
+                        .collect(),
+                )
+            };
+            let mix = &rs[0]["mix"];
+            let _ = writeln!(
+                md,
+                "| {label} ({}/{}/{}) | {} | {} s | {} s | **{} s** | {} s | {} s ({}) | **{}** | {} | {} s | {} s | {} s | {} | {} | {} | {} | {} s | {} s |",
+                mix["development"],
+                mix["staging"],
+                mix["production"],
+                rs.len(),
+                fmt(each(&|r| num(r, "/converge/create_secs")), 1),
+                fmt(each(&|r| num(r, "/converge/ready_secs")), 1),
+                fmt(pushes("/ready_secs"), 1),
+                fmt(pushes("/applied_secs"), 1),
+                fmt(each(&|r| num(r, "/polling/ready_secs")), 1),
+                rs[0]["polling"]["interval"].as_str().unwrap_or("off"),
+                mib(each(&|r| num(r, "/rss_peak_kib"))),
+                mib(each(&|r| num(r, "/idle/rss_kib"))),
+                fmt(each(&|r| num(r, "/converge/cpu_secs")), 2),
+                fmt(pushes("/settled/cpu_secs"), 2),
+                fmt(each(&|r| num(r, "/idle/cpu_secs")), 2),
+                fmt(each(&|r| num(r, "/converge/requests_per_env")), 1),
+                fmt(pushes("/settled/requests_per_env"), 1),
+                fmt(pushes("/settled/requests_per_reconcile"), 2),
+                fmt(pushes("/settled/reconciles_per_env"), 1),
+                fmt(drifts("/status_secs"), 2),
+                fmt(drifts("/metric_secs"), 2),
+            );
+        }
+        let _ = writeln!(md);
+        // Requests by method, per environment, for one webhook push (median over runs/pushes).
+        let _ = writeln!(
+            md,
+            "API requests per environment by method (webhook push, until 5 s without a reconcile after the last Ready; median):\n"
+        );
+        let _ = writeln!(
+            md,
+            "| N | GET | PATCH | POST | DELETE | LIST/other | idle requests (60 s) | idle reconciles (60 s) | idle CPU with {} polling (60 s) |",
+            fleets
+                .first()
+                .and_then(|r| r["polling"]["interval"].as_str())
+                .unwrap_or("30s")
+        );
+        let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for key in &ns {
+            let (n, label) = (&key.0, row_label(*key));
+            let rs: Vec<&&Value> = fleets
+                .iter()
+                .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
+                .collect();
+            let per = |method: &str| {
+                median(
+                    rs.iter()
+                        .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+                        .map(|w| {
+                            num(&w, &format!("/settled/requests_by_method/{method}")).unwrap_or(0.0)
+                                / *n as f64
+                        })
+                        .collect(),
+                )
+            };
+            let each = |f: &dyn Fn(&Value) -> Option<f64>| {
+                median(rs.iter().filter_map(|r| f(r)).collect())
+            };
+            let _ = writeln!(
+                md,
+                "| {label} | {} | {} | {} | {} | {} | {} | {} | {} s |",
+                fmt(per("GET"), 2),
+                fmt(per("PATCH"), 2),
+                fmt(per("POST"), 2),
+                fmt(per("DELETE"), 2),
+                fmt(per("OTHER"), 2),
+                fmt(each(&|r| num(r, "/idle/requests")), 0),
+                fmt(each(&|r| num(r, "/idle/reconciles")), 0),
+                fmt(each(&|r| num(r, "/idle_polling/cpu_secs")), 2),
+            );
+        }
+        let _ = writeln!(md);
+    }
+
+    md.push_str(&shard_table(&fleets));
+
+    let singles: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "single").collect();
+    if !singles.is_empty() {
+        let _ = writeln!(
+            md,
+            "One environment, webhook push → Ready at the new revision:\n\n| environment | pushes | p50 | p90 | min | max | → applied p50 | requests per push |\n|---|---:|---:|---:|---:|---:|---:|---:|"
+        );
+        let mut kinds: Vec<&str> = singles
+            .iter()
+            .filter_map(|r| r["environment"].as_str())
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        for kind in kinds {
+            let ws: Vec<Value> = singles
+                .iter()
+                .filter(|r| r["environment"] == kind)
+                .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+                .collect();
+            let ready: Vec<f64> = ws.iter().filter_map(|w| num(w, "/ready_secs")).collect();
+            let applied: Vec<f64> = ws.iter().filter_map(|w| num(w, "/applied_secs")).collect();
+            let requests: Vec<f64> = ws.iter().filter_map(|w| num(w, "/requests")).collect();
+            let _ = writeln!(
+                md,
+                "| {kind} | {} | **{} s** | {} s | {} s | {} s | {} s | {} |",
+                ready.len(),
+                fmt(percentile(ready.clone(), 0.5), 2),
+                fmt(percentile(ready.clone(), 0.9), 2),
+                fmt(ready.iter().copied().reduce(f64::min), 2),
+                fmt(ready.iter().copied().reduce(f64::max), 2),
+                fmt(percentile(applied, 0.5), 2),
+                fmt(median(requests), 0),
+            );
+        }
+        let _ = writeln!(md);
+    }
+
+    let rollbacks: Vec<Value> = runs
+        .iter()
+        .filter(|r| r["scenario"] == "rollback")
+        .flat_map(|r| r["rounds"].as_array().cloned().unwrap_or_default())
+        .collect();
+    if !rollbacks.is_empty() {
+        let col = |p: &str| {
+            rollbacks
+                .iter()
+                .filter_map(|w| num(w, p))
+                .collect::<Vec<_>>()
+        };
+        let _ = writeln!(
+            md,
+            "Rollback of a crash-looping canary (median of {}):\n\n| push → phase RolledBack | push → stable restored (duration recorded) | `claude_env_rollback_duration_seconds` (decision → stable Available) |\n|---:|---:|---:|",
+            rollbacks.len()
+        );
+        let _ = writeln!(
+            md,
+            "| {} s | {} s | {} s |\n",
+            fmt(median(col("/rolled_back_secs")), 2),
+            fmt(median(col("/restored_secs")), 2),
+            fmt(median(col("/rollback_duration_seconds")), 2),
+        );
+    }
+
+    md
+}
+
+/// How sharded runs split the work: per controller process, the median over runs of its
+/// peak and final RSS, CPU seconds, API requests and reconciles (whole run).
+fn shard_table(fleets: &[&Value]) -> String {
+    use std::fmt::Write;
+    let sharded: Vec<&&Value> = fleets
+        .iter()
+        .filter(|r| r["per_shard"].as_array().is_some_and(|a| a.len() > 1))
+        .collect();
+    let mut md = String::new();
+    if sharded.is_empty() {
+        return md;
+    }
+    let _ = writeln!(
+        md,
+        "Shards: each controller process of a sharded run (median over runs, whole run):\n\n| N | shard | runs | peak RSS | final RSS | CPU | API requests | reconciles |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
+    let mut keys: Vec<(u64, usize)> = sharded
+        .iter()
+        .filter_map(|r| Some((r["n"].as_u64()?, r["per_shard"].as_array()?.len())))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for (n, k) in keys {
+        let rs: Vec<&&&Value> = sharded
+            .iter()
+            .filter(|r| {
+                r["n"].as_u64() == Some(n) && r["per_shard"].as_array().map(Vec::len) == Some(k)
+            })
+            .collect();
+        for i in 0..k {
+            let each = |p: &str| {
+                median(
+                    rs.iter()
+                        .filter_map(|r| num(&r["per_shard"][i], p))
+                        .collect(),
+                )
+            };
+            let _ = writeln!(
+                md,
+                "| {n} | {i} of {k} | {} | {} | {} | {} s | {} | {} |",
+                rs.len(),
+                mib(each("/rss_peak_kib")),
+                mib(each("/rss_end_kib")),
+                fmt(each("/cpu_secs"), 1),
+                fmt(each("/requests"), 0),
+                fmt(each("/reconciles"), 0),
+            );
+        }
+    }
+    md.push('\n');
+    md
+}
+
+/// "N" of a fleet row, with the shards when there are several controller processes.
+fn row_label((n, shards): (u64, u64)) -> String {
+    if shards > 1 {
+        format!("{n}, {shards} shards")
+    } else {
+        n.to_string()
+    }
+}
+
+/// Every run: when, the load average at its start and end, the commit, the concurrency.
+fn runs_list(runs: &[Value]) -> String {
+    use std::fmt::Write;
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "Runs (load average at start → end, commit, --concurrency):\n"
+    );
+    for r in runs {
+        let what = match r["scenario"].as_str() {
+            Some("fleet") => format!(
+                "fleet N={}{}",
+                r["n"],
+                match r["shards"].as_u64() {
+                    Some(k) if k > 1 => format!(", {k} shards"),
+                    _ => String::new(),
+                }
+            ),
+            Some("peers") => format!("peers N={}", r["n"]),
+            Some("single") => format!("single {}", r["environment"].as_str().unwrap_or("")),
+            Some(s) => s.to_string(),
+            None => "?".into(),
+        };
+        let _ = writeln!(
+            md,
+            "- {} {what}: load {} → {}, {}, concurrency {}",
+            r["started"].as_str().unwrap_or(""),
+            r["load_start"].as_str().unwrap_or(""),
+            r["load_end"].as_str().unwrap_or("–"),
+            r["commit"].as_str().unwrap_or(""),
+            r["concurrency"],
+        );
+    }
+    md
+}
