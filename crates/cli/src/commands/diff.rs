@@ -1,5 +1,5 @@
 //! `claude-env diff`: unified diffs between a local target and what `sync` would write.
-//! With a NAME or `--cluster`: `commands::cluster::diff`, against the live objects. With
+//! With a NAME or `--cluster`: `commands::in_cluster::diff`, against the live objects. With
 //! `--base`: `commands::impact`, the change-impact report between two revisions.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -24,7 +24,7 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
                 "-o is for the impact report (--base) and a diff against a local target".into(),
             ));
         }
-        return super::cluster::diff::run(src, args, out);
+        return super::in_cluster::diff::run(src, args, out);
     }
     let format = match args.output {
         ImpactFormat::Text => ReportFormat::Human,

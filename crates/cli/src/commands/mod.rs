@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use crate::cli::{Cli, Command, ReportFormat};
 use crate::error::{CliError, Exit};
 
-mod cluster;
 mod completion;
 mod diff;
 mod history;
 mod impact;
+mod in_cluster;
 pub mod init;
 mod render;
 mod report;
@@ -29,14 +29,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
         Command::Render(a) => render::run(src, &a, out),
         Command::Diff(a) => diff::run(src, &a, out),
         Command::Sync(a) => sync::run(src, &a, out),
-        Command::Status(a) if a.is_cluster() => cluster::status::run(&a, out),
+        Command::Status(a) if a.is_cluster() => in_cluster::status::run(&a, out),
         Command::Status(a) => status::run(src, &a, out),
-        Command::Rollback(a) if a.is_cluster() => cluster::steer::rollback(&a, out),
+        Command::Rollback(a) if a.is_cluster() => in_cluster::steer::rollback(&a, out),
         Command::Rollback(a) => rollback::run(&a, out),
-        Command::History(a) if a.is_cluster() => cluster::history::run(&a, out),
+        Command::History(a) if a.is_cluster() => in_cluster::history::run(&a, out),
         Command::History(a) => history::run(&a, out),
-        Command::Reconcile(a) => cluster::steer::reconcile(&a, out),
-        Command::Approve(a) => cluster::steer::approve(&a, out),
+        Command::Reconcile(a) => in_cluster::steer::reconcile(&a, out),
+        Command::Approve(a) => in_cluster::steer::approve(&a, out),
         Command::Init(c) => init::run(src, c, out),
         Command::Completion(a) => completion::completion(&a, out),
         Command::Man(a) => completion::man(&a, out),

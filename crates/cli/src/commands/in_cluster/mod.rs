@@ -1,0 +1,9 @@
+//! The cluster half of the commands (`crate::cluster` is the client library they use):
+//! `status`, `history`, `rollback` and `diff` when the arguments select a cluster, and
+//! `reconcile` and `approve`. Each builds a single-threaded runtime, connects, and reports
+//! through the same [`crate::Exit`] contract as the local commands.
+
+pub(super) mod diff;
+pub(super) mod history;
+pub(super) mod status;
+pub(super) mod steer;
