@@ -13,17 +13,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod cli;
-pub mod cluster;
-pub mod commands;
-pub mod environment;
-pub mod error;
-pub mod explain;
-pub mod git_cache;
+mod cluster;
+mod commands;
+mod environment;
+mod error;
+mod explain;
+mod git_cache;
 pub mod hash;
-pub mod impact;
-pub mod repo;
+mod impact;
+mod repo;
 pub mod sync;
-pub mod templates;
+mod templates;
 #[doc(hidden)]
 pub mod testing;
 

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use claude_env_cli::sync::engine::{self, Options, Outcome, SyncError};
+use claude_env_cli::sync::SyncError;
+use claude_env_cli::sync::engine::{self, Options, Outcome};
 use claude_env_cli::sync::fs::{FaultyFs, Fs, Op, RealFs};
 use claude_env_cli::sync::plan::{Action, Conflict};
 use claude_env_cli::sync::state::{self, Operation, Origin};

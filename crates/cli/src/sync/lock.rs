@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::engine::SyncError;
+use super::SyncError;
 use super::fs::Fs;
 use super::{journal, state};
 
