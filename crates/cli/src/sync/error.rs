@@ -28,10 +28,15 @@ pub enum SyncError {
         source: std::io::Error,
     },
     #[error(
-        "{path} exists: another claude-env command is changing this target (if none is \
-         running, a previous one was killed: delete the file)"
+        "another claude-env command{} is changing this target (it holds {path}); run this \
+         one again when it has finished",
+        holder.map(|p| format!(" (process {p})")).unwrap_or_default()
     )]
-    Locked { path: String },
+    Locked {
+        path: String,
+        /// The holder's process id, as it wrote it into the file.
+        holder: Option<u32>,
+    },
     #[error("cannot lock {path}")]
     Lock {
         path: String,
