@@ -1,0 +1,90 @@
+//! `kubectl explain` reads the CRD's schema descriptions, which come from the doc comments of
+//! the API types: every field must have one that says what it is (not a derive's or a
+//! wrapper type's boilerplate).
+
+use claude_env_api::ClaudeEnvironment;
+use kube::CustomResourceExt;
+use serde_json::Value;
+
+/// Text that means a description was generated, not written.
+const BOILERPLATE: [&str; 3] = [
+    "Auto-generated derived type",
+    "Time is a wrapper around time.Time",
+    "via `CustomResource`",
+];
+
+fn schema() -> Value {
+    let crd = serde_json::to_value(ClaudeEnvironment::crd()).expect("the CRD serializes");
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone()
+}
+
+/// Every property below `schema`, as `path: description` (empty when missing).
+fn properties(schema: &Value, path: &str, out: &mut Vec<(String, String)>) {
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (name, prop) in props {
+            let here = format!("{path}.{name}");
+            let description = prop
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            out.push((here.clone(), description.to_string()));
+            properties(prop, &here, out);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        properties(items, &format!("{path}[]"), out);
+    }
+}
+
+#[test]
+fn the_kind_has_a_written_description() {
+    let root = schema();
+    let d = root["description"].as_str().unwrap_or_default();
+    assert!(d.starts_with("One Claude Code environment"), "{d}");
+    assert!(!BOILERPLATE.iter().any(|b| d.contains(b)), "{d}");
+}
+
+#[test]
+fn every_field_has_a_written_description() {
+    let mut all = Vec::new();
+    properties(&schema(), "", &mut all);
+    assert!(all.len() > 80, "the schema has {} properties", all.len());
+    let missing: Vec<_> = all
+        .iter()
+        .filter(|(_, d)| d.trim().is_empty() || BOILERPLATE.iter().any(|b| d.contains(b)))
+        .map(|(p, d)| format!("{p}: {d:?}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fields without a description:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn printer_columns_show_a_short_revision_and_the_ready_message_and_wide_ones() {
+    let crd = serde_json::to_value(ClaudeEnvironment::crd()).expect("the CRD serializes");
+    let columns = crd["spec"]["versions"][0]["additionalPrinterColumns"]
+        .as_array()
+        .expect("columns")
+        .clone();
+    let find = |name: &str| {
+        columns
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+            .clone()
+    };
+    assert_eq!(
+        find("Revision")["jsonPath"],
+        ".status.lastAppliedShortRevision"
+    );
+    assert_eq!(
+        find("Message")["jsonPath"],
+        ".status.conditions[?(@.type==\"Ready\")].message"
+    );
+    for wide in ["Team", "Project", "Strategy"] {
+        assert_eq!(find(wide)["priority"], 1, "{wide} is a wide column");
+    }
+    assert!(find("Ready").get("priority").is_none());
+}
