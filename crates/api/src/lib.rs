@@ -43,8 +43,14 @@ pub mod annotations {
     pub const ROLLBACK_TO: &str = "claude-env.io/rollback-to";
     /// `<any>`: a new value forces a fetch and reconcile now.
     pub const RECONCILE: &str = "claude-env.io/reconcile";
-    /// `<revision>`: retry a revision that failed its rollout.
+    /// `<revision>[@<nonce>]`: retry a revision that failed its rollout.
     pub const RETRY: &str = "claude-env.io/retry";
+    /// `<revision>`: abort the rollout in flight of that revision: back to the stable
+    /// revision, and the revision marked failed (not rolled out again until a new commit or
+    /// a retry), as an automatic rollback would.
+    pub const ABORT: &str = "claude-env.io/abort";
+    /// Who asked for the abort (set with it by the CLI, from SelfSubjectReview).
+    pub const ABORT_REQUESTED_BY: &str = "claude-env.io/abort-requested-by";
     /// On rendered pod templates: the content hash of the config ConfigMap.
     pub const CONFIG_HASH: &str = "claude-env.io/config-hash";
 }

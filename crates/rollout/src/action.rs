@@ -122,6 +122,8 @@ pub enum FailureReason {
     CheckError,
     /// Verification did not finish within `healthChecks.timeout`.
     Timeout,
+    /// Someone aborted the rollout (`claude-env.io/abort`).
+    Aborted,
 }
 
 impl FailureReason {
@@ -132,6 +134,7 @@ impl FailureReason {
             FailureReason::CheckFailed => "check_failed",
             FailureReason::CheckError => "check_error",
             FailureReason::Timeout => "timeout",
+            FailureReason::Aborted => "aborted",
         }
     }
 }

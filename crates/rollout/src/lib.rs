@@ -36,6 +36,7 @@
 //! | RolledBack (restoring) | restored Deployments Available | RolledBack | `RecordRollbackDuration` |
 //! | any in flight | desired changed, strategy changed, or manual rollback | the new rollout | the abort of the old one (as above, stable kept), `RecordRollout{superseded}`, then the start of the new |
 //! | RolledBack/Failed | `retry=<failed revision>` (new value) | starts it again | as a new revision |
+//! | any in flight | `abort=<revision in flight>` (new value) | RolledBack (Failed without a stable) | as a failure (reason `Aborted`): back to stable, the revision rejected until a new commit or a retry |
 //!
 //! Failures: crash-looping new pods and a progress deadline fail at once; a check fails when
 //! its failures exceed its `failureLimit`, or after 4 errors in a row; a verification (one
