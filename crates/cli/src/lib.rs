@@ -5,7 +5,7 @@
 //! workstation sync engine, [`repo`] / [`git_cache`] load the repository, [`environment`]
 //! bridges to the config engine and renderer, [`explain`] formats provenance, [`cluster`]
 //! reads and steers ClaudeEnvironments in a cluster, [`impact`] is the change-impact report of
-//! `diff --base`, [`templates`] what `init` writes.
+//! `diff --base`, [`templates`] what `init` writes, [`style`] how output looks.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,6 +22,7 @@ mod git_cache;
 pub mod hash;
 mod impact;
 mod repo;
+mod style;
 pub mod sync;
 mod templates;
 #[doc(hidden)]
@@ -40,14 +41,15 @@ pub fn main_exit_code() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    let mut stdout = std::io::stdout().lock();
+    // Escape codes reach a terminal only, and never with NO_COLOR (see `style`).
+    let mut stdout = anstream::stdout().lock();
     let result = commands::run(cli, &mut stdout);
     let _ = stdout.flush();
     match result {
         Ok(exit) => exit.into(),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", e.report());
+            anstream::eprintln!("{}", style::paint(style::BAD, &e.report()));
             ExitCode::from(2)
         }
     }

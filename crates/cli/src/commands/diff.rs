@@ -18,23 +18,19 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
     if let Some(base) = &args.base {
         return super::impact::run(src, args, base, out);
     }
-    if args.is_cluster() {
-        if args.output != ImpactFormat::Text {
-            return Err(CliError::Usage(
-                "-o is for the impact report (--base) and a diff against a local target".into(),
-            ));
-        }
-        return super::in_cluster::diff::run(src, args, out);
-    }
     let format = match args.output {
         ImpactFormat::Text => ReportFormat::Human,
         ImpactFormat::Json => ReportFormat::Json,
+        ImpactFormat::Yaml => ReportFormat::Yaml,
         ImpactFormat::Markdown => {
             return Err(CliError::Usage(
                 "-o markdown is for the impact report (--base)".into(),
             ));
         }
     };
+    if args.is_cluster() {
+        return super::in_cluster::diff::run(src, args, format, out);
+    }
     let target = target_dir(args.target.as_deref())?;
     let sel = &args.selection;
     let (Some(environment), Some(team)) = (&sel.environment, &sel.team) else {

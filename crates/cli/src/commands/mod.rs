@@ -20,6 +20,7 @@ mod rollback;
 mod status;
 mod sync;
 mod validate;
+mod version;
 mod workstation;
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
@@ -37,6 +38,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
         Command::History(a) => history::run(&a, out),
         Command::Reconcile(a) => in_cluster::steer::reconcile(&a, out),
         Command::Approve(a) => in_cluster::steer::approve(&a, out),
+        Command::Suspend(a) => in_cluster::lifecycle::suspend(&a, true, out),
+        Command::Resume(a) => in_cluster::lifecycle::suspend(&a, false, out),
+        Command::Retry(a) => in_cluster::lifecycle::retry(&a, out),
+        Command::Abort(a) => in_cluster::lifecycle::abort(&a, out),
+        Command::Version(a) => version::run(&a, out),
         Command::Init(c) => init::run(src, c, out),
         Command::Completion(a) => completion::completion(&a, out),
         Command::Man(a) => completion::man(&a, out),
@@ -62,10 +68,10 @@ pub fn warn_if_interrupted(target: &std::path::Path, dry_run: bool) {
         } else {
             "is undone first"
         };
-        eprintln!(
-            "warning: an interrupted sync or rollback was found in {}; it {what}",
+        crate::style::eprint_warning(&format!(
+            "an interrupted sync or rollback was found in {}; it {what}",
             target.display()
-        );
+        ));
     }
 }
 

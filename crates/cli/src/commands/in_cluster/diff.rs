@@ -10,14 +10,16 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use claude_env_api::{ClaudeEnvironment, duration};
+use claude_env_api::{ClaudeEnvironment, ClaudeEnvironmentSpec, duration};
 use claude_env_config::Selection;
 use claude_env_drift::{IgnoreRules, ObjectKey};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::cli::{DiffArgs, SourceArgs};
+use crate::cli::{DiffArgs, ReportFormat, SourceArgs};
 use crate::cluster::objects;
 use crate::cluster::{Cluster, client};
-use crate::commands::short_rev;
+use crate::commands::{short_rev, structured_out};
 use crate::environment::{self, Placement};
 use crate::error::{CliError, Exit};
 use crate::repo::LoadedRepo;
@@ -26,49 +28,22 @@ use claude_env_render::Manifest;
 /// The controller's default (`spec.healthChecks.readiness.progressDeadline`).
 const DEFAULT_PROGRESS_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
 
-pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn run(
+    src: &SourceArgs,
+    args: &DiffArgs,
+    format: ReportFormat,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     client::runtime()?.block_on(async {
         let cluster = Cluster::connect(&args.kube).await?;
         let ns = cluster.namespace(args.placement.namespace.as_deref());
-        let sel = &args.selection;
-        let name = match (&args.name, &args.placement.instance, &sel.environment) {
-            (Some(n), _, _) | (None, Some(n), _) => n.clone(),
-            (None, None, Some(e)) => [Some(e), sel.team.as_ref(), sel.project.as_ref()]
-                .into_iter()
-                .flatten()
-                .map(String::as_str)
-                .collect::<Vec<_>>()
-                .join("-"),
-            (None, None, None) => {
-                return Err(CliError::Usage(
-                    "diff --cluster needs a NAME, --instance or --env".into(),
-                ));
-            }
-        };
+        let name = instance_name(args)?;
         let env = match &args.name {
             Some(n) => Some(cluster.get(&ns, n).await?),
             None => cluster.get_opt(&ns, &name).await?,
         };
         let spec = env.as_ref().map(|e| &e.spec);
-        let selection = Selection {
-            environment: sel
-                .environment
-                .clone()
-                .or_else(|| spec.map(|s| s.environment.clone()))
-                .ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "no ClaudeEnvironment {ns}/{name}: pass --env (and --team, --project)"
-                    ))
-                })?,
-            team: sel
-                .team
-                .clone()
-                .or_else(|| spec.and_then(|s| s.team.clone())),
-            project: sel
-                .project
-                .clone()
-                .or_else(|| spec.and_then(|s| s.project.clone())),
-        };
+        let selection = selection(args, spec, &ns, &name)?;
         let (ignore, deadline) = policy(env.as_ref())?;
 
         let repo = LoadedRepo::load(src)?;
@@ -81,45 +56,172 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
             },
         )?;
         let desired = claude_env_render::manifests(&rendered, deadline);
-
-        let mut live = HashMap::new();
-        for d in &desired {
-            let k = &d.key;
-            if let Some(v) = cluster.live_object(k).await? {
-                live.insert(k.clone(), v);
-            }
-        }
-        let mut stale = Vec::new();
-        for e in stale_entries(env.as_ref(), &desired)? {
-            if let Some(v) = cluster.live_object(&e).await? {
-                stale.push((e, v));
-            }
-        }
+        let (live, stale) = live_objects(&cluster, env.as_ref(), &desired).await?;
         let comparison = objects::compare(&desired, &live, &stale, &ignore);
-        write!(out, "{}", comparison.text)?;
-        let against = match &env {
-            Some(e) => format!(
-                "ClaudeEnvironment {ns}/{name} (applied {})",
-                short_rev(
-                    e.status
-                        .as_ref()
-                        .and_then(|s| s.last_applied_revision.as_deref())
-                )
-            ),
-            None => format!("namespace {ns} (no ClaudeEnvironment {name} there)"),
-        };
-        writeln!(
-            out,
-            "compared {selection} @ {} from {} with {against}",
-            short_rev(repo.revision.as_deref()),
-            repo.repo
-        )?;
-        Ok(if comparison.differs() {
+        let exit = if comparison.differs() {
             Exit::Findings
         } else {
             Exit::Ok
-        })
+        };
+        let against = Against {
+            namespace: &ns,
+            name: &name,
+            env: env.as_ref(),
+        };
+        if format != ReportFormat::Human {
+            let report = Report::new(&against, &selection, &repo, &comparison);
+            structured_out(out, format, &report)?;
+            return Ok(exit);
+        }
+        write!(out, "{}", comparison.text)?;
+        writeln!(
+            out,
+            "compared {selection} @ {} from {} with {}",
+            short_rev(repo.revision.as_deref()),
+            repo.repo,
+            against.describe()
+        )?;
+        Ok(exit)
     })
+}
+
+/// NAME, else `--instance`, else `ENV-TEAM-PROJECT`.
+fn instance_name(args: &DiffArgs) -> Result<String, CliError> {
+    let sel = &args.selection;
+    match (&args.name, &args.placement.instance, &sel.environment) {
+        (Some(n), _, _) | (None, Some(n), _) => Ok(n.clone()),
+        (None, None, Some(e)) => Ok([Some(e), sel.team.as_ref(), sel.project.as_ref()]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("-")),
+        (None, None, None) => Err(CliError::Usage(
+            "diff --cluster needs a NAME, --instance or --env".into(),
+        )),
+    }
+}
+
+/// The flags, else the ClaudeEnvironment's own layers.
+fn selection(
+    args: &DiffArgs,
+    spec: Option<&ClaudeEnvironmentSpec>,
+    ns: &str,
+    name: &str,
+) -> Result<Selection, CliError> {
+    let sel = &args.selection;
+    Ok(Selection {
+        environment: sel
+            .environment
+            .clone()
+            .or_else(|| spec.map(|s| s.environment.clone()))
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "no ClaudeEnvironment {ns}/{name}: pass --env (and --team, --project)"
+                ))
+            })?,
+        team: sel
+            .team
+            .clone()
+            .or_else(|| spec.and_then(|s| s.team.clone())),
+        project: sel
+            .project
+            .clone()
+            .or_else(|| spec.and_then(|s| s.project.clone())),
+    })
+}
+
+/// The live versions of the desired objects (those that exist), and of the inventory
+/// objects no longer rendered.
+async fn live_objects(
+    cluster: &Cluster,
+    env: Option<&ClaudeEnvironment>,
+    desired: &[Manifest],
+) -> Result<(HashMap<ObjectKey, Value>, Vec<(ObjectKey, Value)>), CliError> {
+    let mut live = HashMap::new();
+    for d in desired {
+        if let Some(v) = cluster.live_object(&d.key).await? {
+            live.insert(d.key.clone(), v);
+        }
+    }
+    let mut stale = Vec::new();
+    for e in stale_entries(env, desired)? {
+        if let Some(v) = cluster.live_object(&e).await? {
+            stale.push((e, v));
+        }
+    }
+    Ok((live, stale))
+}
+
+/// What the repository was compared with.
+struct Against<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    env: Option<&'a ClaudeEnvironment>,
+}
+
+impl Against<'_> {
+    fn applied(&self) -> Option<&str> {
+        self.env?.status.as_ref()?.last_applied_revision.as_deref()
+    }
+
+    fn describe(&self) -> String {
+        let (ns, name) = (self.namespace, self.name);
+        match self.env {
+            Some(_) => format!(
+                "ClaudeEnvironment {ns}/{name} (applied {})",
+                short_rev(self.applied())
+            ),
+            None => format!("namespace {ns} (no ClaudeEnvironment {name} there)"),
+        }
+    }
+}
+
+/// `diff --cluster -o json|yaml`: what differs, for scripts.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Report<'a> {
+    namespace: &'a str,
+    name: &'a str,
+    /// Whether the ClaudeEnvironment exists (else the flags described it).
+    exists: bool,
+    applied_revision: Option<&'a str>,
+    selection: String,
+    repository: &'a str,
+    revision: Option<&'a str>,
+    differs: bool,
+    managed_fields: u64,
+    drifted_fields: u64,
+    percentage: f64,
+    /// The differing fields, most severe first (at most 50).
+    items: &'a [claude_env_api::DriftItem],
+    /// Inventory objects no longer rendered: the next apply prunes them.
+    stale: Vec<String>,
+}
+
+impl<'a> Report<'a> {
+    fn new(
+        against: &'a Against<'a>,
+        selection: &Selection,
+        repo: &'a LoadedRepo,
+        c: &'a objects::Comparison,
+    ) -> Self {
+        Report {
+            namespace: against.namespace,
+            name: against.name,
+            exists: against.env.is_some(),
+            applied_revision: against.applied(),
+            selection: selection.to_string(),
+            repository: &repo.repo,
+            revision: repo.revision.as_deref(),
+            differs: c.differs(),
+            managed_fields: c.report.managed_leaves,
+            drifted_fields: c.report.drifted_leaves,
+            percentage: c.report.percentage(),
+            items: &c.report.items,
+            stale: c.stale.iter().map(ToString::to_string).collect(),
+        }
+    }
 }
 
 /// The environment's drift ignore rules and progress deadline (defaults without one).

@@ -1,9 +1,12 @@
 //! The cluster half of the commands (`crate::cluster` is the client library they use):
-//! `status`, `history`, `rollback` and `diff` when the arguments select a cluster, and
-//! `reconcile` and `approve`. Each builds a single-threaded runtime, connects, and reports
-//! through the same [`crate::Exit`] contract as the local commands.
+//! `status`, `history`, `rollback` and `diff` when the arguments select a cluster, and the
+//! steering commands `reconcile`, `approve` ([`steer`]), `suspend`, `resume`, `retry` and
+//! `abort` ([`lifecycle`]), which share [`request`]. Each builds a single-threaded runtime,
+//! connects, and reports through the same [`crate::Exit`] contract as the local commands.
 
 pub(super) mod diff;
 pub(super) mod history;
+pub(super) mod lifecycle;
+mod request;
 pub(super) mod status;
 pub(super) mod steer;

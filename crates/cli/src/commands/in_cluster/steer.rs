@@ -1,50 +1,55 @@
-//! `reconcile`, `approve` and cluster `rollback`: set a steering annotation, and with
-//! `--wait` wait until the controller has acted on it.
-//!
-//! `--wait` exits 1 when the environment is `Ready=False` once the controller acted (the
-//! revision is invalid, failed, ...); `Ready=Unknown` (workloads still rolling out) is not a
-//! finding. A timeout is an error (exit 2) that says what was seen last.
+//! `reconcile`, `approve` and cluster `rollback`: set a steering annotation and, with
+//! `--wait`, watch until the controller has acted on it and the rollout has settled (see
+//! [`super::request`]).
 
 use std::io::Write;
 
-use claude_env_api::{ClaudeEnvironment, condition, short_revision};
+use claude_env_api::short_revision;
 use jiff::Timestamp;
 
-use crate::cli::{ApproveArgs, KubeArgs, ReconcileArgs, RollbackArgs};
-use crate::cluster::patch::{self, Request};
+use super::request::{self, Target};
+use crate::cli::{ApproveArgs, ReconcileArgs, RequestArgs, RollbackArgs, WaitArgs};
+use crate::cluster::patch;
 use crate::cluster::{Cluster, ClusterError, client};
 use crate::error::{CliError, Exit};
+use crate::style;
 
 pub fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let e = &args.env;
     client::runtime()?.block_on(async {
         let cluster = Cluster::connect(&e.kube).await?;
         let ns = cluster.namespace(e.namespace.as_deref());
+        let t = Target {
+            cluster: &cluster,
+            namespace: &ns,
+            name: &e.name,
+        };
         let request = patch::reconcile(Timestamp::now());
-        if args.dry_run {
-            return dry_run(out, &ns, &e.name, &request);
-        }
-        cluster.patch(&ns, &e.name, &request.patch()).await?;
-        writeln!(
-            out,
-            "requested a reconcile of {ns}/{} ({}={})",
-            e.name, request.key, request.value
-        )?;
-        if !args.wait.wait {
+        let Some(sent) = t.send(&args.request, &request.patch(), out).await? else {
             return Ok(Exit::Ok);
+        };
+        let what = format!(
+            "requested a reconcile of {} ({}={})",
+            t.id(),
+            request.key,
+            request.value
+        );
+        if !args.request.wait.wait {
+            return request::sent(out, args.request.output, &sent, &what);
         }
-        let env = cluster
-            .wait_for(
-                &ns,
-                &e.name,
-                args.wait.timeout,
-                "the controller handling the reconcile request",
-                |env| patch::reconcile_done(env, &request),
-                outcome,
-            )
+        anstream::eprintln!("{}", style::ok(&what));
+        let env = t
+            .wait(&args.request, "the controller to reconcile it", |env| {
+                patch::reconcile_done(env, &request)
+            })
             .await?;
-        writeln!(out, "reconciled {ns}/{}: {}", e.name, outcome(&env))?;
-        Ok(exit(&env))
+        request::report(
+            out,
+            args.request.output,
+            &env,
+            &format!("reconciled {}", t.id()),
+            request::exit(&env),
+        )
     })
 }
 
@@ -53,40 +58,64 @@ pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError
     client::runtime()?.block_on(async {
         let cluster = Cluster::connect(&e.kube).await?;
         let ns = cluster.namespace(e.namespace.as_deref());
+        let t = Target {
+            cluster: &cluster,
+            namespace: &ns,
+            name: &e.name,
+        };
         let env = cluster.get(&ns, &e.name).await?;
         let approval = patch::approve(&env, args.revision.as_deref(), Timestamp::now())?;
         let revision = &approval.revision;
+        let paused_on_it = approval.waiting.as_deref() == Some(revision.as_str());
         match &approval.waiting {
-            Some(w) if w != revision => eprintln!(
-                "warning: the rollout of {ns}/{} is paused on {}; the controller ignores this \
-                 approval of {} until that revision is the one waiting",
-                e.name,
+            Some(w) if w != revision => style::eprint_warning(&format!(
+                "the rollout of {} is paused on {}; the controller ignores this approval of {} \
+                 until that revision is the one waiting",
+                t.id(),
                 short_revision(w),
                 short_revision(revision)
-            ),
-            None => eprintln!(
-                "note: nothing in {ns}/{} is waiting for approval now; {} is approved ahead of \
-                 its rollout",
-                e.name,
+            )),
+            None => style::eprint_note(&format!(
+                "nothing in {} is waiting for approval now; {} is approved ahead of its rollout",
+                t.id(),
                 short_revision(revision)
-            ),
+            )),
             Some(_) => {}
         }
-        if args.dry_run {
-            return dry_run(out, &ns, &e.name, &approval.request);
+        if args.request.wait.wait && !paused_on_it {
+            return Err(CliError::Usage(
+                "approve --wait waits for the paused rollout to continue; nothing is paused on \
+                 that revision"
+                    .into(),
+            ));
         }
-        cluster
-            .patch(&ns, &e.name, &approval.request.patch())
-            .await?;
-        writeln!(
-            out,
-            "approved revision {} of {ns}/{} ({}={})",
+        let patch = approval.request.patch();
+        let Some(sent) = t.send(&args.request, &patch, out).await? else {
+            return Ok(Exit::Ok);
+        };
+        let what = format!(
+            "approved revision {} of {} ({}={})",
             short_revision(revision),
-            e.name,
+            t.id(),
             approval.request.key,
             approval.request.value
-        )?;
-        Ok(Exit::Ok)
+        );
+        if !args.request.wait.wait {
+            return request::sent(out, args.request.output, &sent, &what);
+        }
+        anstream::eprintln!("{}", style::ok(&what));
+        let env = t
+            .wait(&args.request, "the rollout to continue", |env| {
+                patch::approval_done(env, &approval.request)
+            })
+            .await?;
+        request::report(
+            out,
+            args.request.output,
+            &env,
+            &format!("approved {}", t.id()),
+            request::exit(&env),
+        )
     })
 }
 
@@ -98,10 +127,22 @@ pub fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliErr
                 .into(),
         ));
     };
-    let kube: &KubeArgs = &args.cluster.kube;
+    let request_args = RequestArgs {
+        wait: WaitArgs {
+            wait: args.wait.wait,
+            timeout: args.wait.timeout,
+        },
+        dry_run: args.dry_run,
+        output: args.output,
+    };
     client::runtime()?.block_on(async {
-        let cluster = Cluster::connect(kube).await?;
+        let cluster = Cluster::connect(&args.cluster.kube).await?;
         let ns = cluster.namespace(args.cluster.namespace.as_deref());
+        let t = Target {
+            cluster: &cluster,
+            namespace: &ns,
+            name,
+        };
         let env = cluster.get(&ns, name).await?;
         let revision = match &args.to {
             Some(r) => r.clone(),
@@ -112,68 +153,33 @@ pub fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliErr
                 })?,
         };
         let request = patch::rollback(&revision, Timestamp::now())?;
-        if args.dry_run {
-            return dry_run(out, &ns, name, &request);
-        }
-        cluster.patch(&ns, name, &request.patch()).await?;
-        writeln!(
-            out,
-            "requested a rollback of {ns}/{name} to {} ({}={})",
+        let patch = request.patch();
+        let Some(sent) = t.send(&request_args, &patch, out).await? else {
+            return Ok(Exit::Ok);
+        };
+        let what = format!(
+            "requested a rollback of {} to {} ({}={})",
+            t.id(),
             short_revision(&revision),
             request.key,
             request.value
-        )?;
+        );
         if !args.wait.wait {
-            return Ok(Exit::Ok);
+            return request::sent(out, args.output, &sent, &what);
         }
-        let what = format!("{ns}/{name} running {}", short_revision(&revision));
-        let env = cluster
-            .wait_for(
-                &ns,
-                name,
-                args.wait.timeout,
-                &what,
-                |env| patch::rollback_done(env, &request, &revision),
-                outcome,
-            )
+        anstream::eprintln!("{}", style::ok(&what));
+        let running = format!("{} running {}", t.id(), short_revision(&revision));
+        let env = t
+            .wait(&request_args, &running, |env| {
+                patch::rollback_done(env, &request, &revision)
+            })
             .await?;
-        writeln!(out, "rolled back {ns}/{name}: {}", outcome(&env))?;
-        Ok(exit(&env))
+        request::report(
+            out,
+            args.output,
+            &env,
+            &format!("rolled back {}", t.id()),
+            request::exit(&env),
+        )
     })
-}
-
-fn dry_run(out: &mut dyn Write, ns: &str, name: &str, r: &Request) -> Result<Exit, CliError> {
-    writeln!(
-        out,
-        "would patch ClaudeEnvironment {ns}/{name} (merge patch, nothing sent):\n{}",
-        serde_json::to_string_pretty(&r.patch()).map_err(|e| CliError::Serialize(e.to_string()))?
-    )?;
-    Ok(Exit::Ok)
-}
-
-/// `revision 1f2e3d4c5b6a, Ready=True (ReconciliationSucceeded: Applied revision ...)`.
-fn outcome(env: &ClaudeEnvironment) -> String {
-    let s = env.status.clone().unwrap_or_default();
-    let revision = s
-        .last_applied_revision
-        .as_deref()
-        .map_or("-".to_string(), |r| short_revision(r).to_string());
-    let ready = s
-        .conditions
-        .iter()
-        .find(|c| c.type_ == condition::READY)
-        .map_or("no Ready condition yet".to_string(), |c| {
-            let message = c.message.lines().next().unwrap_or_default();
-            format!("Ready={} ({}: {message})", c.status, c.reason)
-        });
-    format!("revision {revision}, {ready}")
-}
-
-fn exit(env: &ClaudeEnvironment) -> Exit {
-    let failed = env
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.iter().find(|c| c.type_ == condition::READY))
-        .is_some_and(|c| c.status == "False");
-    if failed { Exit::Findings } else { Exit::Ok }
 }
