@@ -4,6 +4,7 @@
 pub mod duration;
 pub mod object;
 pub mod reason;
+pub mod schema;
 pub mod spec;
 pub mod status;
 

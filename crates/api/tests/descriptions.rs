@@ -14,7 +14,10 @@ const BOILERPLATE: [&str; 3] = [
 ];
 
 fn schema() -> Value {
-    let crd = serde_json::to_value(ClaudeEnvironment::crd()).expect("the CRD serializes");
+    let crd = serde_json::to_value(claude_env_api::schema::unwrap_descriptions(
+        ClaudeEnvironment::crd(),
+    ))
+    .expect("the CRD serializes");
     crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"].clone()
 }
 
@@ -59,6 +62,22 @@ fn every_field_has_a_written_description() {
         "fields without a description:\n{}",
         missing.join("\n")
     );
+}
+
+#[test]
+fn descriptions_break_lines_only_between_paragraphs_and_list_items() {
+    let mut all = Vec::new();
+    properties(&schema(), "", &mut all);
+    for (path, d) in &all {
+        for (i, _) in d.match_indices('\n') {
+            let around = (&d[..i], &d[i + 1..]);
+            let ok = around.0.ends_with('\n')
+                || around.1.starts_with('\n')
+                || around.1.starts_with("- ")
+                || around.1.starts_with("* ");
+            assert!(ok, "{path}: a line break inside a paragraph: {d:?}");
+        }
+    }
 }
 
 #[test]
