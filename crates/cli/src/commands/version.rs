@@ -2,10 +2,11 @@
 //!
 //! The controller is found by its Deployment's label `app.kubernetes.io/name=
 //! claude-env-controller` (the chart and the plain manifests both set it) in
-//! `--controller-namespace`, else in every namespace. Its version is the Deployment's
-//! `app.kubernetes.io/version` label (the release it was installed from), else the tag of its
-//! image. No controller found is a finding (exit 1); a cluster that cannot be reached is an
-//! error (exit 2), after the CLI's own version is printed.
+//! `--controller-namespace`, else in every namespace. Its version is the tag of the image it
+//! runs (what actually runs, also when a chart was installed with another `image.tag`), else
+//! — an image pinned by digest — the Deployment's `app.kubernetes.io/version` label. No
+//! controller found is a finding (exit 1); a cluster that cannot be reached is an error
+//! (exit 2), after the CLI's own version is printed.
 
 use std::io::Write;
 
@@ -37,7 +38,7 @@ struct Versions {
 struct Controller {
     namespace: String,
     name: String,
-    /// The version label, else the image tag.
+    /// The image tag, else the version label.
     version: Option<String>,
     image: Option<String>,
     ready_replicas: i32,
@@ -104,7 +105,7 @@ fn controller(d: &Deployment) -> Controller {
     Controller {
         namespace: d.metadata.namespace.clone().unwrap_or_default(),
         name: d.metadata.name.clone().unwrap_or_default(),
-        version: label.or_else(|| image.as_deref().and_then(tag).map(str::to_string)),
+        version: image.as_deref().and_then(tag).map(str::to_string).or(label),
         image,
         ready_replicas: d
             .status
@@ -163,19 +164,24 @@ mod tests {
     }
 
     #[test]
-    fn the_version_is_the_label_else_the_image_tag() {
-        let labelled = controller(&deployment(
-            json!({"app.kubernetes.io/version": "0.3.1"}),
-            "ghcr.io/acme/claude-env-controller:dev",
-        ));
-        assert_eq!(labelled.version.as_deref(), Some("0.3.1"));
+    fn the_version_is_the_image_tag_else_the_label() {
         let tagged = controller(&deployment(
+            json!({"app.kubernetes.io/version": "0.3.1"}),
+            "ghcr.io/acme/claude-env-controller:0.3.2",
+        ));
+        assert_eq!(tagged.version.as_deref(), Some("0.3.2"), "what runs");
+        let port = controller(&deployment(
             json!({}),
             "registry:5000/claude-env-controller:0.2.0",
         ));
-        assert_eq!(tagged.version.as_deref(), Some("0.2.0"));
-        let digest = controller(&deployment(json!({}), "registry:5000/c@sha256:abc"));
-        assert_eq!(digest.version, None);
+        assert_eq!(port.version.as_deref(), Some("0.2.0"));
+        let pinned = controller(&deployment(
+            json!({"app.kubernetes.io/version": "0.3.1"}),
+            "registry:5000/c@sha256:abc",
+        ));
+        assert_eq!(pinned.version.as_deref(), Some("0.3.1"));
+        let neither = controller(&deployment(json!({}), "registry:5000/c@sha256:abc"));
+        assert_eq!(neither.version, None);
     }
 
     #[test]

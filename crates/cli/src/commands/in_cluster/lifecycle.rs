@@ -1,8 +1,9 @@
 //! `suspend`, `resume`, `retry` and `abort`.
 //!
-//! `suspend`/`resume` set `spec.suspend` (a merge patch of that one field): while suspended
-//! the controller fetches, applies, prunes and remediates nothing, and a rollout in flight
-//! stays where it is. `retry` sets `claude-env.io/retry=<revision>@<time>` (a revision whose
+//! `suspend`/`resume` set `spec.suspend` (a merge patch of that one field; `resume` also sets
+//! `claude-env.io/reconcile=<time>`, so the branch is fetched at once): while suspended the
+//! controller fetches, applies, prunes and remediates nothing, and a rollout in flight stays
+//! where it is. `retry` sets `claude-env.io/retry=<revision>@<time>` (a revision whose
 //! rollout failed is not rolled out again until a new commit or a retry); `abort` sets
 //! `claude-env.io/abort=<revision>@<time>` and its actor annotation
 //! `claude-env.io/abort-requested-by` (the rollout in flight of that revision goes back to
@@ -36,7 +37,14 @@ pub fn suspend(args: &SuspendArgs, on: bool, out: &mut dyn Write) -> Result<Exit
             let state = if on { "suspended" } else { "not suspended" };
             style::eprint_note(&format!("{} is already {state}", t.id()));
         }
-        let Some(sent) = t.send(r, &patch::suspend(on), out).await? else {
+        // Resuming also asks for a reconcile: the branch is fetched at once, not at the end
+        // of an interval that ran while nothing was reconciled.
+        let reconcile = patch::reconcile(Timestamp::now());
+        let mut body = patch::suspend(on);
+        if !on {
+            body["metadata"] = reconcile.patch()["metadata"].clone();
+        }
+        let Some(sent) = t.send(r, &body, out).await? else {
             return Ok(Exit::Ok);
         };
         let (done, what) = if on {
@@ -62,7 +70,10 @@ pub fn suspend(args: &SuspendArgs, on: bool, out: &mut dyn Write) -> Result<Exit
             t.wait(r, what, |env| observed(env) && progress::seen_spec(env))
                 .await?
         } else {
-            t.wait(r, what, observed).await?
+            t.wait(r, what, |env| {
+                observed(env) && patch::reconcile_done(env, &reconcile)
+            })
+            .await?
         };
         request::report(
             out,
