@@ -593,7 +593,7 @@ pub struct InitRepoArgs {
     #[arg(long, value_name = "URL")]
     pub source_url: Option<String>,
     /// Namespace of the first ClaudeEnvironment.
-    #[arg(long, value_name = "NAMESPACE", default_value = "claude-env")]
+    #[arg(long, value_name = "NAMESPACE", default_value = "team-a")]
     pub namespace: String,
     #[command(flatten)]
     pub mode: InitModeArgs,
