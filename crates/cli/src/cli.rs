@@ -546,7 +546,7 @@ pub enum InitCommand {
     /// Add projects/NAME/ to the repository (--repo, default .) from a template.
     Project(InitProjectArgs),
     /// List the templates: the repository's own (templates/DIR/) and the built-in ones.
-    Templates,
+    Templates(InitTemplatesArgs),
 }
 
 /// How `init` asks and writes.
@@ -624,6 +624,13 @@ pub struct InitProjectArgs {
     pub from_template: Option<String>,
     #[command(flatten)]
     pub mode: InitModeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitTemplatesArgs {
+    /// Output format (json/yaml: `[{name, from, description}]`).
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]
