@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The claude-env CLI on config-repo-example: validate, explain, sync a workstation target,
-# drift, --force, history, rollback. Interim `make demo` until the controller demo exists.
+# `make demo-cli`: the claude-env CLI on config-repo-example, no cluster needed: validate,
+# explain, sync a workstation target (its security changes shown, then confirmed with --yes),
+# drift, --force, history, rollback. `make demo` is the same repository in a cluster.
 #
 # Writes only to a temporary directory (never to ~/.claude). PROFILE=release builds with
 # optimisations; the default debug build is quicker to compile.
@@ -25,7 +26,11 @@ TARGET="$WORK/dot-claude"
 # The backend team's Postgres MCP server takes its URL from the developer's shell.
 export DATABASE_URL="${DATABASE_URL:-postgres://dev@localhost:5432/app}"
 
-bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+  bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+else
+  bold() { printf '\n%s\n' "$*"; }
+fi
 # Runs claude-env, shows the command and its exit code (1 = findings is expected below).
 ce() {
   bold "\$ claude-env $*"
@@ -47,7 +52,10 @@ mkdir -p "$TARGET/projects/my-app"
 echo '{"session": 1}' > "$TARGET/projects/my-app/session.jsonl"
 echo 'secret' > "$TARGET/.credentials.json"
 
-ce sync --repo "$REPO" "${SEL[@]}" --target "$TARGET"
+# The first sync widens permissions and adds MCP servers: sync lists every change with its
+# risk and asks on a terminal. Here: look first, then say yes.
+ce sync --repo "$REPO" "${SEL[@]}" --target "$TARGET" --dry-run
+ce sync --repo "$REPO" "${SEL[@]}" --target "$TARGET" --yes
 bold "\$ ls -A $TARGET"
 ls -A "$TARGET"
 
@@ -56,8 +64,8 @@ echo "- My own reminder." | tee -a "$TARGET/CLAUDE.md"
 ce status --target "$TARGET"
 ce diff --repo "$REPO" "${SEL[@]}" --target "$TARGET"
 ce sync --repo "$REPO" "${SEL[@]}" --target "$TARGET"
-ce sync --repo "$REPO" "${SEL[@]}" --target "$TARGET" --force
-ce status --target "$TARGET"
+ce sync --repo "$REPO" "${SEL[@]}" --target "$TARGET" --force --yes
+ce status --target "$TARGET" -o json
 ce history --target "$TARGET"
 ce rollback --target "$TARGET"
 bold "\$ tail -n 2 $TARGET/CLAUDE.md   (the local edit is back)"
@@ -65,3 +73,12 @@ tail -n 2 "$TARGET/CLAUDE.md"
 bold "\$ cat $TARGET/.credentials.json   (untouched throughout)"
 cat "$TARGET/.credentials.json"
 ce history --target "$TARGET"
+
+cat <<NEXT
+
+Try next (this repository, your own target directory):
+  $BIN render --repo config-repo-example --env staging --team backend --objects   # what a cluster gets
+  $BIN diff --repo config-repo-example --base HEAD~1                            # a change's impact
+  $BIN init repo /tmp/my-claude-config                                          # your own repository
+  make demo                                  # the controller on a local Kubernetes control plane
+NEXT

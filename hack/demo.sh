@@ -10,7 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 DEMO="$ROOT/build/demo"
-NS=claude-env-demo
+NS=team-a   # the examples' namespace
 KUBECTL="$ROOT/build/bin/kubectl"
 export KUBECONFIG="$ROOT/build/cluster/kubeconfig"
 BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug"
@@ -89,7 +89,7 @@ for _ in $(seq 100); do
 done
 
 bold "Applying the development, staging and production ClaudeEnvironments"
-sed "s|SOURCE_URL|$URL|" examples/claude-environments.yaml | "$KUBECTL" -n "$NS" apply -f -
+sed "s|url: SOURCE_URL|url: $URL|" examples/claude-environments.yaml | "$KUBECTL" apply -f -
 
 bold "Production waits for staging, then for a human"
 # A fresh demo pauses production's first rollout for approval; a re-run may find it Ready.
@@ -127,21 +127,26 @@ cat <<NEXT
 
 Metrics:   http://127.0.0.1:$METRICS_PORT/metrics   (controller log: build/demo/controller.log)
 Git repo:  $URL   working copy: build/demo/work
-kubectl:   export KUBECONFIG=$KUBECONFIG; export PATH=$ROOT/build/bin:\$PATH
+Shell:     export KUBECONFIG=$KUBECONFIG PATH=$ROOT/build/bin:$BIN:\$PATH
+           (then kubectl and claude-env below are these)
 
 Try next:
-  1. Push a commit: edit build/demo/work/environments/staging/mcp-deploy.yaml (e.g. an image
-     tag), then  git -C build/demo/work commit -am bump && git -C build/demo/work push origin main
-     and tell the controller at once (or wait up to 30s for the next poll):
-       body='{"url":"$URL","branch":"main"}'
-       curl -X POST $(grep WEBHOOK_URL "$DEMO/env" | cut -d= -f2) -d "\$body" \\
-         -H "X-Signature: sha256=\$(printf %s "\$body" | openssl dgst -sha256 -hmac "\$(cat build/demo/webhook-secret)" -r | cut -d' ' -f1)"
-  2. Make drift: development remediates, production reports (security drift aside):
+  1. Watch the environments in one terminal:
+       claude-env status -n $NS --watch
+  2. Push a change and follow its rollout (staging: a canary at 50%, then production waits for you):
+       sed -i 's/context7-mcp:1.4.2/context7-mcp:1.4.3/' build/demo/work/environments/staging/mcp-deploy.yaml
+       git -C build/demo/work commit -qam "context7 1.4.3" && git -C build/demo/work push -q origin main
+       claude-env reconcile staging -n $NS --wait       # each phase of the canary, as it happens
+       claude-env approve production -n $NS --wait      # once staging is Ready on it
+  3. Change your mind mid-rollout, then try again:
+       claude-env abort production -n $NS               # back to the stable revision, marked failed
+       claude-env retry production -n $NS --wait
+  4. Make drift: development remediates, production reports (security drift aside):
        kubectl -n $NS delete configmap -l claude-env.io/owner-name=development   # recreated at once
        kubectl -n $NS scale deployment production-context7 --replicas=1         # only reported:
-       kubectl -n $NS get cenv production -o jsonpath='{.status.drift}'
-  3. Approve production once staging is healthy on the new revision:
-       $BIN/claude-env approve production -n $NS
-  4. Watch it all: watch kubectl -n $NS get cenv;  curl -s http://127.0.0.1:$METRICS_PORT/metrics | grep claude_env_drift
+       claude-env status production -n $NS
+  5. Look around: claude-env history production -n $NS;  kubectl get cenv -n $NS -o wide;
+       kubectl explain cenv.spec.strategy;  claude-env suspend development -n $NS
   Stop: make demo-down (controller, Git server), make cluster-down (the cluster).
+  Your own cluster: hack/own-cluster.sh --help.  The CLI without a cluster: make demo-cli.
 NEXT

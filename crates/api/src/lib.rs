@@ -7,6 +7,7 @@ pub mod notification_provider;
 pub mod notification_rule;
 pub mod object;
 pub mod reason;
+pub mod schema;
 pub mod spec;
 pub mod status;
 pub mod workstation;
@@ -54,10 +55,11 @@ pub mod annotations {
     pub const ROLLBACK_TO: &str = "claude-env.io/rollback-to";
     /// `<any>`: a new value forces a fetch and reconcile now.
     pub const RECONCILE: &str = "claude-env.io/reconcile";
-    /// `<revision>`: retry a revision that failed its rollout.
+    /// `<revision>[@<nonce>]`: retry a revision that failed its rollout.
     pub const RETRY: &str = "claude-env.io/retry";
-    /// `<revision>`: abort the in-flight rollout of that revision (back to stable, the
-    /// revision marked failed like a rollback).
+    /// `<revision>`: abort the rollout in flight of that revision: back to the stable
+    /// revision, and the revision marked failed (not rolled out again until a new commit or
+    /// a retry), as an automatic rollback would.
     pub const ABORT: &str = "claude-env.io/abort";
     /// `<revision>[@<nonce>]`: approves the security-class changes of that revision.
     pub const SECURITY_APPROVE: &str = "claude-env.io/security-approve";
@@ -68,7 +70,7 @@ pub mod annotations {
     pub const ROLLBACK_REQUESTED_BY: &str = "claude-env.io/rollback-requested-by";
     /// Who set [`RETRY`].
     pub const RETRY_REQUESTED_BY: &str = "claude-env.io/retry-requested-by";
-    /// Who set [`ABORT`].
+    /// Who set [`ABORT`] (set with it by the CLI, from SelfSubjectReview).
     pub const ABORT_REQUESTED_BY: &str = "claude-env.io/abort-requested-by";
     /// Who set [`SECURITY_APPROVE`].
     pub const SECURITY_APPROVED_BY: &str = "claude-env.io/security-approved-by";

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::status::ClaudeEnvironmentStatus;
 
-/// One Claude Code environment (environment + team + optional project of a config repo),
-/// kept equal to its Git branch.
+/// What to render and how to roll it out: the config repository (`source`), the layers to
+/// stack (`environment`, `team`, `project`), where the objects go, and the rollout strategy,
+/// health checks, approval, drift policy and dependencies.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[kube(
     group = "claude-env.io",
@@ -17,50 +18,62 @@ use crate::status::ClaudeEnvironmentStatus;
     shortname = "cenv",
     category = "claude-env",
     namespaced,
+    doc = "One Claude Code environment: the environment, team and optional project layers of a config repository in Git, rendered into Claude Code settings, MCP server Deployments and Services, and kept equal to its branch by claude-env-controller (rolled out by strategy, health-checked, drift-remediated). Steer it with `claude-env` or the claude-env.io/* annotations.",
     status = "ClaudeEnvironmentStatus",
     printcolumn = r#"{"name":"Environment","type":"string","jsonPath":".spec.environment"}"#,
-    printcolumn = r#"{"name":"Team","type":"string","jsonPath":".spec.team"}"#,
-    printcolumn = r#"{"name":"Revision","type":"string","jsonPath":".status.lastAppliedRevision"}"#,
+    printcolumn = r#"{"name":"Team","type":"string","priority":1,"jsonPath":".spec.team"}"#,
+    printcolumn = r#"{"name":"Project","type":"string","priority":1,"jsonPath":".spec.project"}"#,
+    printcolumn = r#"{"name":"Strategy","type":"string","priority":1,"jsonPath":".spec.strategy.type"}"#,
+    printcolumn = r#"{"name":"Revision","type":"string","jsonPath":".status.lastAppliedShortRevision"}"#,
     printcolumn = r#"{"name":"Ready","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].status"}"#,
-    printcolumn = r#"{"name":"Drift","type":"number","jsonPath":".status.drift.percentage"}"#,
     printcolumn = r#"{"name":"Rollout","type":"string","jsonPath":".status.rollout.phase"}"#,
-    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#
+    printcolumn = r#"{"name":"Drift","type":"number","jsonPath":".status.drift.percentage"}"#,
+    printcolumn = r#"{"name":"Age","type":"date","jsonPath":".metadata.creationTimestamp"}"#,
+    printcolumn = r#"{"name":"Message","type":"string","jsonPath":".status.conditions[?(@.type==\"Ready\")].message"}"#
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ClaudeEnvironmentSpec {
+    /// The Git repository holding the config repository, and how to fetch it.
     pub source: Source,
-    /// The `environments/<name>` layer (development, staging, production, ...).
+    /// The `environments/<name>` layer of the config repository (development, staging,
+    /// production, ...): the first layer stacked on `base`.
     #[schemars(
         length(min = 1, max = 63),
         regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     )]
     pub environment: String,
-    /// The `teams/<name>` layer.
+    /// The `teams/<name>` layer, stacked on the environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         length(min = 1, max = 63),
         regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     )]
     pub team: Option<String>,
-    /// The `projects/<name>` layer.
+    /// The `projects/<name>` layer, stacked last (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(
         length(min = 1, max = 63),
         regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     )]
     pub project: Option<String>,
-    /// Namespace of the rendered objects; default: the ClaudeEnvironment's own.
+    /// Namespace of the rendered objects. Default: the ClaudeEnvironment's own namespace
+    /// (another one only where the operator allows it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_namespace: Option<String>,
-    /// Stop reconciling (nothing is applied, pruned or remediated) while true.
+    /// Stop reconciling while true: nothing is fetched, applied, pruned or remediated, and a
+    /// rollout in flight stays where it is (`claude-env suspend` / `claude-env resume`).
     #[serde(default)]
     pub suspend: bool,
+    /// How a new revision reaches the workloads. Default: Immediate.
     #[serde(default)]
     pub strategy: Strategy,
+    /// What decides that a revision is healthy; a failure rolls back to the last good one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_checks: Option<HealthChecks>,
+    /// Human approval before each revision is promoted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<Approval>,
+    /// What happens when live objects drift from the rendered ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift_policy: Option<DriftPolicy>,
     /// Apply a revision only after these environments are Ready and Healthy on it.
@@ -68,24 +81,27 @@ pub struct ClaudeEnvironmentSpec {
     pub depends_on: Vec<Dependency>,
 }
 
-/// Where the config repository is.
+/// Where the config repository is, and how it is fetched and verified.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Source {
-    /// `https://`, `ssh://`, `git://`, `file://` or `user@host:path`.
+    /// The Git repository: `https://`, `ssh://`, `git://`, `user@host:path` (`file://` only
+    /// when the controller allows local URLs).
     #[schemars(length(min = 1))]
     pub url: String,
-    /// Default: `develop` for development, `main` otherwise (controller flags can change it).
+    /// The branch to follow. Default: `develop` for development, `main` otherwise (controller
+    /// flags can change the map).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub branch: Option<String>,
-    /// Directory of the config repository inside the Git repository.
+    /// Directory of the config repository (its `claude-env.yaml`) inside the Git repository.
+    /// Default: the root.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// How often to fetch when no webhook arrives. Default `1m`.
+    /// How often to fetch when no webhook arrives (`30s`, `1m`, `1h30m`). Default `1m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     pub interval: Option<String>,
-    /// Fetch timeout. Default `60s`.
+    /// How long one fetch may take. Default `60s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     pub timeout: Option<String>,
@@ -97,9 +113,11 @@ pub struct Source {
     pub verify: Option<Verify>,
 }
 
+/// A Secret in the ClaudeEnvironment's namespace.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalObjectReference {
+    /// The Secret's name.
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
 }
@@ -110,6 +128,7 @@ pub struct LocalObjectReference {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Verify {
+    /// The Secret whose entries are the trusted signers' public keys.
     pub secret_ref: LocalObjectReference,
 }
 
@@ -118,14 +137,19 @@ pub struct Verify {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = kube::core::Rule::new("self.type != 'Canary' || has(self.canary)").message("strategy type Canary needs canary.steps"))]
 pub struct Strategy {
+    /// `Immediate` (default): apply at once and health-gate; `Canary`: a share of the pods
+    /// first, in `canary.steps`; `BlueGreen`: the new revision beside the old, then a switch.
     #[serde(rename = "type", default)]
     pub type_: StrategyType,
+    /// The canary's steps (required with type Canary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<Canary>,
+    /// Blue-green promotion settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blue_green: Option<BlueGreen>,
 }
 
+/// How a new revision reaches the workloads.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum StrategyType {
     #[default]
@@ -134,22 +158,26 @@ pub enum StrategyType {
     Canary,
 }
 
+/// A canary rollout: steps run in order; after the last one the revision is promoted.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Canary {
+    /// In order: each sets a weight (and is health-checked) or pauses.
     #[schemars(length(min = 1, max = 32))]
     pub steps: Vec<CanaryStep>,
 }
 
-/// Exactly one of `setWeight` and `pause`.
+/// One canary step: exactly one of `setWeight` and `pause`.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = kube::core::Rule::new("has(self.setWeight) != has(self.pause)").message("a canary step is exactly one of setWeight or pause"))]
 pub struct CanaryStep {
-    /// Percentage of pods running the new revision.
+    /// Percentage of pods running the new revision (a replica ratio), health-checked before
+    /// the next step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 100))]
     pub set_weight: Option<i32>,
+    /// Wait: for `duration`, or without one until approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause: Option<Pause>,
 }
@@ -158,19 +186,23 @@ pub struct CanaryStep {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Pause {
+    /// How long to wait (`2m`). None: wait for `claude-env.io/approve=<revision>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     pub duration: Option<String>,
 }
 
+/// A blue-green rollout: the new revision runs on the idle colour behind a preview Service,
+/// then the active Service switches to it.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct BlueGreen {
-    /// Switch the active Service as soon as checks pass. Default true; false waits for
-    /// approval.
+    /// Switch the active Service as soon as the preview passes its checks. Default true;
+    /// false waits for approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_promotion: Option<bool>,
-    /// How long the old colour keeps running after the switch. Default `30s`.
+    /// How long the old colour keeps running after the switch (so a rollback is a selector
+    /// flip). Default `30s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     pub scale_down_delay: Option<String>,
@@ -180,7 +212,8 @@ pub struct BlueGreen {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthChecks {
-    /// Give up on a revision after this long. Default `5m`.
+    /// Give up on a revision (roll back) when one step's verification takes longer. Default
+    /// `5m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     pub timeout: Option<String>,
@@ -192,12 +225,16 @@ pub struct HealthChecks {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 100))]
     pub failure_limit: Option<i32>,
+    /// Workloads Available within the progress deadline (on by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub readiness: Option<ReadinessCheck>,
+    /// HTTP GET checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<HttpCheck>,
+    /// MCP handshake checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub mcp: Vec<McpCheck>,
+    /// Prometheus query checks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub prometheus: Vec<PrometheusCheck>,
     /// Canary steps wait for healthy doctor reports from the cohort's workstations, and roll
@@ -227,9 +264,11 @@ pub struct WorkstationsCheck {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct ReadinessCheck {
+    /// Wait for the workloads to be Available. Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// Default `2m`.
+    /// New pods not Available after this long fail the revision (crash-looping pods fail it
+    /// at once). Default `2m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     pub progress_deadline: Option<String>,
@@ -240,15 +279,19 @@ pub struct ReadinessCheck {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = kube::core::Rule::new("has(self.url) != has(self.server)").message("an http check names exactly one of url or server"))]
 pub struct HttpCheck {
+    /// The check's name (in status, Events and metrics).
     #[schemars(length(min = 1, max = 63))]
     pub name: String,
+    /// The URL to GET (exactly one of `url` and `server`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// An MCP server with `deploy:`: GET `path` on its Service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    /// The path on the server's Service. Default `/`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
-    /// Default 200.
+    /// The HTTP status that passes. Default 200.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 100, max = 599))]
     pub expected_status: Option<i32>,
@@ -262,13 +305,16 @@ pub struct HttpCheck {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = kube::core::Rule::new("has(self.url) != has(self.server)").message("an mcp check names exactly one of url or server"))]
 pub struct McpCheck {
+    /// The check's name (in status, Events and metrics).
     #[schemars(length(min = 1, max = 63))]
     pub name: String,
+    /// The MCP endpoint (exactly one of `url` and `server`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// An MCP server with `deploy:`; its Service and `deploy.path` are used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<String>,
+    /// Tools `tools/list` must include.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expected_tools: Vec<String>,
 }
@@ -278,6 +324,7 @@ pub struct McpCheck {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = kube::core::Rule::new("has(self.min) || has(self.max)").message("a prometheus check needs min or max"))]
 pub struct PrometheusCheck {
+    /// The check's name (in status, Events and metrics).
     #[schemars(length(min = 1, max = 63))]
     pub name: String,
     /// Prometheus base URL, e.g. `http://prometheus:9090`.
@@ -287,8 +334,10 @@ pub struct PrometheusCheck {
     /// substituted.
     #[schemars(length(min = 1))]
     pub query: String,
+    /// The lowest passing value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
+    /// The highest passing value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// Time between measurements. Default: the checks' interval.
@@ -303,11 +352,13 @@ pub struct PrometheusCheck {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 0, max = 100))]
     pub failure_limit: Option<i32>,
-    /// What an empty or non-numeric result means. Default Pause (wait for a human).
+    /// What an empty or non-numeric result means: `Pause` (default: wait for a human's
+    /// approval), `Fail` or `Pass`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inconclusive: Option<InconclusivePolicy>,
 }
 
+/// What an inconclusive measurement means.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum InconclusivePolicy {
     #[default]
@@ -316,19 +367,23 @@ pub enum InconclusivePolicy {
     Pass,
 }
 
+/// Human approval of each revision.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Approval {
-    /// Wait for `claude-env.io/approve=<revision>` before promoting each revision.
+    /// Wait for `claude-env.io/approve=<revision>` (`claude-env approve`) before promoting
+    /// each revision.
     #[serde(default)]
     pub required: bool,
 }
 
+/// What happens when live objects differ from the rendered ones.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct DriftPolicy {
-    /// Default: Remediate, but Alert for the production environment. Security drift is
-    /// remediated under any mode but Ignore.
+    /// `Remediate` (restore the rendered values), `Alert` (report only) or `Ignore`. Default:
+    /// Remediate, but Alert for the production environment. Security drift is remediated
+    /// under any mode but Ignore.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<DriftMode>,
     /// Paths never counted as drift: `<Kind>[/<name>]:<json-pointer prefix>`, e.g.
@@ -337,6 +392,7 @@ pub struct DriftPolicy {
     pub ignore: Vec<String>,
 }
 
+/// What the controller does about drift.
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DriftMode {
     Remediate,
@@ -348,9 +404,10 @@ pub enum DriftMode {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Dependency {
+    /// The other ClaudeEnvironment's name.
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
-    /// Default: this environment's namespace.
+    /// Its namespace. Default: this environment's namespace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
 }

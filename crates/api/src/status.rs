@@ -16,11 +16,16 @@ pub mod condition {
     pub const SOURCE_VERIFIED: &str = "SourceVerified";
 }
 
+/// What the controller observed and did: conditions, revisions, the objects it applied,
+/// drift, the rollout in flight and the recent history. Written only by the controller.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ClaudeEnvironmentStatus {
+    /// The `metadata.generation` of the spec last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// `Ready`, `Reconciling`, `Stalled` (kstatus), `Drifted`, `Healthy`, `Progressing`,
+    /// `SourceVerified`; reasons are stable identifiers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
     /// Last revision the controller tried (fetched, rendered, validated).
@@ -29,13 +34,19 @@ pub struct ClaudeEnvironmentStatus {
     /// Last revision applied to the cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_applied_revision: Option<String>,
+    /// The first 12 characters of `lastAppliedRevision` (the printer column).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_applied_short_revision: Option<String>,
     /// Last revision that was applied and passed its health checks: the rollback target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_known_good_revision: Option<String>,
+    /// Every object applied for this environment (what prune compares against).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inventory: Option<Inventory>,
+    /// How far the live objects differ from the rendered ones.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftStatus>,
+    /// Where the rollout of the newest revision is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rollout: Option<RolloutStatus>,
     /// The `claude-env.io/reconcile` value last acted on.
@@ -48,7 +59,8 @@ pub struct ClaudeEnvironmentStatus {
     /// The `claude-env.io/rollback-to` value last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_handled_rollback_to: Option<String>,
-    /// Most recent first; at most the controller's `--history-limit` entries (default 10).
+    /// The revisions this environment ran and how each ended; most recent first, at most
+    /// the controller's `--history-limit` entries (default 10).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<HistoryEntry>,
     /// The config ConfigMap of each revision in play (the stable one, and the one rolling
@@ -64,11 +76,14 @@ pub struct ClaudeEnvironmentStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RevisionConfig {
+    /// The commit these files were rendered from.
     pub revision: String,
     /// The immutable config ConfigMap (named by `configHash`).
     pub name: String,
     /// Its namespace (`spec.targetNamespace`, else the environment's).
     pub namespace: String,
+    /// The content hash of the rendered files (also the pod annotation
+    /// `claude-env.io/config-hash`).
     pub config_hash: String,
 }
 
@@ -97,30 +112,41 @@ pub const HISTORY_LIMIT: usize = 10;
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Inventory {
+    /// One per applied object.
     #[serde(default)]
     pub entries: Vec<InventoryEntry>,
 }
 
+/// One applied object.
 #[derive(
     Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
 )]
 #[serde(rename_all = "camelCase")]
 pub struct InventoryEntry {
+    /// Its API version (`apps/v1`).
     pub api_version: String,
+    /// Its kind (`Deployment`).
     pub kind: String,
+    /// Its namespace.
     pub namespace: String,
+    /// Its name.
     pub name: String,
 }
 
+/// Drift of the live objects from the rendered ones, on the fields claude-env manages.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DriftStatus {
     /// Drifted managed leaves / managed leaves × 100, rounded to 0.1.
     pub percentage: f64,
+    /// Managed fields (leaves) compared.
     pub managed_fields: i64,
+    /// Managed fields that differ.
     pub drifted_fields: i64,
+    /// The drifted fields, most severe first (at most 50).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<DriftItem>,
+    /// When this drift was first seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detected_at: Option<Time>,
     /// The last drift the controller restored (what it reverted, and when).
@@ -128,11 +154,15 @@ pub struct DriftStatus {
     pub last_remediation: Option<DriftRemediation>,
 }
 
+/// A drift the controller restored.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DriftRemediation {
+    /// When it was restored.
     pub time: Time,
+    /// The drift percentage before.
     pub percentage: f64,
+    /// Fields restored.
     pub drifted_fields: i64,
     /// Restored objects (`Kind/namespace/name`).
     pub objects: Vec<String>,
@@ -141,6 +171,7 @@ pub struct DriftRemediation {
     pub items: Vec<DriftItem>,
 }
 
+/// One drifted field.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DriftItem {
@@ -149,12 +180,15 @@ pub struct DriftItem {
     /// JSON pointer of the drifted field (`/spec/template/spec/containers/0/image`), or `""`
     /// for a missing object.
     pub path: String,
+    /// `Security`, `Availability`, `Configuration` or `Cosmetic`.
     pub category: DriftCategory,
+    /// `Critical`, `High`, `Medium` or `Low`.
     pub severity: DriftSeverity,
     /// What changed (`missing`, `changed`, `removed`); never a secret value.
     pub kind: DriftKind,
 }
 
+/// What a drifted field is about.
 #[derive(
     Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
 )]
@@ -165,6 +199,7 @@ pub enum DriftCategory {
     Cosmetic,
 }
 
+/// How much a drifted field matters.
 #[derive(
     Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
 )]
@@ -175,6 +210,7 @@ pub enum DriftSeverity {
     Low,
 }
 
+/// How a drifted field differs.
 #[derive(
     Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema,
 )]
@@ -187,6 +223,7 @@ pub enum DriftKind {
     Removed,
 }
 
+/// The phase of a rollout.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, Hash, JsonSchema)]
 pub enum RolloutPhase {
     #[default]
@@ -199,6 +236,7 @@ pub enum RolloutPhase {
     Failed,
 }
 
+/// A blue-green colour.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Color {
@@ -210,6 +248,8 @@ pub enum Color {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutStatus {
+    /// `Idle`, `Progressing`, `Paused` (waiting for approval), `Promoting`, `Succeeded`,
+    /// `RolledBack` or `Failed`.
     pub phase: RolloutPhase,
     /// Index of the current canary step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -217,6 +257,7 @@ pub struct RolloutStatus {
     /// Current canary weight (percentage of pods on the new revision).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<i32>,
+    /// Blue-green: the colour the active Service selects (`blue` or `green`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_color: Option<Color>,
     /// The revision being rolled out.
@@ -225,9 +266,11 @@ pub struct RolloutStatus {
     /// The revision serving before this rollout (what abort returns to).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stable_revision: Option<String>,
+    /// What the rollout is doing or waiting for, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// A revision whose rollout failed; not retried until a new commit or an explicit retry.
+    /// A revision whose rollout failed or was aborted; not rolled out again until a new
+    /// commit or an explicit retry (`claude-env.io/retry`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_revision: Option<String>,
     /// The author of `revision`'s commit, read from Git: the admission policy can refuse an
@@ -244,8 +287,10 @@ pub struct RolloutStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CommitAuthor {
+    /// The author's name, as the commit records it.
     #[serde(default)]
     pub name: String,
+    /// The author's e-mail address, as the commit records it.
     #[serde(default)]
     pub email: String,
 }
@@ -254,9 +299,13 @@ pub struct CommitAuthor {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEntry {
+    /// The commit.
     pub revision: String,
+    /// When the result was recorded.
     pub time: Time,
+    /// `Applied`, `Succeeded`, `Invalid`, `Failed` or `RolledBack`.
     pub result: HistoryResult,
+    /// Why (the first error, the failed check, ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Who caused it: the approver or rollback requester (their user name, from the actor
@@ -270,6 +319,7 @@ pub struct HistoryEntry {
     pub reason: Option<String>,
 }
 
+/// How a revision ended.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum HistoryResult {
     Applied,

@@ -102,10 +102,12 @@ impl WorkstationDrift {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct DoctorReport {
+    /// `Healthy` or `Failing`.
     pub result: DoctorResult,
     /// The revision the doctor checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<String>,
+    /// When the doctor ran.
     pub checked_at: Time,
     /// One entry per MCP server of mcp.json.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -119,6 +121,7 @@ pub struct DoctorReport {
 pub enum DoctorResult {
     /// Every server answered `initialize` and `tools/list`, every variable is set.
     Healthy,
+    /// A server did not answer, or a variable is missing.
     Failing,
 }
 
@@ -126,9 +129,11 @@ pub enum DoctorResult {
 #[derive(JsonSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct ServerCheck {
+    /// The server's name in mcp.json.
     pub name: String,
     /// `stdio`, `http` or `sse`.
     pub transport: String,
+    /// It answered `initialize` and `tools/list`.
     pub ok: bool,
     /// Tools listed (when it answered).
     #[serde(default, skip_serializing_if = "Option::is_none")]

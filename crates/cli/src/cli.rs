@@ -11,7 +11,8 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
     about = "Validate, render, diff and sync Claude Code + MCP environments from a layered config repository; steer them in a cluster",
     after_help = "Cluster mode: `status`, `history` and `rollback` act on ClaudeEnvironments in a cluster when given a NAME \
 or any of --cluster, -n/--namespace, -A/--all-namespaces, --kubeconfig, --context (KUBECONFIG alone does not switch); \
-`diff` when given a NAME, --cluster, --kubeconfig or --context. `reconcile` and `approve` always act on a cluster.\n\
+`diff` when given a NAME, --cluster, --kubeconfig or --context. `reconcile`, `approve`, `suspend`, `resume`, `retry` and `abort` always act on a cluster.\n\
+Output: colour and symbols (✔ ✗ ◎) on a terminal; NO_COLOR=1 turns colour off, CLICOLOR_FORCE=1 on.\n\
 Exit codes: 0 ok, 1 findings (validation errors, drift, differences, environments not Ready), 2 usage or runtime error."
 )]
 pub struct Cli {
@@ -68,6 +69,17 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Approve a ClaudeEnvironment's rollout waiting for approval.
     Approve(ApproveArgs),
+    /// Stop reconciling a ClaudeEnvironment (spec.suspend=true): nothing is fetched,
+    /// applied, pruned or remediated until `resume`.
+    Suspend(SuspendArgs),
+    /// Reconcile a suspended ClaudeEnvironment again (spec.suspend=false).
+    Resume(SuspendArgs),
+    /// Roll out a revision whose rollout failed or was aborted, again.
+    Retry(RetryArgs),
+    /// Abort the rollout in flight: back to the stable revision, the revision marked failed.
+    Abort(RetryArgs),
+    /// Print the CLI's version and the controller's in the cluster.
+    Version(VersionArgs),
     /// Start a config repository, or add a team or project to one from a template.
     #[command(subcommand)]
     Init(InitCommand),
@@ -163,7 +175,9 @@ impl KubeArgs {
 /// How long `--wait` waits.
 #[derive(Clone, Debug, Args)]
 pub struct WaitArgs {
-    /// Wait until the controller has acted on the request, and print the outcome.
+    /// Wait until the controller has acted on the request and the rollout has settled
+    /// (succeeded, rolled back, or paused for approval), printing each change of the
+    /// rollout on stderr; then print the outcome.
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits (e.g. 90s, 5m).
@@ -273,9 +287,10 @@ pub struct DiffArgs {
     /// branch tip of a URL].
     #[arg(long, value_name = "REV", requires = "base")]
     pub head: Option<String>,
-    /// Output format: of the impact report (text, json, markdown), or of a diff against a
-    /// local target (text; json: the files that differ and every change with its risk
-    /// class).
+    /// Output format: of the impact report (text, json, yaml, markdown), of a diff against a
+    /// local target (text; json/yaml: the files that differ and every change with its risk
+    /// class), or against a cluster (text; json/yaml: every object that differs, with its
+    /// differing fields).
     #[arg(long, short = 'o', value_enum, default_value_t)]
     pub output: ImpactFormat,
     /// Largest Markdown report, in bytes: past it, diffs and then whole environment
@@ -289,14 +304,16 @@ pub struct DiffArgs {
     pub max_size: usize,
 }
 
-/// `diff --base`: how the impact report is printed.
+/// How `diff` prints (`markdown`: the impact report of `--base` only).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum ImpactFormat {
     /// For a terminal.
     #[default]
     Text,
-    /// Every selection with its changes, for scripts.
+    /// Every selection (or file, or object) with its changes, for scripts.
     Json,
+    /// As json, in YAML.
+    Yaml,
     /// A pull-request comment: summary table, collapsed sections, size-capped.
     Markdown,
 }
@@ -412,7 +429,7 @@ pub struct TargetEnvironmentArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("cluster_mode").multiple(true).args(["name", "cluster", "namespace", "all_namespaces", "kubeconfig", "context"])))]
+#[command(group(ArgGroup::new("cluster_mode").multiple(true).args(["name", "cluster", "namespace", "all_namespaces", "kubeconfig", "context", "selector", "watch"])))]
 pub struct StatusArgs {
     /// A ClaudeEnvironment to show in detail: conditions, drift items, rollout, inventory,
     /// history (cluster mode).
@@ -436,11 +453,23 @@ pub struct StatusArgs {
     /// seen, drift, doctor).
     #[arg(long, requires = "name")]
     pub workstations: bool,
+    /// Only ClaudeEnvironments whose labels match this selector (`team=backend`,
+    /// `tier in (prod),!canary`), as kubectl (cluster mode).
+    #[arg(long, short = 'l', value_name = "SELECTOR", conflicts_with = "name")]
+    pub selector: Option<String>,
+    /// After the table (or the one environment), print a row each time one changes, until
+    /// interrupted (cluster mode; with -o json/yaml: each object as it changes).
+    #[arg(long, short = 'w')]
+    pub watch: bool,
 }
 
 impl StatusArgs {
     pub fn is_cluster(&self) -> bool {
-        self.name.is_some() || self.all_namespaces || self.cluster.given()
+        self.name.is_some()
+            || self.all_namespaces
+            || self.cluster.given()
+            || self.selector.is_some()
+            || self.watch
     }
 }
 
@@ -469,6 +498,10 @@ pub struct RollbackArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub wait: WaitArgs,
+    /// Output format (json/yaml: locally the outcome and the file steps; in a cluster the
+    /// ClaudeEnvironment as the request left it, or as --wait found it).
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: ReportFormat,
 }
 
 impl RollbackArgs {
@@ -499,15 +532,26 @@ impl HistoryArgs {
     }
 }
 
-#[derive(Debug, Args)]
-pub struct ReconcileArgs {
-    #[command(flatten)]
-    pub env: TargetEnvironmentArgs,
+/// What every steering command takes besides its own arguments.
+#[derive(Clone, Debug, Args)]
+pub struct RequestArgs {
     #[command(flatten)]
     pub wait: WaitArgs,
     /// Print the patch; send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Output format (json/yaml: the ClaudeEnvironment as the request left it, or as --wait
+    /// found it; with --dry-run the patch).
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: ReportFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub env: TargetEnvironmentArgs,
+    #[command(flatten)]
+    pub request: RequestArgs,
 }
 
 #[derive(Debug, Args)]
@@ -518,9 +562,44 @@ pub struct ApproveArgs {
     /// nothing is waiting (approving a revision ahead of its rollout).
     #[arg(long, value_name = "REV")]
     pub revision: Option<String>,
-    /// Print the patch; send nothing.
+    #[command(flatten)]
+    pub request: RequestArgs,
+}
+
+/// `suspend` and `resume`.
+#[derive(Debug, Args)]
+pub struct SuspendArgs {
+    #[command(flatten)]
+    pub env: TargetEnvironmentArgs,
+    #[command(flatten)]
+    pub request: RequestArgs,
+}
+
+/// `retry` and `abort`.
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    #[command(flatten)]
+    pub env: TargetEnvironmentArgs,
+    /// The revision (full SHA or a prefix of it) [default: retry: the revision whose rollout
+    /// failed; abort: the revision in flight].
+    #[arg(long, value_name = "REV")]
+    pub revision: Option<String>,
+    #[command(flatten)]
+    pub request: RequestArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VersionArgs {
+    /// Only the CLI's version; do not contact a cluster.
     #[arg(long)]
-    pub dry_run: bool,
+    pub client: bool,
+    /// Where the controller runs [default: every namespace].
+    #[arg(long, value_name = "NAMESPACE")]
+    pub controller_namespace: Option<String>,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -534,7 +613,7 @@ pub enum InitCommand {
     /// Add projects/NAME/ to the repository (--repo, default .) from a template.
     Project(InitProjectArgs),
     /// List the templates: the repository's own (templates/DIR/) and the built-in ones.
-    Templates,
+    Templates(InitTemplatesArgs),
 }
 
 /// How `init` asks and writes.
@@ -581,7 +660,7 @@ pub struct InitRepoArgs {
     #[arg(long, value_name = "URL")]
     pub source_url: Option<String>,
     /// Namespace of the first ClaudeEnvironment.
-    #[arg(long, value_name = "NAMESPACE", default_value = "claude-env")]
+    #[arg(long, value_name = "NAMESPACE", default_value = "team-a")]
     pub namespace: String,
     #[command(flatten)]
     pub mode: InitModeArgs,
@@ -612,6 +691,13 @@ pub struct InitProjectArgs {
     pub from_template: Option<String>,
     #[command(flatten)]
     pub mode: InitModeArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitTemplatesArgs {
+    /// Output format (json/yaml: `[{name, from, description}]`).
+    #[arg(long, short = 'o', value_enum, default_value_t)]
+    pub output: ReportFormat,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use crate::environment::EnvError;
 use crate::repo::RepoError;
-use crate::sync::engine::SyncError;
+use crate::sync::SyncError;
 use crate::sync::state::StateError;
 
 /// How a command that ran to completion ends.

@@ -5,8 +5,9 @@
 //! workstation sync engine, [`repo`] / [`git_cache`] load the repository, [`environment`]
 //! bridges to the config engine and renderer, [`explain`] formats provenance, [`cluster`]
 //! reads and steers ClaudeEnvironments in a cluster, [`impact`] is the change-impact report of
-//! `diff --base`, [`templates`] what `init` writes, [`follow`] a workstation following a
-//! ClaudeEnvironment (`sync NAME`), [`doctor`] whether the synced MCP servers answer.
+//! `diff --base`, [`templates`] what `init` writes, [`style`] how output looks, [`follow`] a
+//! workstation following a ClaudeEnvironment (`sync NAME`), [`doctor`] whether the synced MCP
+//! servers answer.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -14,19 +15,20 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub mod cli;
-pub mod cluster;
-pub mod commands;
+mod cluster;
+mod commands;
 pub mod doctor;
-pub mod environment;
-pub mod error;
-pub mod explain;
-pub mod follow;
-pub mod git_cache;
+mod environment;
+mod error;
+mod explain;
+mod follow;
+mod git_cache;
 pub mod hash;
-pub mod impact;
-pub mod repo;
+mod impact;
+mod repo;
+mod style;
 pub mod sync;
-pub mod templates;
+mod templates;
 #[doc(hidden)]
 pub mod testing;
 
@@ -43,14 +45,15 @@ pub fn main_exit_code() -> ExitCode {
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
-    let mut stdout = std::io::stdout().lock();
+    // Escape codes reach a terminal only, and never with NO_COLOR (see `style`).
+    let mut stdout = anstream::stdout().lock();
     let result = commands::run(cli, &mut stdout);
     let _ = stdout.flush();
     match result {
         Ok(exit) => exit.into(),
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{}", e.report());
+            anstream::eprintln!("{}", style::paint(style::BAD, &e.report()));
             ExitCode::from(2)
         }
     }

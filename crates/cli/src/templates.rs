@@ -93,9 +93,6 @@ pub enum Origin {
 /// A layer template: its files, relative to the layer directory.
 #[derive(Clone, Debug)]
 pub struct Template {
-    pub name: String,
-    pub description: String,
-    pub origin: Origin,
     pub files: Vec<(String, String)>,
 }
 
@@ -135,18 +132,13 @@ pub fn environment_file(name: &str) -> &'static str {
 }
 
 fn built_in(name: &str) -> Option<Template> {
-    let (_, description) = BUILT_IN.iter().find(|(n, _)| *n == name)?;
+    BUILT_IN.iter().find(|(n, _)| *n == name)?;
     let prefix = format!("layers/{name}/");
     let files = LAYER_FILES
         .iter()
         .filter_map(|(p, c)| Some((p.strip_prefix(&prefix)?.to_string(), c.to_string())))
         .collect();
-    Some(Template {
-        name: name.to_string(),
-        description: description.to_string(),
-        origin: Origin::BuiltIn,
-        files,
-    })
+    Some(Template { files })
 }
 
 /// Names of the repository's templates (directories under `templates/`, not hidden).
@@ -168,12 +160,7 @@ fn from_repo(root: &Path, name: &str) -> Result<Template, TemplateError> {
     let mut files = Vec::new();
     read_tree(&root.join(&rel), "", &mut files)?;
     files.sort();
-    Ok(Template {
-        name: name.to_string(),
-        description: OWN_TEMPLATE.to_string(),
-        origin: Origin::Repository(rel),
-        files,
-    })
+    Ok(Template { files })
 }
 
 fn read_tree(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) -> Result<(), TemplateError> {
@@ -279,7 +266,6 @@ mod tests {
         std::fs::write(t.join("x.yaml"), "metadata: {a: '{{name}}'}\n").expect("write");
         std::fs::write(dir.path().join("templates/README.md"), "not a template").expect("write");
         let found = find(Some(dir.path()), "backend").expect("found");
-        assert_eq!(found.origin, Origin::Repository("templates/backend".into()));
         assert_eq!(
             found.files,
             vec![(

@@ -318,6 +318,27 @@ fn teams_and_projects_from_every_built_in_template_validate_and_render() {
     for t in BUILT_IN {
         assert!(listed.lines().any(|l| l.starts_with(t)), "{listed}");
     }
+    let json = claude_env(home.path())
+        .args(["init", "templates", "-o", "json", "--repo"])
+        .arg(&dir)
+        .assert()
+        .code(0);
+    let json: serde_json::Value = serde_json::from_slice(&json.get_output().stdout).unwrap();
+    let names: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for t in BUILT_IN {
+        assert!(names.contains(&t), "{json}");
+    }
+    assert!(
+        json.as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["from"].is_string() && t["description"].is_string())
+    );
 }
 
 #[test]

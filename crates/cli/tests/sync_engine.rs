@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use claude_env_cli::sync::engine::{self, Options, Outcome, SyncError};
+use claude_env_cli::sync::SyncError;
+use claude_env_cli::sync::engine::{self, Options, Outcome};
 use claude_env_cli::sync::fs::{FaultyFs, Fs, Op, RealFs};
 use claude_env_cli::sync::plan::{Action, Conflict};
 use claude_env_cli::sync::state::{self, Operation, Origin};
@@ -137,7 +138,7 @@ fn first_sync_writes_files_state_history_and_leaves_the_rest_alone() {
         ),
         (Operation::Sync, 3, backup.as_str())
     );
-    assert!(!dir.path().join(state::LOCK).exists(), "lock released");
+    claude_env_cli::sync::lock::Lock::acquire(dir.path()).expect("lock released");
 }
 
 #[test]
@@ -257,7 +258,7 @@ fn dry_run_writes_nothing_not_even_the_target() {
 #[test]
 fn a_second_concurrent_command_is_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join(state::LOCK), "").expect("lock");
+    let _held = claude_env_cli::sync::lock::Lock::acquire(dir.path()).expect("lock");
     let err = sync(&RealFs, dir.path(), &rev_a(), "aaaa", false, 0).expect_err("locked");
     assert!(matches!(err, SyncError::Locked { .. }), "{err}");
 }

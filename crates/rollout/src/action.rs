@@ -125,6 +125,8 @@ pub enum FailureReason {
     /// More of the canary cohort's workstations report a failing doctor than
     /// `healthChecks.workstations.maxFailing`.
     WorkstationsFailing,
+    /// Someone aborted the rollout (`claude-env.io/abort`).
+    Aborted,
 }
 
 impl FailureReason {
@@ -136,6 +138,7 @@ impl FailureReason {
             FailureReason::CheckError => "check_error",
             FailureReason::Timeout => "timeout",
             FailureReason::WorkstationsFailing => "workstations_failing",
+            FailureReason::Aborted => "aborted",
         }
     }
 }

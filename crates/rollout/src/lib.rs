@@ -37,6 +37,7 @@
 //! | RolledBack (restoring) | restored Deployments Available | RolledBack | `RecordRollbackDuration` |
 //! | any in flight | desired changed, strategy changed, or manual rollback | the new rollout | the abort of the old one (as above, stable kept), `RecordRollout{superseded}`, then the start of the new |
 //! | RolledBack/Failed | `retry=<failed revision>` (new value) | starts it again | as a new revision |
+//! | any in flight | `abort=<revision in flight>` (new value) | RolledBack (Failed without a stable) | as a failure (reason `Aborted`): back to stable, the revision rejected until a new commit or a retry |
 //!
 //! Workstations ([`workstations`]): with `healthChecks.workstations`, a canary `setWeight` step
 //! with a weight above 0 also waits for `minHealthy` healthy doctor reports on the new

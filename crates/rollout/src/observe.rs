@@ -110,6 +110,8 @@ pub struct Observations {
     pub approval: Option<String>,
     /// `claude-env.io/retry`: `<revision>[@<nonce>]`.
     pub retry: Option<String>,
+    /// `claude-env.io/abort`: `<revision>[@<nonce>]`.
+    pub abort: Option<String>,
     /// A manual `rollback-to` is being acted on: roll `desired` out at once, no steps and no
     /// approval (the point of a manual rollback is speed).
     pub manual_rollback: bool,
@@ -132,6 +134,7 @@ impl Observations {
             last_known_good: None,
             approval: None,
             retry: None,
+            abort: None,
             manual_rollback: false,
             servers: BTreeMap::new(),
             readiness: BTreeMap::new(),

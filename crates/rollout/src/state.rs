@@ -43,6 +43,9 @@ pub struct RolloutState {
     /// The last `retry` value acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handled_retry: Option<String>,
+    /// The last `abort` value seen (each value acts once, on the rollout in flight then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_abort: Option<String>,
     /// A rollback decided and not yet observed complete (for `rollback_duration_seconds`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restoring: Option<Restoring>,

@@ -1,6 +1,7 @@
 //! Support for tests against the local control plane (`make cluster-up`): reuse the running
 //! cluster or start it, a fresh namespace per test, cleanup, clients, CRD installation.
 
+pub mod cli;
 pub mod cluster;
 pub mod controller;
 pub mod endpoint;

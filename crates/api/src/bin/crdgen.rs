@@ -16,15 +16,16 @@ fn crds() -> Vec<CustomResourceDefinition> {
     ]
 }
 
-fn yaml(crd: &CustomResourceDefinition) -> String {
-    let text = serde_saphyr::to_string(crd).expect("the CRD serializes to YAML");
+fn yaml(crd: CustomResourceDefinition) -> String {
+    let crd = claude_env_api::schema::unwrap_descriptions(crd);
+    let text = serde_saphyr::to_string(&crd).expect("the CRD serializes to YAML");
     format!("---\n{text}")
 }
 
 fn main() -> std::io::Result<()> {
     let Some(dir) = std::env::args_os().nth(1) else {
         for crd in crds() {
-            print!("{}", yaml(&crd));
+            print!("{}", yaml(crd));
         }
         return Ok(());
     };
@@ -32,7 +33,7 @@ fn main() -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for crd in crds() {
         let name = format!("{}_{}.yaml", crd.spec.group, crd.spec.names.plural);
-        std::fs::write(dir.join(name), yaml(&crd))?;
+        std::fs::write(dir.join(name), yaml(crd))?;
     }
     Ok(())
 }

@@ -2,23 +2,31 @@
 //! `~/.kube/config`, else the in-cluster service account, as kubectl does), and the few
 //! requests the CLI makes.
 
-use std::time::{Duration, Instant};
+use std::cell::RefCell;
+use std::time::Duration;
 
 use claude_env_api::{ClaudeEnvironment, ObjectKey};
+use futures::{Stream, StreamExt, TryStreamExt};
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::{WatchStreamExt, wait, watcher};
 use kube::{Client, Config};
 use serde_json::Value;
 
 use super::{ClusterError, describe, status_code};
 use crate::cli::KubeArgs;
 
-/// Field manager of the CLI's annotation patches (visible in managedFields).
+/// Field manager of the CLI's patches (visible in managedFields).
 pub const FIELD_MANAGER: &str = "claude-env-cli";
 
-/// How often `--wait` looks.
-const POLL: Duration = Duration::from_millis(500);
+/// The label the controller's Deployment carries (chart and plain manifests alike)...
+pub const NAME_LABEL: &str = "app.kubernetes.io/name";
+/// ...with this value.
+pub const CONTROLLER_NAME: &str = "claude-env-controller";
+/// Its version label.
+pub const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
 /// A connected cluster.
 pub struct Cluster {
@@ -99,18 +107,21 @@ impl Cluster {
             .map_err(|e| api_error(&e, format!("reading ClaudeEnvironment {namespace}/{name}")))
     }
 
-    /// The ClaudeEnvironments of a namespace (`None`: all), by namespace and name.
+    /// The ClaudeEnvironments of a namespace (`None`: all) matching a label selector (`None`:
+    /// every one), by namespace and name.
     pub async fn list(
         &self,
         namespace: Option<&str>,
+        selector: Option<&str>,
     ) -> Result<Vec<ClaudeEnvironment>, ClusterError> {
-        let api = match namespace {
-            Some(ns) => self.environments(ns),
-            None => Api::all(self.client.clone()),
-        };
+        let api = self.scope(namespace);
         let where_ = namespace.map_or("all namespaces".to_string(), |n| format!("namespace {n}"));
+        let params = match selector {
+            Some(s) => ListParams::default().labels(s),
+            None => ListParams::default(),
+        };
         let mut items = api
-            .list(&ListParams::default())
+            .list(&params)
             .await
             .map_err(|e| api_error(&e, format!("listing ClaudeEnvironments in {where_}")))?
             .items;
@@ -143,7 +154,8 @@ impl Cluster {
             })
     }
 
-    /// A JSON merge patch of the ClaudeEnvironment's metadata (see [`super::patch`]).
+    /// A JSON merge patch of the ClaudeEnvironment: steering annotations, or `spec.suspend`
+    /// (see [`super::patch`]).
     pub async fn patch(
         &self,
         namespace: &str,
@@ -162,15 +174,12 @@ impl Cluster {
                     namespace: namespace.to_string(),
                     name: name.to_string(),
                 },
-                _ => api_error(
-                    &e,
-                    format!("annotating ClaudeEnvironment {namespace}/{name}"),
-                ),
+                _ => api_error(&e, format!("patching ClaudeEnvironment {namespace}/{name}")),
             })
     }
 
-    /// Poll until `done` holds for the ClaudeEnvironment (returned), or time out with
-    /// `describe_last` of the last version seen.
+    /// Watch the ClaudeEnvironment until `done` holds (returned), showing every version seen
+    /// to `seen` (progress); or time out saying what the last version seen was.
     pub async fn wait_for(
         &self,
         namespace: &str,
@@ -178,22 +187,95 @@ impl Cluster {
         timeout: Duration,
         what: &str,
         done: impl Fn(&ClaudeEnvironment) -> bool,
-        describe_last: impl Fn(&ClaudeEnvironment) -> String,
+        seen: impl FnMut(&ClaudeEnvironment),
     ) -> Result<ClaudeEnvironment, ClusterError> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let env = self.get(namespace, name).await?;
-            if done(&env) {
-                return Ok(env);
-            }
-            if Instant::now() >= deadline {
-                return Err(ClusterError::Timeout {
-                    what: what.to_string(),
-                    after: humantime::format_duration(timeout).to_string(),
-                    last: describe_last(&env),
-                });
-            }
-            tokio::time::sleep(POLL).await;
+        let last: RefCell<Option<ClaudeEnvironment>> = RefCell::new(None);
+        let seen = RefCell::new(seen);
+        // Deleted meanwhile (`None`) also ends the wait.
+        let condition = |env: Option<&ClaudeEnvironment>| {
+            let Some(env) = env else { return true };
+            (seen.borrow_mut())(env);
+            *last.borrow_mut() = Some(env.clone());
+            done(env)
+        };
+        let waited = tokio::time::timeout(
+            timeout,
+            wait::await_condition(self.environments(namespace), name, condition),
+        )
+        .await;
+        match waited {
+            Ok(Ok(Some(env))) => Ok(env),
+            Ok(Ok(None)) => Err(ClusterError::NotFound {
+                namespace: namespace.to_string(),
+                name: name.to_string(),
+            }),
+            Ok(Err(wait::Error::ProbeFailed(e))) => Err(ClusterError::Api {
+                action: format!("watching ClaudeEnvironment {namespace}/{name}"),
+                message: e.to_string(),
+            }),
+            Err(_) => Err(ClusterError::Timeout {
+                what: what.to_string(),
+                after: humantime::format_duration(timeout).to_string(),
+                last: last.borrow().as_ref().map_or(
+                    "nothing (the object was never seen)".to_string(),
+                    super::progress::summary,
+                ),
+            }),
+        }
+    }
+
+    /// Every change of the ClaudeEnvironments in a namespace (`None`: all) matching a
+    /// selector, from the current state on, until the stream fails.
+    pub fn watch(
+        &self,
+        namespace: Option<&str>,
+        selector: Option<&str>,
+    ) -> impl Stream<Item = Result<ClaudeEnvironment, ClusterError>> + use<> {
+        let config = match selector {
+            Some(s) => watcher::Config::default().labels(s),
+            None => watcher::Config::default(),
+        };
+        let where_ = namespace.map_or("all namespaces".to_string(), |n| format!("namespace {n}"));
+        watcher::watcher(self.scope(namespace), config)
+            .applied_objects()
+            .map_err(move |e| ClusterError::Api {
+                action: format!("watching ClaudeEnvironments in {where_}"),
+                message: e.to_string(),
+            })
+            .boxed()
+    }
+
+    /// The claude-env controller's Deployments (label `app.kubernetes.io/name=`
+    /// [`CONTROLLER_NAME`]) in a namespace, or in every namespace.
+    pub async fn controller_deployments(
+        &self,
+        namespace: Option<&str>,
+    ) -> Result<Vec<Deployment>, ClusterError> {
+        let api: Api<Deployment> = match namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        };
+        let where_ = namespace.map_or("all namespaces".to_string(), |n| format!("namespace {n}"));
+        let params = ListParams::default().labels(&format!("{NAME_LABEL}={CONTROLLER_NAME}"));
+        let mut items = api
+            .list(&params)
+            .await
+            .map_err(|e| ClusterError::Api {
+                action: format!("listing the controller's Deployments in {where_}"),
+                message: describe(&e),
+            })?
+            .items;
+        items.sort_by(|a, b| {
+            (&a.metadata.namespace, &a.metadata.name)
+                .cmp(&(&b.metadata.namespace, &b.metadata.name))
+        });
+        Ok(items)
+    }
+
+    fn scope(&self, namespace: Option<&str>) -> Api<ClaudeEnvironment> {
+        match namespace {
+            Some(ns) => self.environments(ns),
+            None => Api::all(self.client.clone()),
         }
     }
 

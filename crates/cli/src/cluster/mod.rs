@@ -1,17 +1,19 @@
 //! Cluster mode: ClaudeEnvironments read and steered through the Kubernetes API.
 //!
-//! The CLI never changes a ClaudeEnvironment's spec or status: it reads them, and it steers
-//! the controller with the steering annotations (docs/architecture.md; `claude-env.io/reconcile`, `approve`,
-//! `rollback-to`), set by JSON merge patches of `metadata.annotations`.
+//! The CLI reads ClaudeEnvironments and steers the controller with the steering annotations
+//! (`claude-env.io/reconcile`, `approve`, `rollback-to`, `retry`, `abort`), set by JSON merge
+//! patches of `metadata.annotations`. Of the spec it changes one field, `suspend`; never the
+//! status.
 //!
-//! [`client`] talks to the API server; [`patch`], [`view`] and [`objects`] are pure (the
-//! patches, the tables and details, desired vs live), so they are unit-tested without a
-//! cluster.
+//! [`client`] talks to the API server; [`patch`], [`view`], [`progress`] and [`objects`] are
+//! pure (the patches, the tables and details, what `--wait` prints, desired vs live), so they
+//! are unit-tested without a cluster.
 
 pub mod client;
 pub mod fleet;
 pub mod objects;
 pub mod patch;
+pub mod progress;
 pub mod view;
 
 pub use client::Cluster;
@@ -43,6 +45,22 @@ pub enum ClusterError {
          pass --to REV"
     )]
     NoRollbackTarget { namespace: String, name: String },
+    #[error(
+        "no rollout of {namespace}/{name} has failed (status.rollout.failedRevision is empty); \
+         pass --revision REV to retry another one"
+    )]
+    NothingToRetry { namespace: String, name: String },
+    #[error("no rollout of {namespace}/{name} is in flight (rollout: {rollout}); nothing to abort")]
+    NothingToAbort {
+        namespace: String,
+        name: String,
+        rollout: String,
+    },
+    #[error(
+        "the rollout in flight is of {in_flight}, not {revision}; an abort names the revision in \
+         flight"
+    )]
+    NotInFlight { revision: String, in_flight: String },
     #[error("invalid revision {0:?}: expected a commit SHA, tag or branch (no spaces or '@')")]
     InvalidRevision(String),
     #[error("{what} did not happen within {after}; last seen: {last}")]

@@ -1,5 +1,6 @@
 //! The steering requests (pure): which revision a command means, the annotation value, the
-//! JSON merge patch that sets it, and when the controller has acted on it.
+//! JSON merge patch that sets it, and when the controller has acted on it (read from the
+//! rollout machine's state in status, where the controller records the values it spent).
 //!
 //! A merge patch of `metadata.annotations` touches only the keys it sets: other annotations,
 //! labels, spec and status are left alone, and no resourceVersion is needed (steering is
@@ -11,6 +12,7 @@
 use claude_env_api::{
     ClaudeEnvironment, ClaudeEnvironmentStatus, HistoryResult, RolloutPhase, annotations,
 };
+use claude_env_rollout::RolloutState;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -164,6 +166,120 @@ pub fn approve(
         revision,
         waiting,
     })
+}
+
+/// The rollout machine's state as the controller persisted it in `status.rollout.state`.
+pub fn rollout_state(env: &ClaudeEnvironment) -> RolloutState {
+    RolloutState::from_status(status(env).rollout.as_ref())
+}
+
+/// The controller has spent this approval on a gate.
+pub fn approval_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+    rollout_state(env).consumed_approval.as_deref() == Some(request.value.as_str())
+}
+
+/// `requested` expanded to `known` when it is a prefix of it (the controller compares whole
+/// SHAs), else checked as a revision of its own.
+fn expand(requested: &str, known: Option<&str>) -> Result<String, ClusterError> {
+    match known {
+        Some(k) if !requested.is_empty() && k.starts_with(requested) => Ok(k.to_string()),
+        _ => {
+            check_revision(requested)?;
+            Ok(requested.to_string())
+        }
+    }
+}
+
+/// What `retry` or `abort` sends, and the revision it names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Steer {
+    pub request: Request,
+    pub revision: String,
+}
+
+/// `claude-env.io/retry=<revision>@<now>`: the revision whose rollout failed
+/// (`status.rollout.failedRevision`) by default; `--revision` may abbreviate it. Nothing failed
+/// and no `--revision`: refused. The time makes each retry new (the controller acts on each
+/// value once).
+pub fn retry(
+    env: &ClaudeEnvironment,
+    requested: Option<&str>,
+    now: Timestamp,
+) -> Result<Steer, ClusterError> {
+    let failed = rollout_state(env).failed_revision;
+    let revision = match (requested, failed.as_deref()) {
+        (Some(r), f) => expand(r, f)?,
+        (None, Some(f)) => f.to_string(),
+        (None, None) => {
+            return Err(ClusterError::NothingToRetry {
+                namespace: env.metadata.namespace.clone().unwrap_or_default(),
+                name: env.metadata.name.clone().unwrap_or_default(),
+            });
+        }
+    };
+    Ok(Steer {
+        request: Request {
+            key: annotations::RETRY,
+            value: format!("{revision}@{}", timestamp(now)),
+        },
+        revision,
+    })
+}
+
+/// The controller has seen this retry (and, if it named the failed revision, started it).
+pub fn retry_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+    rollout_state(env).handled_retry.as_deref() == Some(request.value.as_str())
+}
+
+/// `claude-env.io/abort=<revision>@<now>`: the revision whose rollout is in flight; `--revision`
+/// may abbreviate it. Nothing in flight: refused (an abort of another revision would be spent
+/// without effect).
+pub fn abort(
+    env: &ClaudeEnvironment,
+    requested: Option<&str>,
+    now: Timestamp,
+) -> Result<Steer, ClusterError> {
+    let state = rollout_state(env);
+    let in_flight = state
+        .stage
+        .in_flight()
+        .then_some(state.revision.as_deref())
+        .flatten();
+    let refuse = || ClusterError::NothingToAbort {
+        namespace: env.metadata.namespace.clone().unwrap_or_default(),
+        name: env.metadata.name.clone().unwrap_or_default(),
+        rollout: format!("{:?}", state.phase),
+    };
+    let Some(flight) = in_flight else {
+        return Err(refuse());
+    };
+    let revision = match requested {
+        Some(r) => expand(r, Some(flight))?,
+        None => flight.to_string(),
+    };
+    if revision != flight {
+        return Err(ClusterError::NotInFlight {
+            revision,
+            in_flight: flight.to_string(),
+        });
+    }
+    Ok(Steer {
+        request: Request {
+            key: annotations::ABORT,
+            value: format!("{revision}@{}", timestamp(now)),
+        },
+        revision,
+    })
+}
+
+/// The controller has seen this abort (and stopped the rollout it named).
+pub fn abort_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+    rollout_state(env).handled_abort.as_deref() == Some(request.value.as_str())
+}
+
+/// `{"spec": {"suspend": on}}`: the one spec field the CLI changes.
+pub fn suspend(on: bool) -> Value {
+    json!({ "spec": { "suspend": on } })
 }
 
 /// A revision as an annotation value can carry it: no `@` (the nonce separator), no spaces.
@@ -390,5 +506,91 @@ mod tests {
         let mut progressing = paused_on(A);
         progressing.rollout.as_mut().unwrap().phase = RolloutPhase::Progressing;
         assert!(approve(&env(progressing), None, now()).is_err());
+    }
+
+    /// A status whose rollout machine state is `state` (as the controller writes it).
+    fn with_state(state: serde_json::Value) -> ClaudeEnvironmentStatus {
+        let state: RolloutState = serde_json::from_value(state).unwrap();
+        ClaudeEnvironmentStatus {
+            rollout: Some(state.to_status()),
+            ..Default::default()
+        }
+    }
+
+    fn in_flight(rev: &str) -> ClaudeEnvironmentStatus {
+        with_state(json!({
+            "phase": "Progressing", "revision": rev, "stable": B,
+            "stage": {"type": "applied", "verify": {"startedAt": "2026-11-21T05:58:00Z"}}
+        }))
+    }
+
+    #[test]
+    fn retry_defaults_to_the_failed_revision_and_expands_a_prefix() {
+        let failed = with_state(json!({"phase": "RolledBack", "revision": A, "failedRevision": A}));
+        let r = retry(&env(failed.clone()), None, now()).unwrap();
+        assert_eq!(r.revision, A);
+        assert_eq!(r.request.key, "claude-env.io/retry");
+        assert_eq!(r.request.value, format!("{A}@2026-11-21T05:58:49.087Z"));
+        assert_eq!(
+            retry(&env(failed), Some(&A[..7]), now()).unwrap().revision,
+            A
+        );
+        let nothing = retry(&env(ClaudeEnvironmentStatus::default()), None, now()).unwrap_err();
+        assert!(
+            matches!(nothing, ClusterError::NothingToRetry { .. }),
+            "{nothing}"
+        );
+        let other = retry(&env(ClaudeEnvironmentStatus::default()), Some(C), now()).unwrap();
+        assert_eq!(other.revision, C);
+    }
+
+    #[test]
+    fn a_retry_is_done_when_the_machine_has_seen_its_value() {
+        let failed = with_state(json!({"phase": "RolledBack", "failedRevision": A}));
+        let r = retry(&env(failed), None, now()).unwrap();
+        let seen = with_state(json!({"phase": "Progressing", "handledRetry": r.request.value}));
+        assert!(retry_done(&env(seen), &r.request));
+        let other = with_state(json!({"phase": "Progressing", "handledRetry": "x@1"}));
+        assert!(!retry_done(&env(other), &r.request));
+    }
+
+    #[test]
+    fn abort_names_the_revision_in_flight_only() {
+        let a = abort(&env(in_flight(A)), None, now()).unwrap();
+        assert_eq!(a.revision, A);
+        assert_eq!(a.request.key, "claude-env.io/abort");
+        assert_eq!(a.request.value, format!("{A}@2026-11-21T05:58:49.087Z"));
+        assert_eq!(
+            abort(&env(in_flight(A)), Some(&A[..8]), now())
+                .unwrap()
+                .revision,
+            A
+        );
+        let other = abort(&env(in_flight(A)), Some(C), now()).unwrap_err();
+        assert!(matches!(other, ClusterError::NotInFlight { .. }), "{other}");
+        let idle = with_state(json!({"phase": "Succeeded", "revision": A, "stable": A}));
+        let none = abort(&env(idle), None, now()).unwrap_err();
+        assert_eq!(
+            none.to_string(),
+            "no rollout of team-be/be is in flight (rollout: Succeeded); nothing to abort"
+        );
+        let seen = with_state(json!({"phase": "RolledBack", "handledAbort": a.request.value}));
+        assert!(abort_done(&env(seen), &a.request));
+        assert!(!abort_done(&env(in_flight(A)), &a.request));
+    }
+
+    #[test]
+    fn an_approval_is_done_when_a_gate_spent_it() {
+        let a = approve(&env(paused_on(A)), None, now()).unwrap();
+        assert!(!approval_done(&env(paused_on(A)), &a.request));
+        let spent =
+            with_state(json!({"phase": "Progressing", "consumedApproval": a.request.value}));
+        assert!(approval_done(&env(spent), &a.request));
+    }
+
+    #[test]
+    fn suspend_patches_the_one_spec_field() {
+        assert_eq!(suspend(true), json!({"spec": {"suspend": true}}));
+        assert_eq!(suspend(false), json!({"spec": {"suspend": false}}));
     }
 }

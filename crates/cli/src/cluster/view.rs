@@ -12,6 +12,8 @@ use jiff::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use serde_json::Value;
 
+use crate::style;
+
 /// The status table's columns.
 const HEADERS: [&str; 10] = [
     "NAME",
@@ -58,7 +60,8 @@ pub fn row(env: &ClaudeEnvironment, now: Timestamp) -> Vec<String> {
         s.last_applied_revision
             .as_deref()
             .map_or_else(dash, |r| short_revision(r).to_string()),
-        find(&s.conditions, condition::READY).map_or_else(dash, |c| c.status.clone()),
+        find(&s.conditions, condition::READY)
+            .map_or_else(dash, |c| style::condition_status(&c.status)),
         s.drift
             .as_ref()
             .map_or_else(dash, |d| format!("{:.1}%", d.percentage)),
@@ -73,21 +76,51 @@ pub fn row(env: &ClaudeEnvironment, now: Timestamp) -> Vec<String> {
 
 /// The status table; with `namespaces`, a NAMESPACE column first (as `kubectl get -A`).
 pub fn table(envs: &[ClaudeEnvironment], namespaces: bool, now: Timestamp) -> String {
+    let rows: Vec<Vec<String>> = envs.iter().map(|e| row_for(e, namespaces, now)).collect();
+    columns(&headers(namespaces), &rows)
+}
+
+/// A row of [`table`].
+pub fn row_for(env: &ClaudeEnvironment, namespaces: bool, now: Timestamp) -> Vec<String> {
+    let mut r = row(env, now);
+    if namespaces {
+        r.insert(0, env.metadata.namespace.clone().unwrap_or_default());
+    }
+    r
+}
+
+fn headers(namespaces: bool) -> Vec<&'static str> {
     let mut headers: Vec<&str> = HEADERS.to_vec();
-    let rows: Vec<Vec<String>> = envs
-        .iter()
-        .map(|e| {
-            let mut r = row(e, now);
-            if namespaces {
-                r.insert(0, e.metadata.namespace.clone().unwrap_or_default());
-            }
-            r
-        })
-        .collect();
     if namespaces {
         headers.insert(0, "NAMESPACE");
     }
-    columns(&headers, &rows)
+    headers
+}
+
+/// The column widths of [`table`] for these rows (what `status --watch` aligns later rows
+/// to).
+pub fn widths<'a>(namespaces: bool, rows: impl IntoIterator<Item = &'a Vec<String>>) -> Vec<usize> {
+    let headers = headers(namespaces);
+    let mut widths: Vec<usize> = headers.iter().map(|h| style::width(h)).collect();
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(style::width(cell));
+        }
+    }
+    widths
+}
+
+/// One row padded to `widths`, three spaces apart (kubectl's printer); no trailing spaces.
+pub fn aligned_row(cells: &[String], widths: &[usize]) -> String {
+    let mut line = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        line.push_str(cell);
+        if i + 1 < cells.len() {
+            let w = widths.get(i).copied().unwrap_or_default();
+            line.push_str(&" ".repeat(w.saturating_sub(style::width(cell)) + 3));
+        }
+    }
+    line.trim_end().to_string() + "\n"
 }
 
 /// `Paused (step 2, 25%)`, `Promoting (green)`, `Idle`.
@@ -113,14 +146,60 @@ pub fn rollout_cell(r: &RolloutStatus) -> String {
 /// Everything about one environment.
 pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
     let s = status(env);
-    let spec = &env.spec;
-    let name = env.metadata.name.clone().unwrap_or_default();
-    let namespace = env.metadata.namespace.clone().unwrap_or_default();
     let mut o = String::new();
+    summary_section(&mut o, env, &s, now);
+    conditions_section(&mut o, &s, now);
+    o.push_str("\nDrift:        ");
+    match &s.drift {
+        None => o.push_str("not measured yet\n"),
+        Some(d) => drift_section(&mut o, d, now),
+    }
+    o.push_str("\nRollout:      ");
+    match &s.rollout {
+        None => o.push_str("-\n"),
+        Some(r) => rollout_section(&mut o, env, r),
+    }
+    let requests = requests(env, &s);
+    if !requests.is_empty() {
+        o.push_str("\nRequests:\n");
+        o.push_str(&indent(
+            &columns(&["ANNOTATION", "VALUE", "STATE"], &requests),
+            2,
+        ));
+    }
+    let entries = s
+        .inventory
+        .as_ref()
+        .map(|i| i.entries.as_slice())
+        .unwrap_or_default();
+    let _ = writeln!(o, "\nInventory:    {} object(s)", entries.len());
+    for e in entries {
+        let _ = writeln!(o, "  {}/{}/{}", e.kind, e.namespace, e.name);
+    }
+    o.push_str("\nHistory:\n");
+    if s.history.is_empty() {
+        o.push_str("  (none)\n");
+    } else {
+        o.push_str(&indent(&history_table(&s.history, now), 2));
+    }
+    o
+}
+
+/// Name, layers, source, strategy, revisions: one `Label: value` line each.
+fn summary_section(
+    o: &mut String,
+    env: &ClaudeEnvironment,
+    s: &ClaudeEnvironmentStatus,
+    now: Timestamp,
+) {
+    let spec = &env.spec;
     let mut field = |label: &str, value: String| {
         let _ = writeln!(o, "{:<13} {value}", format!("{label}:"));
     };
-    field("Name", format!("{name} (namespace {namespace})"));
+    field(
+        "Name",
+        format!("{} (namespace {})", name_of(env), namespace_of(env)),
+    );
     let selection = [
         Some(spec.environment.as_str()),
         spec.team.as_deref(),
@@ -153,7 +232,10 @@ pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
     if spec.suspend {
         field(
             "Suspended",
-            "yes: nothing is applied, pruned or remediated".into(),
+            style::paint(
+                style::PENDING,
+                "yes: nothing is applied, pruned or remediated (claude-env resume)",
+            ),
         );
     }
     let rev = |r: &Option<String>| {
@@ -178,7 +260,10 @@ pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
             "the controller has not seen the latest spec yet (observedGeneration is behind)".into(),
         );
     }
+}
 
+/// Ready first, then the others; each message indented below its condition.
+fn conditions_section(o: &mut String, s: &ClaudeEnvironmentStatus, now: Timestamp) {
     o.push_str("\nConditions:\n");
     let conditions = ordered(&s.conditions);
     if conditions.is_empty() {
@@ -189,7 +274,7 @@ pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
             o,
             "  {}={}  {}  ({} ago)",
             c.type_,
-            c.status,
+            style::condition_status(&c.status),
             c.reason,
             age(c.last_transition_time.0, now)
         );
@@ -197,71 +282,45 @@ pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
             let _ = writeln!(o, "    {line}");
         }
     }
+}
 
-    o.push_str("\nDrift:        ");
-    match &s.drift {
-        None => o.push_str("not measured yet\n"),
-        Some(d) => drift_section(&mut o, d, now),
+/// The phase, revisions and message, and what a person can do next.
+fn rollout_section(o: &mut String, env: &ClaudeEnvironment, r: &RolloutStatus) {
+    let (name, namespace) = (name_of(env), namespace_of(env));
+    let _ = write!(o, "{}", rollout_cell(r));
+    if let Some(rev) = &r.revision {
+        let _ = write!(o, ", revision {}", short_revision(rev));
     }
+    if let Some(stable) = &r.stable_revision {
+        let _ = write!(o, " (stable {})", short_revision(stable));
+    }
+    o.push('\n');
+    if let Some(m) = &r.message {
+        let _ = writeln!(o, "              {m}");
+    }
+    if let Some(f) = &r.failed_revision {
+        let _ = writeln!(
+            o,
+            "              failed revision {} is not rolled out again until the branch moves \
+             or: claude-env retry {name} -n {namespace}",
+            short_revision(f)
+        );
+    }
+    if let Some(w) = crate::cluster::patch::waiting_for_approval(&status(env)) {
+        let _ = writeln!(
+            o,
+            "              waiting for approval of {}: claude-env approve {name} -n {namespace}",
+            short_revision(w)
+        );
+    }
+}
 
-    o.push_str("\nRollout:      ");
-    match &s.rollout {
-        None => o.push_str("-\n"),
-        Some(r) => {
-            let _ = write!(o, "{}", rollout_cell(r));
-            if let Some(rev) = &r.revision {
-                let _ = write!(o, ", revision {}", short_revision(rev));
-            }
-            if let Some(stable) = &r.stable_revision {
-                let _ = write!(o, " (stable {})", short_revision(stable));
-            }
-            o.push('\n');
-            if let Some(m) = &r.message {
-                let _ = writeln!(o, "              {m}");
-            }
-            if let Some(f) = &r.failed_revision {
-                let _ = writeln!(
-                    o,
-                    "              failed revision {} is not retried until the branch moves",
-                    short_revision(f)
-                );
-            }
-            if let Some(w) = crate::cluster::patch::waiting_for_approval(&s) {
-                let _ = writeln!(
-                    o,
-                    "              waiting for approval of {}: claude-env approve {name} -n {namespace}",
-                    short_revision(w)
-                );
-            }
-        }
-    }
+fn name_of(env: &ClaudeEnvironment) -> String {
+    env.metadata.name.clone().unwrap_or_default()
+}
 
-    let requests = requests(env, &s);
-    if !requests.is_empty() {
-        o.push_str("\nRequests:\n");
-        o.push_str(&indent(
-            &columns(&["ANNOTATION", "VALUE", "STATE"], &requests),
-            2,
-        ));
-    }
-
-    let entries = s
-        .inventory
-        .as_ref()
-        .map(|i| i.entries.as_slice())
-        .unwrap_or_default();
-    let _ = writeln!(o, "\nInventory:    {} object(s)", entries.len());
-    for e in entries {
-        let _ = writeln!(o, "  {}/{}/{}", e.kind, e.namespace, e.name);
-    }
-
-    o.push_str("\nHistory:\n");
-    if s.history.is_empty() {
-        o.push_str("  (none)\n");
-    } else {
-        o.push_str(&indent(&history_table(&s.history, now), 2));
-    }
-    o
+fn namespace_of(env: &ClaudeEnvironment) -> String {
+    env.metadata.namespace.clone().unwrap_or_default()
 }
 
 fn drift_section(o: &mut String, d: &DriftStatus, now: Timestamp) {
@@ -328,6 +387,17 @@ fn requests(env: &ClaudeEnvironment, s: &ClaudeEnvironmentStatus) -> Vec<Vec<Str
             None => "-".to_string(),
         };
         rows.push(vec![annotations::APPROVE.into(), v.clone(), note]);
+    }
+    // The machine records the retry and abort values it has seen.
+    let machine = crate::cluster::patch::rollout_state(env);
+    for (key, handled) in [
+        (annotations::RETRY, machine.handled_retry),
+        (annotations::ABORT, machine.handled_abort),
+    ] {
+        if let Some(v) = a.get(key) {
+            let done = handled.as_deref() == Some(v.as_str());
+            rows.push(vec![key.into(), v.clone(), state(done)]);
+        }
     }
     rows
 }
@@ -457,7 +527,6 @@ fn status(env: &ClaudeEnvironment) -> ClaudeEnvironmentStatus {
     env.status.clone().unwrap_or_default()
 }
 
-/// Left-aligned columns three spaces apart (kubectl's printer); no trailing spaces.
 /// Drift items as a table: object, path (`(whole object)` when missing), category,
 /// severity, kind. Shared by `status` and `diff --cluster`.
 pub fn drift_items_table(items: &[DriftItem]) -> String {
@@ -480,31 +549,22 @@ pub fn drift_items_table(items: &[DriftItem]) -> String {
     columns(&["OBJECT", "PATH", "CATEGORY", "SEVERITY", "KIND"], &rows)
 }
 
+/// Left-aligned columns three spaces apart (kubectl's printer), the header bold; cells may
+/// be styled (escape codes take no room).
 pub fn columns(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    let header: Vec<String> = headers
+        .iter()
+        .map(|h| style::paint(style::HEADER, h))
+        .collect();
+    let mut widths: Vec<usize> = headers.iter().map(|h| style::width(h)).collect();
     for r in rows {
-        for (i, cell) in r.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
-            }
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(style::width(cell));
         }
     }
-    let line = |cells: Vec<&str>| {
-        let mut l = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                l.push_str(cell);
-            } else {
-                let pad = widths[i] - cell.chars().count() + 3;
-                l.push_str(cell);
-                l.push_str(&" ".repeat(pad));
-            }
-        }
-        l.trim_end().to_string() + "\n"
-    };
-    let mut out = line(headers.to_vec());
+    let mut out = aligned_row(&header, &widths);
     for r in rows {
-        out.push_str(&line(r.iter().map(String::as_str).collect()));
+        out.push_str(&aligned_row(r, &widths));
     }
     out
 }
@@ -595,7 +655,7 @@ mod tests {
 
     #[test]
     fn the_table_has_kubectl_columns() {
-        let t = table(&[env(), healthy("dev", "team-be")], false, now());
+        let t = style::plain(&table(&[env(), healthy("dev", "team-be")], false, now()));
         assert_eq!(
             t,
             "NAME       ENVIRONMENT   TEAM      PROJECT        REVISION       READY   DRIFT   ROLLOUT                AGE   CHANGED\n\
@@ -605,8 +665,34 @@ mod tests {
     }
 
     #[test]
+    fn colour_codes_take_no_room_in_the_columns() {
+        let raw = table(&[env(), healthy("dev", "team-be")], false, now());
+        assert!(raw.contains("\u{1b}[32mTrue\u{1b}[0m"), "{raw:?}");
+        assert!(raw.starts_with("\u{1b}[1mNAME\u{1b}[0m"), "{raw:?}");
+        let plain = style::plain(&raw);
+        let starts = |l: &str| {
+            l.find("DRIFT")
+                .or_else(|| l.find("12.5%"))
+                .or_else(|| l.find(" - "))
+        };
+        let lines: Vec<&str> = plain.lines().collect();
+        assert_eq!(starts(lines[0]), starts(lines[1]), "{plain}");
+    }
+
+    #[test]
+    fn watched_rows_align_to_the_table() {
+        let rows = vec![row_for(&env(), false, now())];
+        let w = widths(false, &rows);
+        let t = style::plain(&table(&[env()], false, now()));
+        assert_eq!(
+            style::plain(&aligned_row(&rows[0], &w)),
+            t.lines().nth(1).unwrap().to_string() + "\n"
+        );
+    }
+
+    #[test]
     fn all_namespaces_adds_a_namespace_column() {
-        let t = table(&[healthy("a", "ns1")], true, now());
+        let t = style::plain(&table(&[healthy("a", "ns1")], true, now()));
         assert!(t.starts_with("NAMESPACE   NAME   ENVIRONMENT"), "{t}");
         assert!(
             t.lines()
@@ -631,7 +717,7 @@ mod tests {
 
     #[test]
     fn details_show_conditions_drift_rollout_requests_inventory_and_history() {
-        let d = details(&env(), now());
+        let d = style::plain(&details(&env(), now()));
         for expected in [
             "Name:         payments (namespace team-be)\n",
             "Environment:  production / backend / payments-api (environment / team / project)\n",
@@ -668,13 +754,13 @@ mod tests {
             "claude-env.io/approve".into(),
             "9a8b7c6d5e4f3a2b1c0d9a8b7c6d5e4f3a2b1c0d@2026-11-21T05:59:00.000Z".into(),
         );
-        let d = details(&e, now());
+        let d = style::plain(&details(&e, now()));
         assert!(d.contains("pending (the rollout is paused on it)"), "{d}");
         e.metadata.annotations.as_mut().unwrap().insert(
             "claude-env.io/approve".into(),
             "1f2e3d4c5b6a@2026-11-21T05:59:00.000Z".into(),
         );
-        let d = details(&e, now());
+        let d = style::plain(&details(&e, now()));
         assert!(
             d.contains("ignored: the rollout waits on 9a8b7c6d5e4f"),
             "{d}"
@@ -685,7 +771,7 @@ mod tests {
     fn details_of_a_new_environment_say_what_is_missing() {
         let mut e = healthy("a", "b");
         e.status = None;
-        let d = details(&e, now());
+        let d = style::plain(&details(&e, now()));
         assert!(
             d.contains("(none yet: the controller has not reconciled it)"),
             "{d}"

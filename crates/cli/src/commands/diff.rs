@@ -1,5 +1,5 @@
 //! `claude-env diff`: unified diffs between a local target and what `sync` would write.
-//! With a NAME or `--cluster`: `commands::cluster::diff`, against the live objects. With
+//! With a NAME or `--cluster`: `commands::in_cluster::diff`, against the live objects. With
 //! `--base`: `commands::impact`, the change-impact report between two revisions.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,23 +18,29 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
     if let Some(base) = &args.base {
         return super::impact::run(src, args, base, out);
     }
-    if args.is_cluster() {
-        if args.output != ImpactFormat::Text {
-            return Err(CliError::Usage(
-                "-o is for the impact report (--base) and a diff against a local target".into(),
-            ));
-        }
-        return super::cluster::diff::run(src, args, out);
-    }
     let format = match args.output {
         ImpactFormat::Text => ReportFormat::Human,
         ImpactFormat::Json => ReportFormat::Json,
+        ImpactFormat::Yaml => ReportFormat::Yaml,
         ImpactFormat::Markdown => {
             return Err(CliError::Usage(
                 "-o markdown is for the impact report (--base)".into(),
             ));
         }
     };
+    if args.is_cluster() {
+        return super::in_cluster::diff::run(src, args, format, out);
+    }
+    local(src, args, format, out)
+}
+
+/// Against a local target: a unified diff per file (or the report), then the risk.
+fn local(
+    src: &SourceArgs,
+    args: &DiffArgs,
+    format: ReportFormat,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     let target = target_dir(args.target.as_deref())?;
     let sel = &args.selection;
     let (Some(environment), Some(team)) = (&sel.environment, &sel.team) else {
@@ -60,14 +66,12 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
         .map(|s| s.hashes())
         .unwrap_or_default();
     let paths: BTreeSet<&String> = want.files.keys().chain(managed.keys()).collect();
-    let mut differs = false;
     for path in paths {
         let on_disk = std::fs::read(state::join(&target, path)).ok();
         let rendered = want.files.get(path);
         if on_disk.as_ref() == rendered {
             continue;
         }
-        differs = true;
         files.push(FileDiff {
             path: path.clone(),
             change: match (&on_disk, rendered) {
@@ -76,34 +80,10 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
                 _ => "modified",
             },
         });
-        let old = mask(&text(on_disk.as_deref()), &want.env_values);
-        let new = mask(&text(rendered.map(Vec::as_slice)), &want.env_values);
-        let old_name = if on_disk.is_some() {
-            format!("a/{path}")
-        } else {
-            "/dev/null".into()
-        };
-        let new_name = if rendered.is_some() {
-            format!("b/{path}")
-        } else {
-            "/dev/null".into()
-        };
-        let diff = TextDiff::from_lines(&old, &new);
-        write!(
-            diffs,
-            "{}",
-            diff.unified_diff()
-                .context_radius(3)
-                .header(&old_name, &new_name)
-        )?;
-        if old == new {
-            // Only a masked ${env:VAR} value differs.
-            writeln!(
-                diffs,
-                "--- a/{path}\n+++ b/{path}\n(differs only in the value of an ${{env:...}} variable)"
-            )?;
-        }
+        let (old, new) = (on_disk.as_deref(), rendered.map(Vec::as_slice));
+        write_file_diff(diffs, path, old, new, &want.env_values)?;
     }
+    let differs = !files.is_empty();
     if !human {
         let report = DiffReport {
             target: target.display().to_string(),
@@ -124,6 +104,42 @@ pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exi
         )?;
     }
     Ok(if differs { Exit::Findings } else { Exit::Ok })
+}
+
+/// One file's unified diff (`None`: absent on that side), `${env:VAR}` values masked.
+fn write_file_diff(
+    out: &mut dyn Write,
+    path: &str,
+    on_disk: Option<&[u8]>,
+    rendered: Option<&[u8]>,
+    env_values: &BTreeMap<String, String>,
+) -> Result<(), CliError> {
+    let old = mask(&text(on_disk), env_values);
+    let new = mask(&text(rendered), env_values);
+    let name = |side: &str, present: bool| {
+        if present {
+            format!("{side}/{path}")
+        } else {
+            "/dev/null".into()
+        }
+    };
+    let diff = TextDiff::from_lines(&old, &new);
+    write!(
+        out,
+        "{}",
+        diff.unified_diff().context_radius(3).header(
+            &name("a", on_disk.is_some()),
+            &name("b", rendered.is_some())
+        )
+    )?;
+    if old == new {
+        // Only a masked ${env:VAR} value differs.
+        writeln!(
+            out,
+            "--- a/{path}\n+++ b/{path}\n(differs only in the value of an ${{env:...}} variable)"
+        )?;
+    }
+    Ok(())
 }
 
 /// `diff -o json|yaml` (local).

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::json_out;
+use super::{json_out, yaml_out};
 use crate::cli::{DiffArgs, ImpactFormat, SourceArgs};
 use crate::error::{CliError, Exit};
 use crate::git_cache;
@@ -54,6 +54,7 @@ pub fn run(
     match args.output {
         ImpactFormat::Text => write!(out, "{}", text::render(&report))?,
         ImpactFormat::Json => json_out(out, &report)?,
+        ImpactFormat::Yaml => yaml_out(out, &report)?,
         ImpactFormat::Markdown => {
             let rerun = match &args.head {
                 Some(h) => format!("claude-env diff --base {base} --head {h}"),

@@ -7,12 +7,12 @@ use std::path::{Path, PathBuf};
 use crate::cli::{Cli, Command, ReportFormat};
 use crate::error::{CliError, Exit};
 
-mod cluster;
 mod completion;
 mod diff;
 mod doctor;
 mod history;
 mod impact;
+mod in_cluster;
 pub mod init;
 mod render;
 mod report;
@@ -21,6 +21,7 @@ mod rollback;
 mod status;
 mod sync;
 mod validate;
+mod version;
 mod workstation;
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
@@ -29,18 +30,23 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
         Command::Validate(a) => validate::run(src, &a, out),
         Command::Render(a) => render::run(src, &a, out),
         Command::Diff(a) => diff::run(src, &a, out),
-        Command::Sync(a) if a.is_cluster() => cluster::follow::run(&a, out),
+        Command::Sync(a) if a.is_cluster() => in_cluster::follow::run(&a, out),
         Command::Sync(a) => sync::run(src, &a, out),
         Command::Doctor(a) => doctor::run(&a, out),
-        Command::Status(a) if a.workstations => cluster::workstations::run(&a, out),
-        Command::Status(a) if a.is_cluster() => cluster::status::run(&a, out),
+        Command::Status(a) if a.workstations => in_cluster::workstations::run(&a, out),
+        Command::Status(a) if a.is_cluster() => in_cluster::status::run(&a, out),
         Command::Status(a) => status::run(src, &a, out),
-        Command::Rollback(a) if a.is_cluster() => cluster::steer::rollback(&a, out),
+        Command::Rollback(a) if a.is_cluster() => in_cluster::steer::rollback(&a, out),
         Command::Rollback(a) => rollback::run(&a, out),
-        Command::History(a) if a.is_cluster() => cluster::history::run(&a, out),
+        Command::History(a) if a.is_cluster() => in_cluster::history::run(&a, out),
         Command::History(a) => history::run(&a, out),
-        Command::Reconcile(a) => cluster::steer::reconcile(&a, out),
-        Command::Approve(a) => cluster::steer::approve(&a, out),
+        Command::Reconcile(a) => in_cluster::steer::reconcile(&a, out),
+        Command::Approve(a) => in_cluster::steer::approve(&a, out),
+        Command::Suspend(a) => in_cluster::lifecycle::suspend(&a, true, out),
+        Command::Resume(a) => in_cluster::lifecycle::suspend(&a, false, out),
+        Command::Retry(a) => in_cluster::lifecycle::retry(&a, out),
+        Command::Abort(a) => in_cluster::lifecycle::abort(&a, out),
+        Command::Version(a) => version::run(&a, out),
         Command::Init(c) => init::run(src, c, out),
         Command::Completion(a) => completion::completion(&a, out),
         Command::Man(a) => completion::man(&a, out),
@@ -66,10 +72,10 @@ pub fn warn_if_interrupted(target: &std::path::Path, dry_run: bool) {
         } else {
             "is undone first"
         };
-        eprintln!(
-            "warning: an interrupted sync or rollback was found in {}; it {what}",
+        crate::style::eprint_warning(&format!(
+            "an interrupted sync or rollback was found in {}; it {what}",
             target.display()
-        );
+        ));
     }
 }
 

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::{CliError, Exit};
+use crate::style;
 use crate::sync::engine::Outcome;
 use crate::sync::plan::{Action, Plan};
 
@@ -33,8 +34,11 @@ pub fn blocked(
 ) -> Result<Exit, CliError> {
     writeln!(
         out,
-        "local changes in {} would be lost; nothing was written:",
-        target.display()
+        "{}",
+        style::fail(&format!(
+            "local changes in {} would be lost; nothing was written:",
+            target.display()
+        ))
     )?;
     for (path, why) in &plan.conflicts {
         writeln!(out, "  {path}: {why}")?;
@@ -82,7 +86,11 @@ pub fn outcome(
 ) -> Result<Exit, CliError> {
     match outcome {
         Outcome::UpToDate(_) => {
-            writeln!(out, "{} is up to date", target.display())?;
+            writeln!(
+                out,
+                "{}",
+                style::ok(&format!("{} is up to date", target.display()))
+            )?;
             Ok(Exit::Ok)
         }
         Outcome::Blocked(plan) => blocked(out, plan, target, hints),
@@ -97,13 +105,13 @@ pub fn outcome(
             warnings,
         } => {
             steps(out, plan)?;
-            writeln!(out, "{done}: {}", counts(plan))?;
+            writeln!(out, "{}", style::ok(&format!("{done}: {}", counts(plan))))?;
             writeln!(
                 out,
                 "the state before is backup {backup} (undo: claude-env rollback)"
             )?;
             for w in warnings {
-                eprintln!("warning: {w}");
+                style::eprint_warning(w);
             }
             Ok(Exit::Ok)
         }

@@ -2,7 +2,7 @@
 //! the repository says?
 //!
 //! This is the local half; cluster status (`status NAME`, `--cluster`, `-n`, `-A`) is
-//! `commands::cluster::status`, chosen by the arguments, with the same [`Exit`] contract.
+//! `commands::in_cluster::status`, chosen by the arguments, with the same [`Exit`] contract.
 
 use std::io::Write;
 use std::path::Path;

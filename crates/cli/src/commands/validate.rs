@@ -8,6 +8,7 @@ use crate::cli::{SourceArgs, ValidateArgs};
 use crate::environment;
 use crate::error::{CliError, Exit};
 use crate::repo::LoadedRepo;
+use crate::style;
 
 pub fn run(src: &SourceArgs, args: &ValidateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let repo = LoadedRepo::load(src)?;
@@ -24,12 +25,17 @@ pub fn run(src: &SourceArgs, args: &ValidateArgs, out: &mut dyn Write) -> Result
         writeln!(out, "{d}")?;
     }
     let (errors, warnings) = (diagnostics.errors().count(), diagnostics.warnings().count());
-    writeln!(
-        out,
+    let summary = format!(
         "{}: {} @ {}: {errors} error(s), {warnings} warning(s)",
         if errors > 0 { "invalid" } else { "ok" },
         repo.repo,
         short_rev(repo.revision.as_deref())
-    )?;
+    );
+    let summary = if errors > 0 {
+        style::fail(&summary)
+    } else {
+        style::ok(&summary)
+    };
+    writeln!(out, "{summary}")?;
     Ok(exit)
 }

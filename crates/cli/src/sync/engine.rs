@@ -3,48 +3,15 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::SyncError;
 use super::backup::{self, Backup, BackupError, Manifest};
 use super::document::SyncedDocument;
 use super::fs::Fs;
-use super::journal::RecoverError;
 use super::lock::Lock;
 use super::plan::{self, Action, Hashes, Plan};
-use super::state::{self, HistoryEntry, ManagedFile, Operation, Origin, State, StateError};
-use super::txn::{self, Change, Expect, TxnError};
+use super::state::{self, HistoryEntry, ManagedFile, Operation, Origin, State};
+use super::txn::{self, Change, Expect};
 use crate::hash::sha256_hex;
-
-#[derive(Debug, thiserror::Error)]
-pub enum SyncError {
-    #[error(transparent)]
-    State(#[from] StateError),
-    #[error(transparent)]
-    Backup(#[from] BackupError),
-    #[error(transparent)]
-    Txn(#[from] TxnError),
-    #[error("cannot undo the interrupted operation found in the target")]
-    Recover(#[from] RecoverError),
-    #[error(
-        "refusing to write {0:?}: rendered paths must stay inside the target and out of .claude-env"
-    )]
-    UnsafePath(String),
-    #[error("cannot create the target directory {path}")]
-    CreateTarget {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(
-        "{path} exists: another claude-env command is changing this target (if none is \
-         running, a previous one was killed: delete the file)"
-    )]
-    Locked { path: String },
-    #[error("cannot lock {path}")]
-    Lock {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
-}
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Options {

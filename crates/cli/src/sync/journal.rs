@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::fs::Fs;
-use super::txn::{Step, TxnError, io_err, remove_dirs, sibling, undo_steps};
+use super::step::{Step, TxnError, io_err, remove_dirs, sibling, undo_steps};
 
 /// Paths relative to the transaction's root; temp and undo names follow from them.
 #[derive(Debug, Serialize, Deserialize)]

@@ -175,6 +175,7 @@ fn spec_or_steering(e: &ClaudeEnvironment) -> Option<u64> {
         annotations::ROLLBACK_TO,
         annotations::RECONCILE,
         annotations::RETRY,
+        annotations::ABORT,
     ] {
         e.annotations().get(key).hash(&mut h);
     }

@@ -69,6 +69,12 @@ impl Machine<'_> {
         }
         self.handle_retry();
         self.track_restore();
+        if self.abort_requested() {
+            self.fail(
+                FailureReason::Aborted,
+                "aborted on request (claude-env.io/abort)".to_string(),
+            );
+        }
         let desired = self.obs.desired.clone();
         if !self.s.stage.in_flight() {
             self.start_or_hold(&desired);
@@ -124,6 +130,20 @@ impl Machine<'_> {
                 format!("retrying revision {}", short(&failed)),
             );
         }
+    }
+
+    /// An `abort` value not seen before that names the revision in flight. Each value is
+    /// spent when first seen, so one naming another revision (or arriving when nothing is
+    /// in flight) never aborts a later rollout.
+    fn abort_requested(&mut self) -> bool {
+        let Some(value) = self.obs.abort.as_deref().filter(|v| !v.is_empty()) else {
+            return false;
+        };
+        if self.s.handled_abort.as_deref() == Some(value) {
+            return false;
+        }
+        self.s.handled_abort = Some(value.to_string());
+        self.s.stage.in_flight() && names_revision(value, &self.revision())
     }
 
     /// Records the rollback duration once the restored revision is Available again.
@@ -253,7 +273,9 @@ impl Machine<'_> {
         let stable = self.s.stable.clone().filter(|s| *s != revision);
         let mut restore_color = None;
         let restored = match self.s.stage.clone() {
-            Stage::Idle | Stage::AwaitingApproval => false,
+            Stage::Idle => false,
+            // Nothing of it was applied: the stable revision never stopped serving.
+            Stage::AwaitingApproval => stable.is_some(),
             Stage::Applied { .. } | Stage::Promoting { .. } => match &stable {
                 Some(stable) => {
                     self.actions.push(Action::RestoreStable {

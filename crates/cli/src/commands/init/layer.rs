@@ -8,7 +8,7 @@ use claude_env_config::{ParsedRepo, RepoSnapshot};
 
 use super::prompt::Prompter;
 use super::{InitError, Plan, check_name, new_errors, refuse_invalid};
-use crate::cli::{InitModeArgs, InitProjectArgs, InitTeamArgs, SourceArgs};
+use crate::cli::{InitModeArgs, InitProjectArgs, InitTeamArgs, InitTemplatesArgs, SourceArgs};
 use crate::error::{CliError, Exit};
 use crate::git_cache;
 use crate::templates::{self, Origin};
@@ -241,15 +241,38 @@ fn finish(
     Ok(Exit::Ok)
 }
 
-pub fn list_templates(src: &SourceArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub fn list_templates(
+    src: &SourceArgs,
+    args: &InitTemplatesArgs,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     // Outside a repository the built-in templates are still worth listing.
     let root = local_repo(src).ok().map(|(r, _)| r);
-    for (name, origin, description) in templates::list(root.as_deref()) {
-        let from = match origin {
-            Origin::BuiltIn => "built-in".to_string(),
-            Origin::Repository(p) => format!("{}/", p.display()),
-        };
-        writeln!(out, "{name:<18} {from:<22} {description}")?;
+    let listed: Vec<Listed> = templates::list(root.as_deref())
+        .into_iter()
+        .map(|(name, origin, description)| Listed {
+            name,
+            from: match origin {
+                Origin::BuiltIn => "built-in".to_string(),
+                Origin::Repository(p) => format!("{}/", p.display()),
+            },
+            description,
+        })
+        .collect();
+    if crate::commands::structured_out(out, args.output, &listed)? {
+        return Ok(Exit::Ok);
+    }
+    for t in &listed {
+        writeln!(out, "{:<18} {:<22} {}", t.name, t.from, t.description)?;
     }
     Ok(Exit::Ok)
+}
+
+/// One template, as `init templates` lists it.
+#[derive(serde::Serialize)]
+struct Listed {
+    name: String,
+    /// `built-in`, or the repository's directory (`templates/NAME/`).
+    from: String,
+    description: String,
 }

@@ -51,7 +51,7 @@ pub fn run(src: &SourceArgs, command: InitCommand, out: &mut dyn Write) -> Resul
         InitCommand::Repo(a) => repo::run(src, &a, out),
         InitCommand::Team(a) => layer::team(src, &a, out),
         InitCommand::Project(a) => layer::project(src, &a, out),
-        InitCommand::Templates => layer::list_templates(src, out),
+        InitCommand::Templates(a) => layer::list_templates(src, &a, out),
     }
 }
 

@@ -75,6 +75,7 @@ fn record_revisions(s: &mut ClaudeEnvironmentStatus, r: &Reconciled, now: &Time,
         s.rejected_revision = rb.rejected.clone();
     }
     s.last_applied_revision = Some(r.revision.clone());
+    s.last_applied_short_revision = Some(claude_env_api::short_revision(&r.revision).into());
     s.inventory = Some(r.inventory.clone());
     s.config_maps = r.config_maps.clone();
     s.workstations = r.workstations;

@@ -79,6 +79,10 @@ fn a_healthy_apply_is_ready_and_healthy_with_the_applied_revision() {
     );
     assert_eq!(message(&s, "Ready"), "Applied revision 0123456789ab");
     assert_eq!(s.last_applied_revision.as_deref(), Some(REV));
+    assert_eq!(
+        s.last_applied_short_revision.as_deref(),
+        Some("0123456789ab")
+    );
     assert_eq!(s.last_attempted_revision.as_deref(), Some(REV));
     assert_eq!(s.observed_generation, Some(2));
 }

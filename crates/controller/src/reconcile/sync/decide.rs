@@ -49,6 +49,7 @@ impl Run<'_> {
             last_known_good: old.last_known_good_revision.clone(),
             approval: env.annotations().get(annotations::APPROVE).cloned(),
             retry: env.annotations().get(annotations::RETRY).cloned(),
+            abort: env.annotations().get(annotations::ABORT).cloned(),
             manual_rollback: target.rollback.is_some(),
             readiness: rollout_driver::readiness(ctx, plan, &servers).await,
             servers,

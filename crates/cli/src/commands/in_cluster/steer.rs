@@ -1,0 +1,188 @@
+//! `reconcile`, `approve` and cluster `rollback`: set a steering annotation and, with
+//! `--wait`, watch until the controller has acted on it and the rollout has settled (see
+//! [`super::request`]). `approve` and `rollback` also set their actor annotation
+//! (`claude-env.io/approved-by`, `claude-env.io/rollback-requested-by`) to the user the API
+//! server knows the caller as (SelfSubjectReview): the admission policy requires it, and
+//! history and the audit log name that user.
+
+use std::io::Write;
+
+use claude_env_api::short_revision;
+use jiff::Timestamp;
+
+use super::request::{self, Target};
+use crate::cli::{ApproveArgs, ReconcileArgs, RequestArgs, RollbackArgs, WaitArgs};
+use crate::cluster::patch;
+use crate::cluster::{Cluster, ClusterError, client};
+use crate::error::{CliError, Exit};
+use crate::style;
+
+pub fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let e = &args.env;
+    client::runtime()?.block_on(async {
+        let cluster = Cluster::connect(&e.kube).await?;
+        let ns = cluster.namespace(e.namespace.as_deref());
+        let t = Target {
+            cluster: &cluster,
+            namespace: &ns,
+            name: &e.name,
+        };
+        let request = patch::reconcile(Timestamp::now());
+        let Some(sent) = t.send(&args.request, &request.patch(), out).await? else {
+            return Ok(Exit::Ok);
+        };
+        let what = format!(
+            "requested a reconcile of {} ({}={})",
+            t.id(),
+            request.key,
+            request.value
+        );
+        if !args.request.wait.wait {
+            return request::sent(out, args.request.output, &sent, &what);
+        }
+        anstream::eprintln!("{}", style::ok(&what));
+        let env = t
+            .wait(&args.request, "the controller to reconcile it", |env| {
+                patch::reconcile_done(env, &request)
+            })
+            .await?;
+        request::report(
+            out,
+            args.request.output,
+            &env,
+            &format!("reconciled {}", t.id()),
+            request::exit(&env),
+        )
+    })
+}
+
+pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let e = &args.env;
+    client::runtime()?.block_on(async {
+        let cluster = Cluster::connect(&e.kube).await?;
+        let ns = cluster.namespace(e.namespace.as_deref());
+        let t = Target {
+            cluster: &cluster,
+            namespace: &ns,
+            name: &e.name,
+        };
+        let env = cluster.get(&ns, &e.name).await?;
+        let approval = patch::approve(&env, args.revision.as_deref(), Timestamp::now())?;
+        let revision = &approval.revision;
+        let paused_on_it = approval.waiting.as_deref() == Some(revision.as_str());
+        match &approval.waiting {
+            Some(w) if w != revision => style::eprint_warning(&format!(
+                "the rollout of {} is paused on {}; the controller ignores this approval of {} \
+                 until that revision is the one waiting",
+                t.id(),
+                short_revision(w),
+                short_revision(revision)
+            )),
+            None => style::eprint_note(&format!(
+                "nothing in {} is waiting for approval now; {} is approved ahead of its rollout",
+                t.id(),
+                short_revision(revision)
+            )),
+            Some(_) => {}
+        }
+        if args.request.wait.wait && !paused_on_it {
+            return Err(CliError::Usage(
+                "approve --wait waits for the paused rollout to continue; nothing is paused on \
+                 that revision"
+                    .into(),
+            ));
+        }
+        let patch = t.signed(&approval.request).await;
+        let Some(sent) = t.send(&args.request, &patch, out).await? else {
+            return Ok(Exit::Ok);
+        };
+        let what = format!(
+            "approved revision {} of {} ({}={})",
+            short_revision(revision),
+            t.id(),
+            approval.request.key,
+            approval.request.value
+        );
+        if !args.request.wait.wait {
+            return request::sent(out, args.request.output, &sent, &what);
+        }
+        anstream::eprintln!("{}", style::ok(&what));
+        let env = t
+            .wait(&args.request, "the rollout to continue", |env| {
+                patch::approval_done(env, &approval.request)
+            })
+            .await?;
+        request::report(
+            out,
+            args.request.output,
+            &env,
+            &format!("approved {}", t.id()),
+            request::exit(&env),
+        )
+    })
+}
+
+pub fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    let Some(name) = &args.name else {
+        return Err(CliError::Usage(
+            "rollback in a cluster needs the ClaudeEnvironment: claude-env rollback NAME \
+             [--to REV] [-n NAMESPACE]"
+                .into(),
+        ));
+    };
+    let request_args = RequestArgs {
+        wait: WaitArgs {
+            wait: args.wait.wait,
+            timeout: args.wait.timeout,
+        },
+        dry_run: args.dry_run,
+        output: args.output,
+    };
+    client::runtime()?.block_on(async {
+        let cluster = Cluster::connect(&args.cluster.kube).await?;
+        let ns = cluster.namespace(args.cluster.namespace.as_deref());
+        let t = Target {
+            cluster: &cluster,
+            namespace: &ns,
+            name,
+        };
+        let env = cluster.get(&ns, name).await?;
+        let revision = match &args.to {
+            Some(r) => r.clone(),
+            None => patch::default_rollback_target(&env.status.clone().unwrap_or_default())
+                .ok_or_else(|| ClusterError::NoRollbackTarget {
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                })?,
+        };
+        let request = patch::rollback(&revision, Timestamp::now())?;
+        let patch = t.signed(&request).await;
+        let Some(sent) = t.send(&request_args, &patch, out).await? else {
+            return Ok(Exit::Ok);
+        };
+        let what = format!(
+            "requested a rollback of {} to {} ({}={})",
+            t.id(),
+            short_revision(&revision),
+            request.key,
+            request.value
+        );
+        if !args.wait.wait {
+            return request::sent(out, args.output, &sent, &what);
+        }
+        anstream::eprintln!("{}", style::ok(&what));
+        let running = format!("{} running {}", t.id(), short_revision(&revision));
+        let env = t
+            .wait(&request_args, &running, |env| {
+                patch::rollback_done(env, &request, &revision)
+            })
+            .await?;
+        request::report(
+            out,
+            args.output,
+            &env,
+            &format!("rolled back {}", t.id()),
+            request::exit(&env),
+        )
+    })
+}
