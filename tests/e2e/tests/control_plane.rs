@@ -257,29 +257,34 @@ async fn deleting_a_namespace_removes_what_was_in_it() {
     assert!(cms.get_opt("c").await.unwrap().is_none());
 }
 
+/// `kubectl get cenv` shows environment, revision, ready, rollout phase, drift % and the Ready
+/// message; `-o wide` (priority 1) adds team, project and strategy.
 #[test]
 fn crd_printer_columns_follow_design() {
     use kube::CustomResourceExt;
     let crd = ClaudeEnvironment::crd();
-    let cols: Vec<_> = crd.spec.versions[0]
+    let cols: Vec<(&str, i32)> = crd.spec.versions[0]
         .additional_printer_columns
         .as_ref()
         .unwrap()
         .iter()
-        .map(|c| c.name.as_str())
+        .map(|c| (c.name.as_str(), c.priority.unwrap_or(0)))
         .collect();
+    let shown: Vec<&str> = cols.iter().filter(|c| c.1 == 0).map(|c| c.0).collect();
+    let wide: Vec<&str> = cols.iter().filter(|c| c.1 == 1).map(|c| c.0).collect();
     assert_eq!(
-        cols,
+        shown,
         [
             "Environment",
-            "Team",
             "Revision",
             "Ready",
-            "Drift",
             "Rollout",
-            "Age"
+            "Drift",
+            "Age",
+            "Message"
         ]
     );
+    assert_eq!(wide, ["Team", "Project", "Strategy"]);
     assert_eq!(
         crd.spec.names.short_names.as_deref(),
         Some(&["cenv".to_string()][..])
