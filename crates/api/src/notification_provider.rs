@@ -2,6 +2,10 @@
 //! signed JSON webhook, or Git commit statuses). One per destination and namespace;
 //! `NotificationRule`s in the same namespace say which events it receives.
 
+// kube's `KubeSchema` derive copies each struct into a private module of its own, where
+// its `pub` is unreachable; the types themselves are this crate's API.
+#![allow(unreachable_pub)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;

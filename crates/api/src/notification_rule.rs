@@ -1,6 +1,10 @@
 //! `NotificationRule`: which events about which ClaudeEnvironments of its namespace go to
 //! which `NotificationProvider`s.
 
+// kube's `KubeSchema` derive copies each struct into a private module of its own, where
+// its `pub` is unreachable; the types themselves are this crate's API.
+#![allow(unreachable_pub)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;

@@ -1,5 +1,9 @@
 //! `ClaudeEnvironment.spec`: what to render (source, layers), where, and how to roll it out.
 
+// kube's `KubeSchema` derive copies each struct into a private module of its own, where
+// its `pub` is unreachable; the types themselves are this crate's API.
+#![allow(unreachable_pub)]
+
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -5,6 +5,10 @@
 //! (`spec.healthChecks.workstations`). Everything is in `spec`: like a Lease, the record is
 //! its writer's report, and an admission policy lets each user write only their own.
 
+// kube's `KubeSchema` derive copies each struct into a private module of its own, where
+// its `pub` is unreachable; the types themselves are this crate's API.
+#![allow(unreachable_pub)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;

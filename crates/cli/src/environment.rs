@@ -68,7 +68,7 @@ impl From<&TeamSelectionArgs> for Selection {
 
 /// Where rendered objects (and the in-cluster URLs in mcp.json) point.
 #[derive(Clone, Debug, Default)]
-pub struct Placement {
+pub(crate) struct Placement {
     /// ClaudeEnvironment name; default: the selection joined by `-`.
     pub instance: Option<String>,
     /// The ClaudeEnvironment's namespace.
@@ -79,14 +79,14 @@ pub struct Placement {
 
 /// One selection, merged and typed.
 #[derive(Debug)]
-pub struct Environment {
+pub(crate) struct Environment {
     pub selection: Selection,
     pub merged: MergedDocument,
     pub document: Document,
 }
 
 /// Reads the optional user layer (layer 5). Absent is normal.
-pub fn read_user_layer(path: &Path) -> Result<Option<UserLayer>, EnvError> {
+pub(crate) fn read_user_layer(path: &Path) -> Result<Option<UserLayer>, EnvError> {
     match std::fs::read(path) {
         Ok(bytes) => Ok(Some(UserLayer::named(path.display().to_string(), bytes))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -97,7 +97,7 @@ pub fn read_user_layer(path: &Path) -> Result<Option<UserLayer>, EnvError> {
     }
 }
 
-pub fn load(
+pub(crate) fn load(
     repo: &LoadedRepo,
     selection: Selection,
     user: Option<UserLayer>,
@@ -120,7 +120,7 @@ pub fn load(
     })
 }
 
-pub fn validate(repo: &LoadedRepo) -> Diagnostics {
+pub(crate) fn validate(repo: &LoadedRepo) -> Diagnostics {
     claude_env_config::validate_repo(&repo.snapshot)
 }
 
@@ -155,12 +155,16 @@ impl Environment {
     }
 
     /// The files, with `${env:VAR}` still as `${VAR}` (as the cluster gets them).
-    pub fn files(&self, repo: &LoadedRepo, placement: &Placement) -> Result<ClaudeFiles, EnvError> {
+    pub(crate) fn files(
+        &self,
+        repo: &LoadedRepo,
+        placement: &Placement,
+    ) -> Result<ClaudeFiles, EnvError> {
         claude_env_render::render_files(&self.document, &self.context(repo, placement))
             .map_err(|e| self.render_err(e))
     }
 
-    pub fn objects(
+    pub(crate) fn objects(
         &self,
         repo: &LoadedRepo,
         placement: &Placement,
@@ -171,13 +175,13 @@ impl Environment {
 }
 
 /// Relative path → bytes.
-pub type Files = BTreeMap<String, Vec<u8>>;
+pub(crate) type Files = BTreeMap<String, Vec<u8>>;
 /// Variable → value.
-pub type EnvValues = BTreeMap<String, String>;
+pub(crate) type EnvValues = BTreeMap<String, String>;
 
 /// Files as written to a workstation: every `${env:VAR}` resolved from `lookup`. Returns
 /// the files and the values used (so output can mask them).
-pub fn resolve_env(
+pub(crate) fn resolve_env(
     files: &ClaudeFiles,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<(Files, EnvValues), EnvError> {

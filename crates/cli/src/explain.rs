@@ -12,7 +12,7 @@ use claude_env_config::{MergedDocument, Provenance, pointer};
 
 /// One explained leaf.
 #[derive(Debug, Serialize)]
-pub struct Leaf<'a> {
+pub(crate) struct Leaf<'a> {
     /// `settings.permissions.deny[2]`.
     pub path: String,
     /// RFC 6901, as the config engine and diagnostics name it.
@@ -25,7 +25,7 @@ pub struct Leaf<'a> {
 
 /// Where a leaf was set, flat: `{"layer": "environment/production", "file": ..., "line": 7, "column": 5}`.
 #[derive(Debug, Serialize)]
-pub struct SetAt<'a> {
+pub(crate) struct SetAt<'a> {
     pub layer: String,
     pub file: &'a str,
     pub line: u32,
@@ -44,7 +44,7 @@ impl<'a> SetAt<'a> {
 }
 
 /// Every leaf (scalars and empty containers) in document order.
-pub fn leaves(doc: &MergedDocument) -> Vec<Leaf<'_>> {
+pub(crate) fn leaves(doc: &MergedDocument) -> Vec<Leaf<'_>> {
     let mut out = Vec::new();
     walk(doc, &doc.value, String::new(), String::new(), &mut out);
     out
@@ -125,7 +125,7 @@ fn short_value(v: &Value) -> String {
 }
 
 /// The human form, values aligned in one column.
-pub fn render_text(leaves: &[Leaf<'_>]) -> String {
+pub(crate) fn render_text(leaves: &[Leaf<'_>]) -> String {
     let lefts: Vec<String> = leaves
         .iter()
         .map(|l| format!("{} = {}", l.path, short_value(l.value)))

@@ -36,7 +36,7 @@ pub enum GitError {
 
 /// Where the bare clones live: `$XDG_CACHE_HOME/claude-env/repos` (else `~/.cache/...`),
 /// one `<name>-<hash of the URL>.git` per URL.
-pub fn cache_root() -> Result<PathBuf, GitError> {
+pub(crate) fn cache_root() -> Result<PathBuf, GitError> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -47,7 +47,7 @@ pub fn cache_root() -> Result<PathBuf, GitError> {
 
 /// The CLI's cache: local URLs allowed (`file://`, a bare repository on disk) — the user
 /// can read their own disk anyway, unlike a controller's tenants.
-pub fn cache() -> Result<GitCache, GitError> {
+pub(crate) fn cache() -> Result<GitCache, GitError> {
     Ok(GitCache::new(cache_root()?)?.allow_local_urls(true))
 }
 
@@ -60,7 +60,7 @@ pub fn cache() -> Result<GitCache, GitError> {
 ///   default branch) or of anything fetched before;
 /// * any other `rev`: a branch of that name, else a tag, else a revision expression
 ///   (`main~2`) on the default branch.
-pub fn fetch(
+pub(crate) fn fetch(
     url: &str,
     branch: Option<&str>,
     rev: Option<&str>,
@@ -138,7 +138,7 @@ fn looks_like_sha(rev: &str) -> bool {
 }
 
 /// Whether `repo` (as given to `--repo`) names a Git URL rather than a directory.
-pub fn is_url(repo: &str) -> bool {
+pub(crate) fn is_url(repo: &str) -> bool {
     repo.contains("://") || (repo.contains('@') && repo.contains(':') && !Path::new(repo).exists())
 }
 

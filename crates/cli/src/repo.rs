@@ -10,7 +10,7 @@ use crate::git_cache::{self, GitError};
 
 /// A loaded repository and how to find it again (recorded in the target's state).
 #[derive(Debug)]
-pub struct LoadedRepo {
+pub(crate) struct LoadedRepo {
     pub snapshot: RepoSnapshot,
     /// Commit SHA; for a working tree, `HEAD` with `-dirty` appended when the config differs
     /// from it; `None` outside Git.
@@ -45,7 +45,7 @@ pub enum RepoError {
 }
 
 impl LoadedRepo {
-    pub fn load(args: &SourceArgs) -> Result<Self, RepoError> {
+    pub(crate) fn load(args: &SourceArgs) -> Result<Self, RepoError> {
         let given = args.repo.clone().unwrap_or_else(|| ".".to_string());
         if git_cache::is_url(&given) {
             return load_url(&given, args);
@@ -178,7 +178,7 @@ fn work_tree_revision(root: &Path) -> Option<String> {
 
 /// `https://user:token@host/x` → `https://user@host/x`: state files and output never hold a
 /// password.
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };

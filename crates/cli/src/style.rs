@@ -9,20 +9,20 @@
 use anstyle::{AnsiColor, Style};
 
 /// Done, passed, healthy.
-pub const OK: &str = "✔";
+pub(crate) const OK: &str = "✔";
 /// Failed, refused, unhealthy.
-pub const FAIL: &str = "✗";
+pub(crate) const FAIL: &str = "✗";
 /// In progress, waiting.
-pub const WAIT: &str = "◎";
+pub(crate) const WAIT: &str = "◎";
 
-pub const GOOD: Style = AnsiColor::Green.on_default();
-pub const BAD: Style = AnsiColor::Red.on_default();
-pub const PENDING: Style = AnsiColor::Yellow.on_default();
-pub const HEADER: Style = Style::new().bold();
-pub const DIM: Style = Style::new().dimmed();
+pub(crate) const GOOD: Style = AnsiColor::Green.on_default();
+pub(crate) const BAD: Style = AnsiColor::Red.on_default();
+pub(crate) const PENDING: Style = AnsiColor::Yellow.on_default();
+pub(crate) const HEADER: Style = Style::new().bold();
+pub(crate) const DIM: Style = Style::new().dimmed();
 
 /// `text` in `style` (reset after).
-pub fn paint(style: Style, text: &str) -> String {
+pub(crate) fn paint(style: Style, text: &str) -> String {
     if text.is_empty() || style.is_plain() {
         return text.to_string();
     }
@@ -30,22 +30,22 @@ pub fn paint(style: Style, text: &str) -> String {
 }
 
 /// `✔ text`, the symbol green.
-pub fn ok(text: &str) -> String {
+pub(crate) fn ok(text: &str) -> String {
     format!("{} {text}", paint(GOOD, OK))
 }
 
 /// `✗ text`, the symbol red.
-pub fn fail(text: &str) -> String {
+pub(crate) fn fail(text: &str) -> String {
     format!("{} {text}", paint(BAD, FAIL))
 }
 
 /// `◎ text`, the symbol yellow.
-pub fn waiting(text: &str) -> String {
+pub(crate) fn waiting(text: &str) -> String {
     format!("{} {text}", paint(PENDING, WAIT))
 }
 
 /// A condition status as people scan it: `True` green, `False` red, anything else yellow.
-pub fn condition_status(status: &str) -> String {
+pub(crate) fn condition_status(status: &str) -> String {
     let style = match status {
         "True" => GOOD,
         "False" => BAD,
@@ -55,7 +55,7 @@ pub fn condition_status(status: &str) -> String {
 }
 
 /// Characters a terminal shows (escape codes take no room).
-pub fn width(text: &str) -> usize {
+pub(crate) fn width(text: &str) -> usize {
     anstream::adapter::strip_str(text)
         .to_string()
         .chars()
@@ -64,17 +64,17 @@ pub fn width(text: &str) -> usize {
 
 /// Without escape codes.
 #[cfg(test)]
-pub fn plain(text: &str) -> String {
+pub(crate) fn plain(text: &str) -> String {
     anstream::adapter::strip_str(text).to_string()
 }
 
 /// `warning: ...` on stderr, coloured when stderr is a terminal.
-pub fn eprint_warning(text: &str) {
+pub(crate) fn eprint_warning(text: &str) {
     anstream::eprintln!("{}", paint(PENDING, &format!("warning: {text}")));
 }
 
 /// `note: ...` on stderr.
-pub fn eprint_note(text: &str) {
+pub(crate) fn eprint_note(text: &str) {
     anstream::eprintln!("{}", paint(DIM, &format!("note: {text}")));
 }
 

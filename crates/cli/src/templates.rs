@@ -15,7 +15,7 @@ macro_rules! embed {
 }
 
 /// The built-in layer templates: name, what it is for.
-pub const BUILT_IN: &[(&str, &str)] = &[
+pub(crate) const BUILT_IN: &[(&str, &str)] = &[
     (
         "minimal",
         "an empty layer to fill in: a permissions list and metadata",
@@ -80,11 +80,11 @@ const REPO_FILES: &[(&str, &str)] = embed![
 const OWN_TEMPLATE: &str = "the repository's own template";
 
 /// Where the repository's own templates live.
-pub const REPO_TEMPLATES_DIR: &str = "templates";
+pub(crate) const REPO_TEMPLATES_DIR: &str = "templates";
 
 /// Where a template comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
+pub(crate) enum Origin {
     BuiltIn,
     /// A directory of the repository (relative to its root).
     Repository(PathBuf),
@@ -92,7 +92,7 @@ pub enum Origin {
 
 /// A layer template: its files, relative to the layer directory.
 #[derive(Clone, Debug)]
-pub struct Template {
+pub(crate) struct Template {
     pub files: Vec<(String, String)>,
 }
 
@@ -111,7 +111,7 @@ pub enum TemplateError {
 }
 
 /// Files of the repository skeleton: path → content (unfilled).
-pub fn repo_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+pub(crate) fn repo_files() -> impl Iterator<Item = (&'static str, &'static str)> {
     REPO_FILES
         .iter()
         .filter_map(|(p, c)| Some((p.strip_prefix("repo/")?, *c)))
@@ -120,7 +120,7 @@ pub fn repo_files() -> impl Iterator<Item = (&'static str, &'static str)> {
 
 /// The layer file of a new environment: a specific one for the usual names, else a generic
 /// one.
-pub fn environment_file(name: &str) -> &'static str {
+pub(crate) fn environment_file(name: &str) -> &'static str {
     let wanted = format!("repo/environments/{name}.yaml");
     let other = "repo/environments/other.yaml";
     REPO_FILES
@@ -193,7 +193,7 @@ fn read_tree(dir: &Path, rel: &str, out: &mut Vec<(String, String)>) -> Result<(
 
 /// Every template a repository can use: its own first, then the built-in ones it does not
 /// shadow. `root`: the repository (`None`: built-in only).
-pub fn list(root: Option<&Path>) -> Vec<(String, Origin, String)> {
+pub(crate) fn list(root: Option<&Path>) -> Vec<(String, Origin, String)> {
     let own = root.map(repo_template_names).unwrap_or_default();
     let mut out: Vec<(String, Origin, String)> = own
         .iter()
@@ -211,7 +211,7 @@ pub fn list(root: Option<&Path>) -> Vec<(String, Origin, String)> {
 }
 
 /// The template `name`: the repository's own if it has one, else a built-in one.
-pub fn find(root: Option<&Path>, name: &str) -> Result<Template, TemplateError> {
+pub(crate) fn find(root: Option<&Path>, name: &str) -> Result<Template, TemplateError> {
     if let Some(root) = root
         && repo_template_names(root).iter().any(|n| n == name)
     {
@@ -224,7 +224,7 @@ pub fn find(root: Option<&Path>, name: &str) -> Result<Template, TemplateError> 
 }
 
 /// `text` with every `{{key}}` of `vars` replaced by its value.
-pub fn fill(text: &str, vars: &[(&str, &str)]) -> String {
+pub(crate) fn fill(text: &str, vars: &[(&str, &str)]) -> String {
     let mut out = text.to_string();
     for (k, v) in vars {
         out = out.replace(&format!("{{{{{k}}}}}"), v);

@@ -23,14 +23,14 @@ pub(crate) struct Keys {
 
 impl Keys {
     /// A lookup over `entries` as they are now.
-    pub fn new(entries: &[Entry]) -> Keys {
+    pub(crate) fn new(entries: &[Entry]) -> Keys {
         let mut keys = Keys::default();
         keys.grow(entries);
         keys
     }
 
     /// The position of `key`, unless it was removed.
-    pub fn find(&self, entries: &[Entry], key: &str) -> Option<usize> {
+    pub(crate) fn find(&self, entries: &[Entry], key: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.get(key).copied(),
             None => entries
@@ -41,7 +41,7 @@ impl Keys {
     }
 
     /// Call after pushing an entry onto `entries`.
-    pub fn pushed(&mut self, entries: &[Entry]) {
+    pub(crate) fn pushed(&mut self, entries: &[Entry]) {
         match &mut self.index {
             Some(index) => {
                 let i = entries.len() - 1;
@@ -52,7 +52,7 @@ impl Keys {
     }
 
     /// Marks the entry at `i` removed.
-    pub fn remove(&mut self, entries: &[Entry], i: usize) {
+    pub(crate) fn remove(&mut self, entries: &[Entry], i: usize) {
         if self.gone.len() < entries.len() {
             self.gone.resize(entries.len(), false);
         }
@@ -63,7 +63,7 @@ impl Keys {
     }
 
     /// Drops the removed entries, keeping the order of the others.
-    pub fn sweep(self, entries: &mut Vec<Entry>) {
+    pub(crate) fn sweep(self, entries: &mut Vec<Entry>) {
         if self.gone.iter().any(|g| *g) {
             let mut i = 0;
             entries.retain(|_| {

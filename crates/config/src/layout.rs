@@ -24,7 +24,7 @@ pub(crate) enum Place {
 
 impl Layout {
     /// Classifies `path` and records the layer directory it is in.
-    pub fn classify(&mut self, path: &str) -> Place {
+    pub(crate) fn classify(&mut self, path: &str) -> Place {
         // Hidden files and directories are not configuration (`.gitkeep` still makes its
         // directory exist).
         if path

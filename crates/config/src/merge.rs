@@ -25,7 +25,7 @@ pub(crate) struct Cursor<'s> {
 }
 
 impl<'s> Cursor<'s> {
-    pub fn new(strategies: &'s Strategies) -> Self {
+    pub(crate) fn new(strategies: &'s Strategies) -> Self {
         Self {
             strategies,
             steps: Vec::new(),
@@ -34,16 +34,16 @@ impl<'s> Cursor<'s> {
         }
     }
 
-    pub fn strategy(&self) -> &'s Strategy {
+    pub(crate) fn strategy(&self) -> &'s Strategy {
         self.strategies.lookup(&self.steps)
     }
 
-    pub fn pointer(&self) -> &str {
+    pub(crate) fn pointer(&self) -> &str {
         &self.pointer
     }
 
     /// Runs `f` one step deeper: a mapping key, or (`key == None`) array element `index`.
-    pub fn enter<R>(
+    pub(crate) fn enter<R>(
         &mut self,
         key: Option<&Arc<str>>,
         index: usize,
@@ -66,7 +66,7 @@ impl<'s> Cursor<'s> {
         r
     }
 
-    pub fn report(&mut self, rule: &'static str, at: &At, msg: impl Into<String>) {
+    pub(crate) fn report(&mut self, rule: &'static str, at: &At, msg: impl Into<String>) {
         self.diagnostics
             .push(Diagnostic::error(rule, &at.origin.file, msg).at(at.line, at.col));
     }

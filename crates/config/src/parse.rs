@@ -29,7 +29,7 @@ pub(crate) enum Format {
 
 impl Format {
     /// The format of a fragment file, or `None` if the file is not one.
-    pub fn of(path: &str) -> Option<Format> {
+    pub(crate) fn of(path: &str) -> Option<Format> {
         let ext = path.rsplit_once('.')?.1;
         match ext {
             "yaml" | "yml" => Some(Format::Yaml),

@@ -68,7 +68,7 @@ pub(crate) struct RepoSchema {
 
 impl RepoSchema {
     /// Parses and compiles a schema file; problems are `json-syntax` or `repo-schema`.
-    pub fn compile(file: &str, bytes: &[u8]) -> Result<RepoSchema, Diagnostic> {
+    pub(crate) fn compile(file: &str, bytes: &[u8]) -> Result<RepoSchema, Diagnostic> {
         let origin = Arc::new(Origin {
             layer: crate::Layer {
                 kind: crate::LayerKind::Base,
@@ -96,7 +96,7 @@ impl RepoSchema {
             })
     }
 
-    pub fn check(&self, tree: &Node, instance: &serde_json::Value) -> Vec<Diagnostic> {
+    pub(crate) fn check(&self, tree: &Node, instance: &serde_json::Value) -> Vec<Diagnostic> {
         if self.validator.is_valid(instance) {
             return Vec::new();
         }

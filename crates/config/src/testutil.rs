@@ -4,7 +4,7 @@ use crate::{Diagnostics, MergedDocument, ParsedRepo, RepoSnapshot, Selection};
 
 /// A repository whose claude-env.yaml has `merge:` set to `merge` (YAML mapping body,
 /// already indented by two spaces, or empty).
-pub fn repo(merge: &str, files: &[(&str, &str)]) -> RepoSnapshot {
+pub(crate) fn repo(merge: &str, files: &[(&str, &str)]) -> RepoSnapshot {
     let settings = format!("schemaVersion: 1\nenvironments: [prod]\nmerge:\n{merge}");
     let mut all = vec![
         ("claude-env.yaml".to_owned(), settings.into_bytes()),
@@ -19,16 +19,16 @@ pub fn repo(merge: &str, files: &[(&str, &str)]) -> RepoSnapshot {
     RepoSnapshot::new(None, all)
 }
 
-pub fn full() -> Selection {
+pub(crate) fn full() -> Selection {
     Selection::new("prod").team("t").project("p")
 }
 
 /// Merges prod/t/p (structural checks only).
-pub fn merge(merge: &str, files: &[(&str, &str)]) -> Result<MergedDocument, Diagnostics> {
+pub(crate) fn merge(merge: &str, files: &[(&str, &str)]) -> Result<MergedDocument, Diagnostics> {
     ParsedRepo::parse(&repo(merge, files)).merge(&full(), None)
 }
 
-pub fn merged(merge_rules: &str, files: &[(&str, &str)]) -> MergedDocument {
+pub(crate) fn merged(merge_rules: &str, files: &[(&str, &str)]) -> MergedDocument {
     match merge(merge_rules, files) {
         Ok(d) => d,
         Err(e) => panic!("merge failed:\n{e}"),
@@ -36,7 +36,7 @@ pub fn merged(merge_rules: &str, files: &[(&str, &str)]) -> MergedDocument {
 }
 
 /// The rule ids of a merge's diagnostics, in order.
-pub fn merge_rules(merge_rules: &str, files: &[(&str, &str)]) -> Vec<&'static str> {
+pub(crate) fn merge_rules(merge_rules: &str, files: &[(&str, &str)]) -> Vec<&'static str> {
     match merge(merge_rules, files) {
         Ok(_) => Vec::new(),
         Err(e) => e.iter().map(|d| d.rule).collect(),
@@ -44,7 +44,7 @@ pub fn merge_rules(merge_rules: &str, files: &[(&str, &str)]) -> Vec<&'static st
 }
 
 /// Every finding of prod/t/p, validated.
-pub fn check(merge_rules: &str, files: &[(&str, &str)]) -> Diagnostics {
+pub(crate) fn check(merge_rules: &str, files: &[(&str, &str)]) -> Diagnostics {
     ParsedRepo::parse(&repo(merge_rules, files))
         .check(&full(), None)
         .diagnostics

@@ -26,7 +26,7 @@ pub(crate) struct At {
 }
 
 impl At {
-    pub fn provenance(&self) -> Provenance {
+    pub(crate) fn provenance(&self) -> Provenance {
         Provenance {
             layer: self.origin.layer.clone(),
             file: self.origin.file.clone(),
@@ -36,7 +36,7 @@ impl At {
     }
 
     /// `file:line:col`, for messages that point at a second place.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{}:{}:{}", self.origin.file, self.line, self.col)
     }
 }
@@ -73,7 +73,7 @@ pub(crate) enum Value {
 }
 
 impl Value {
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "boolean",
@@ -85,21 +85,21 @@ impl Value {
         }
     }
 
-    pub fn as_map(&self) -> Option<&[Entry]> {
+    pub(crate) fn as_map(&self) -> Option<&[Entry]> {
         match self {
             Value::Map(m) => Some(m),
             _ => None,
         }
     }
 
-    pub fn as_str(&self) -> Option<&str> {
+    pub(crate) fn as_str(&self) -> Option<&str> {
         match self {
             Value::Str(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&Node> {
+    pub(crate) fn get(&self, key: &str) -> Option<&Node> {
         self.as_map()?
             .iter()
             .find(|e| &*e.key == key)
@@ -107,7 +107,7 @@ impl Value {
     }
 
     /// Deep equality of the data, ignoring positions (what `union` dedupes by).
-    pub fn same(&self, other: &Value) -> bool {
+    pub(crate) fn same(&self, other: &Value) -> bool {
         match (self, other) {
             (Value::Null, Value::Null) => true,
             (Value::Bool(a), Value::Bool(b)) => a == b,
@@ -138,7 +138,7 @@ impl Value {
 impl Node {
     /// Plain JSON. Nulls in mappings and deletion markers are left out: in a fragment they
     /// are merge instructions, not data (and in a merged tree there are none).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
         match &self.value {
             Value::Null | Value::Delete(_) => J::Null,
@@ -165,7 +165,7 @@ impl Node {
 
     /// The position that best answers "where is `pointer`?": the node itself, or for a
     /// place that does not exist (a missing required key) the deepest existing ancestor.
-    pub fn locate(&self, pointer: &str) -> &At {
+    pub(crate) fn locate(&self, pointer: &str) -> &At {
         let mut node = self;
         for token in pointer::tokens(pointer) {
             let next = match &node.value {
@@ -186,7 +186,7 @@ impl Node {
 
     /// Where the key of the entry at `pointer` was written, if it exists (additional
     /// property errors point at the key, not the value).
-    pub fn locate_key(&self, pointer: &str) -> Option<&At> {
+    pub(crate) fn locate_key(&self, pointer: &str) -> Option<&At> {
         let mut node = self;
         let mut key_at = None;
         for token in pointer::tokens(pointer) {
@@ -208,7 +208,10 @@ impl Node {
 
     /// Calls `f(parent key, string, position)` for every string in the tree, including
     /// deletion selectors (a secret is a secret wherever it is written).
-    pub fn for_each_string<'a>(&'a self, f: &mut impl FnMut(Option<&'a str>, &'a str, &'a At)) {
+    pub(crate) fn for_each_string<'a>(
+        &'a self,
+        f: &mut impl FnMut(Option<&'a str>, &'a str, &'a At),
+    ) {
         self.walk_strings(None, f);
     }
 
@@ -243,7 +246,7 @@ pub(crate) mod testing {
     use super::*;
     use crate::provenance::LayerKind;
 
-    pub fn at(line: u32) -> At {
+    pub(crate) fn at(line: u32) -> At {
         At {
             origin: Arc::new(Origin {
                 layer: Layer {
@@ -257,11 +260,11 @@ pub(crate) mod testing {
         }
     }
 
-    pub fn node(value: Value) -> Node {
+    pub(crate) fn node(value: Value) -> Node {
         Node { value, at: at(1) }
     }
 
-    pub fn map(entries: Vec<(&str, Node)>) -> Node {
+    pub(crate) fn map(entries: Vec<(&str, Node)>) -> Node {
         node(Value::Map(
             entries
                 .into_iter()
@@ -274,7 +277,7 @@ pub(crate) mod testing {
         ))
     }
 
-    pub fn s(v: &str) -> Node {
+    pub(crate) fn s(v: &str) -> Node {
         node(Value::Str(v.into()))
     }
 }

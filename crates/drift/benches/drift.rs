@@ -73,7 +73,7 @@ impl Store {
 
 /// Object-safe serialization to JSON, so the store lookup above stays one match.
 mod erased {
-    pub trait Ser {
+    pub(crate) trait Ser {
         fn to_value(&self) -> serde_json::Value;
     }
     impl<T: serde::Serialize> Ser for T {

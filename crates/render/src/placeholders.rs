@@ -22,7 +22,7 @@ pub(crate) struct Placeholders {
 }
 
 impl Placeholders {
-    pub fn string(&mut self, s: &str, at: &Pointer) -> Result<String, RenderError> {
+    pub(crate) fn string(&mut self, s: &str, at: &Pointer) -> Result<String, RenderError> {
         if !refs::may_contain_ref(s) {
             return Ok(s.to_string());
         }
@@ -46,7 +46,7 @@ impl Placeholders {
 
     /// Rewrites every string value (not keys) of a JSON tree, with object keys sorted: maps
     /// that compare equal must render equal bytes, whatever order they were built in.
-    pub fn value(&mut self, v: &Value, at: &Pointer) -> Result<Value, RenderError> {
+    pub(crate) fn value(&mut self, v: &Value, at: &Pointer) -> Result<Value, RenderError> {
         Ok(match v {
             Value::String(s) => Value::String(self.string(s, at)?),
             Value::Array(items) => {

@@ -22,7 +22,7 @@ use crate::refs;
 use crate::{RenderContext, ServerObjects};
 
 /// Default `deploy.replicas`.
-pub const DEFAULT_REPLICAS: i32 = 1;
+pub(crate) const DEFAULT_REPLICAS: i32 = 1;
 
 pub(crate) struct Inputs<'a> {
     pub ctx: &'a RenderContext,

@@ -19,7 +19,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(base: &'a MergedDocument, head: &'a MergedDocument) -> Self {
+    pub(crate) fn new(base: &'a MergedDocument, head: &'a MergedDocument) -> Self {
         Ctx {
             base,
             head,
@@ -35,18 +35,18 @@ impl<'a> Ctx<'a> {
     }
 
     /// The value at `ptr` (RFC 6901) of one side.
-    pub fn get(&self, side: Side, ptr: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, side: Side, ptr: &str) -> Option<&'a Value> {
         self.doc(side).value.pointer(ptr)
     }
 
     /// Both sides' values at `ptr`.
-    pub fn pair(&self, ptr: &str) -> (Option<&'a Value>, Option<&'a Value>) {
+    pub(crate) fn pair(&self, ptr: &str) -> (Option<&'a Value>, Option<&'a Value>) {
         (self.get(Side::Base, ptr), self.get(Side::Head, ptr))
     }
 
     /// Where the value at `ptr` was set: the leaf itself, or for a mapping or array the first
     /// leaf below it.
-    pub fn source(&self, side: Side, ptr: &str) -> Option<Source> {
+    pub(crate) fn source(&self, side: Side, ptr: &str) -> Option<Source> {
         let doc = self.doc(side);
         doc.provenance_of(ptr)
             .or_else(|| doc.provenance_under(ptr).next().map(|(_, p)| p))
@@ -54,21 +54,21 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records a change whose cause is the value at `at` of `side`.
-    pub fn push(&mut self, change: Change, side: Side, at: &str) {
+    pub(crate) fn push(&mut self, change: Change, side: Side, at: &str) {
         let source = self.source(side, at);
         self.out.push(change.at(source));
     }
 
     /// Records a change of the setting at `ptr` caused by its own value: the head's, or the
     /// base's when the head has none.
-    pub fn push_here(&mut self, change: Change) {
+    pub(crate) fn push_here(&mut self, change: Change) {
         let ptr = change.pointer.clone();
         let side = self.side_of(&ptr);
         self.push(change, side, &ptr);
     }
 
     /// The side whose value explains a change at `ptr`: the head, unless it is gone there.
-    pub fn side_of(&self, ptr: &str) -> Side {
+    pub(crate) fn side_of(&self, ptr: &str) -> Side {
         match self.get(Side::Head, ptr) {
             Some(_) => Side::Head,
             None => Side::Base,
@@ -76,7 +76,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A shorthand for the common case.
-    pub fn report(
+    pub(crate) fn report(
         &mut self,
         class: Class,
         severity: Severity,

@@ -29,7 +29,7 @@ pub(crate) struct Rule<'a> {
 }
 
 impl<'a> Rule<'a> {
-    pub fn parse(raw: &'a str) -> Self {
+    pub(crate) fn parse(raw: &'a str) -> Self {
         let trimmed = raw.trim();
         let (tool, specifier) = match (trimmed.find('('), trimmed.strip_suffix(')')) {
             (Some(open), Some(body)) if open > 0 => (&trimmed[..open], Some(&body[open + 1..])),
@@ -44,7 +44,7 @@ impl<'a> Rule<'a> {
 
     /// Whether the rule matches every use of its tool: no specifier, or a bare wildcard, or
     /// every tool of an MCP server.
-    pub fn is_wildcard(&self) -> bool {
+    pub(crate) fn is_wildcard(&self) -> bool {
         if let Some((_, tool)) = self.mcp() {
             return tool.is_none();
         }
@@ -55,7 +55,7 @@ impl<'a> Rule<'a> {
     }
 
     /// Allowing this rule lets the agent run anything, write anywhere or reach any host.
-    pub fn is_critical(&self) -> bool {
+    pub(crate) fn is_critical(&self) -> bool {
         self.is_wildcard() && POWERFUL.contains(&self.tool)
     }
 
@@ -71,7 +71,7 @@ impl<'a> Rule<'a> {
 
     /// What the rule covers: "any Bash command", "Bash commands starting with `git diff`",
     /// "every tool of MCP server `github`", "`Read(./src/**)`".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         if let Some((server, tool)) = self.mcp() {
             return match tool {
                 None => format!("every tool of MCP server `{server}`"),

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use claude_env_api::InconclusivePolicy;
+use jiff::Timestamp;
 
 use crate::action::{Action, CheckTarget, FailureReason};
 use crate::approval::Gate;
@@ -58,36 +59,8 @@ pub fn verify(
     {
         return Verdict::Failed(FailureReason::WorkstationsFailing, message);
     }
-    let ready = if plan.readiness {
-        readiness::evaluate(
-            input.expect,
-            &obs.readiness,
-            now,
-            v.started_at,
-            plan.progress_deadline,
-            v.ready_at.is_some(),
-        )
-    } else {
-        Ready::Ready
-    };
-    match ready {
-        Ready::Failed(reason, message) => {
-            actions.push(record(CheckKind::Readiness, Outcome::Fail));
-            return Verdict::Failed(reason, message);
-        }
-        Ready::Waiting(message) => {
-            return timed_out(v, plan, now, &message).unwrap_or(Verdict::Waiting {
-                message,
-                requeue: POLL,
-            });
-        }
-        Ready::Ready if v.ready_at.is_none() => {
-            v.ready_at = Some(now);
-            if plan.readiness && !input.expect.iter().all(|e| e.replicas == 0) {
-                actions.push(record(CheckKind::Readiness, Outcome::Pass));
-            }
-        }
-        Ready::Ready => {}
+    if let Some(verdict) = readiness_step(v, input, actions) {
+        return verdict;
     }
     if !input.with_checks {
         return Verdict::Done;
@@ -95,40 +68,10 @@ pub fn verify(
     if let Some(failed) = count_results(v, input) {
         return failed;
     }
-    if let Some(inc) = v.inconclusive.clone() {
-        let gate = Gate {
-            approval: obs.approval.as_deref(),
-            revision: input.revision,
-        };
-        if !gate.take(consumed_approval) {
-            let why = format!("check {:?} is inconclusive ({})", inc.check, inc.message);
-            return Verdict::Human(gate.waiting_message(&why, consumed_approval.as_deref()));
-        }
-        // The human says the inconclusive measurement is fine: it counts as a pass, and
-        // the timeout starts over (the wait was not the revision's fault).
-        v.checks.entry(inc.check).or_default().passed += 1;
-        v.inconclusive = None;
-        v.started_at = now;
+    if let Some(verdict) = inconclusive_step(v, input, consumed_approval) {
+        return verdict;
     }
-    let mut due = Vec::new();
-    let mut next: Option<Duration> = None;
-    for spec in &plan.checks {
-        let c = v.checks.entry(spec.name.clone()).or_default();
-        if c.passed + c.failed >= spec.count {
-            continue;
-        }
-        match c.requested_at {
-            Some(at) if now < after(at, spec.interval) => {
-                let wait = elapsed(now, after(at, spec.interval));
-                next = Some(next.map_or(wait, |n| n.min(wait)));
-            }
-            _ => {
-                c.requested_at = Some(now);
-                due.push(spec.name.clone());
-                next = Some(next.map_or(spec.interval, |n| n.min(spec.interval)));
-            }
-        }
-    }
+    let (due, next) = schedule(v, plan, now);
     let cohort_wait = gate
         .filter(|_| input.cohort_weight.is_some_and(|w| w > 0))
         .and_then(|g| workstations::waiting(&g, &obs.workstations, input.revision));
@@ -166,6 +109,105 @@ pub fn verify(
         message,
         requeue: requeue.max(Duration::from_secs(1)),
     }
+}
+
+/// Readiness of the revision's workloads: `Some` ends this decision (failed, or still
+/// waiting); the first time everything is ready is recorded.
+fn readiness_step(
+    v: &mut Verification,
+    input: &Input<'_>,
+    actions: &mut Vec<Action>,
+) -> Option<Verdict> {
+    let Input { plan, obs, .. } = *input;
+    let now = obs.now;
+    let ready = if plan.readiness {
+        readiness::evaluate(
+            input.expect,
+            &obs.readiness,
+            now,
+            v.started_at,
+            plan.progress_deadline,
+            v.ready_at.is_some(),
+        )
+    } else {
+        Ready::Ready
+    };
+    match ready {
+        Ready::Failed(reason, message) => {
+            actions.push(record(CheckKind::Readiness, Outcome::Fail));
+            return Some(Verdict::Failed(reason, message));
+        }
+        Ready::Waiting(message) => {
+            return Some(
+                timed_out(v, plan, now, &message).unwrap_or(Verdict::Waiting {
+                    message,
+                    requeue: POLL,
+                }),
+            );
+        }
+        Ready::Ready if v.ready_at.is_none() => {
+            v.ready_at = Some(now);
+            if plan.readiness && !input.expect.iter().all(|e| e.replicas == 0) {
+                actions.push(record(CheckKind::Readiness, Outcome::Pass));
+            }
+        }
+        Ready::Ready => {}
+    }
+    None
+}
+
+/// An inconclusive check waits for a human: `Some` while no approval of this revision is
+/// there to spend. An approval counts the measurement as a pass and restarts the timeout
+/// (the wait was not the revision's fault).
+fn inconclusive_step(
+    v: &mut Verification,
+    input: &Input<'_>,
+    consumed_approval: &mut Option<String>,
+) -> Option<Verdict> {
+    let inc = v.inconclusive.clone()?;
+    let gate = Gate {
+        approval: input.obs.approval.as_deref(),
+        revision: input.revision,
+    };
+    if !gate.take(consumed_approval) {
+        let why = format!("check {:?} is inconclusive ({})", inc.check, inc.message);
+        return Some(Verdict::Human(
+            gate.waiting_message(&why, consumed_approval.as_deref()),
+        ));
+    }
+    v.checks.entry(inc.check).or_default().passed += 1;
+    v.inconclusive = None;
+    v.started_at = input.obs.now;
+    None
+}
+
+/// The checks due now (marked requested), and how long until the next one is due (`None`:
+/// every check has its count of results).
+fn schedule(
+    v: &mut Verification,
+    plan: &CheckPlan,
+    now: Timestamp,
+) -> (Vec<String>, Option<Duration>) {
+    let mut due = Vec::new();
+    let mut next: Option<Duration> = None;
+    for spec in &plan.checks {
+        let c = v.checks.entry(spec.name.clone()).or_default();
+        if c.passed + c.failed >= spec.count {
+            continue;
+        }
+        match c.requested_at {
+            Some(at) if now < after(at, spec.interval) => {
+                let wait = elapsed(now, after(at, spec.interval));
+                next = Some(next.map_or(wait, |n| n.min(wait)));
+            }
+            _ => {
+                c.requested_at = Some(now);
+                due.push(spec.name.clone());
+                next = Some(next.map_or(spec.interval, |n| n.min(spec.interval)));
+            }
+        }
+    }
+    (due, next)
 }
 
 /// Fold this decision's results into the counters; a failure beyond the limits fails.

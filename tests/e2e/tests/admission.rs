@@ -7,6 +7,10 @@
 //! The controller's pods never really run here (KWOK fakes them): the API server's admission
 //! is what is tested. Each test installs its own release, confined to its own namespaces.
 
+// An end-to-end scenario reads as one story, top to bottom: splitting it would hide the
+// order of events it proves.
+#![allow(clippy::too_many_lines)]
+
 use std::time::Duration;
 
 use claude_env_api::ClaudeEnvironment;

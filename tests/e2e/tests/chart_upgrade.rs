@@ -9,6 +9,10 @@
 //! are renamed into a group of this test's own (same schema, different names): Helm's
 //! handling of the CRD is what is tested, not the name.
 
+// An end-to-end scenario reads as one story, top to bottom: splitting it would hide the
+// order of events it proves.
+#![allow(clippy::too_many_lines)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -5,6 +5,10 @@
 //! `approve` is checked up to the annotation it sets: the rollout machinery that consumes it
 //! is not part of this test.
 
+// An end-to-end scenario reads as one story, top to bottom: splitting it would hide the
+// order of events it proves.
+#![allow(clippy::too_many_lines)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

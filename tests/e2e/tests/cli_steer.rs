@@ -3,6 +3,10 @@
 //! annotation), `retry`, `suspend`/`resume`, `status -l` and `--watch`, `version`, `-o json`;
 //! and what `kubectl explain` and `kubectl get` show of the CRD.
 
+// An end-to-end scenario reads as one story, top to bottom: splitting it would hide the
+// order of events it proves.
+#![allow(clippy::too_many_lines)]
+
 use std::time::Duration;
 
 use claude_env_api::{ClaudeEnvironment, HistoryResult, RolloutPhase, annotations};

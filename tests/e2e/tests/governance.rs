@@ -6,6 +6,10 @@
 //! The policy and roles are rendered from the chart for the test's own namespace only
 //! (`namespaceSelector`, role names prefixed with the namespace): the cluster is shared.
 
+// An end-to-end scenario reads as one story, top to bottom: splitting it would hide the
+// order of events it proves.
+#![allow(clippy::too_many_lines)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -3,6 +3,10 @@
 //! chart, creates the Secrets and applies the example ClaudeEnvironments pointed at the given
 //! repository, then shows the controller's version.
 
+// An end-to-end scenario reads as one story, top to bottom: splitting it would hide the
+// order of events it proves.
+#![allow(clippy::too_many_lines)]
+
 use std::process::{Command, Output};
 
 use claude_env_api::ClaudeEnvironment;

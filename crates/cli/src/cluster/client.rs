@@ -19,24 +19,24 @@ use super::{ClusterError, describe, status_code};
 use crate::cli::KubeArgs;
 
 /// Field manager of the CLI's patches (visible in managedFields).
-pub const FIELD_MANAGER: &str = "claude-env-cli";
+pub(crate) const FIELD_MANAGER: &str = "claude-env-cli";
 
 /// The label the controller's Deployment carries (chart and plain manifests alike)...
-pub const NAME_LABEL: &str = "app.kubernetes.io/name";
+pub(crate) const NAME_LABEL: &str = "app.kubernetes.io/name";
 /// ...with this value.
-pub const CONTROLLER_NAME: &str = "claude-env-controller";
+pub(crate) const CONTROLLER_NAME: &str = "claude-env-controller";
 /// Its version label.
-pub const VERSION_LABEL: &str = "app.kubernetes.io/version";
+pub(crate) const VERSION_LABEL: &str = "app.kubernetes.io/version";
 
 /// A connected cluster.
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub client: Client,
     /// The kubeconfig context's namespace (or the service account's, or `default`).
     pub default_namespace: String,
 }
 
 /// The single-threaded runtime a cluster command runs on.
-pub fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -44,7 +44,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, ClusterError> {
 }
 
 impl Cluster {
-    pub async fn connect(args: &KubeArgs) -> Result<Cluster, ClusterError> {
+    pub(crate) async fn connect(args: &KubeArgs) -> Result<Cluster, ClusterError> {
         let options = KubeConfigOptions {
             context: args.context.clone(),
             ..KubeConfigOptions::default()
@@ -74,7 +74,7 @@ impl Cluster {
     }
 
     /// `-n NS`, else the default namespace.
-    pub fn namespace(&self, given: Option<&str>) -> String {
+    pub(crate) fn namespace(&self, given: Option<&str>) -> String {
         given.map_or_else(|| self.default_namespace.clone(), str::to_string)
     }
 
@@ -83,7 +83,7 @@ impl Cluster {
     }
 
     /// One ClaudeEnvironment; absent is an error naming it.
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
         namespace: &str,
         name: &str,
@@ -96,7 +96,7 @@ impl Cluster {
             })
     }
 
-    pub async fn get_opt(
+    pub(crate) async fn get_opt(
         &self,
         namespace: &str,
         name: &str,
@@ -109,7 +109,7 @@ impl Cluster {
 
     /// The ClaudeEnvironments of a namespace (`None`: all) matching a label selector (`None`:
     /// every one), by namespace and name.
-    pub async fn list(
+    pub(crate) async fn list(
         &self,
         namespace: Option<&str>,
         selector: Option<&str>,
@@ -134,7 +134,7 @@ impl Cluster {
 
     /// The user name the API server authenticates this client as (a SelfSubjectReview, which
     /// every authenticated user may create): what the actor annotations record.
-    pub async fn whoami(&self) -> Result<String, ClusterError> {
+    pub(crate) async fn whoami(&self) -> Result<String, ClusterError> {
         let action = "asking the API server who you are (SelfSubjectReview)";
         let review = Api::<SelfSubjectReview>::all(self.client.clone())
             .create(&PostParams::default(), &SelfSubjectReview::default())
@@ -156,7 +156,7 @@ impl Cluster {
 
     /// A JSON merge patch of the ClaudeEnvironment: steering annotations, or `spec.suspend`
     /// (see [`super::patch`]).
-    pub async fn patch(
+    pub(crate) async fn patch(
         &self,
         namespace: &str,
         name: &str,
@@ -180,7 +180,7 @@ impl Cluster {
 
     /// Watch the ClaudeEnvironment until `done` holds (returned), showing every version seen
     /// to `seen` (progress); or time out saying what the last version seen was.
-    pub async fn wait_for(
+    pub(crate) async fn wait_for(
         &self,
         namespace: &str,
         name: &str,
@@ -226,7 +226,7 @@ impl Cluster {
 
     /// Every change of the ClaudeEnvironments in a namespace (`None`: all) matching a
     /// selector, from the current state on, until the stream fails.
-    pub fn watch(
+    pub(crate) fn watch(
         &self,
         namespace: Option<&str>,
         selector: Option<&str>,
@@ -247,7 +247,7 @@ impl Cluster {
 
     /// The claude-env controller's Deployments (label `app.kubernetes.io/name=`
     /// [`CONTROLLER_NAME`]) in a namespace, or in every namespace.
-    pub async fn controller_deployments(
+    pub(crate) async fn controller_deployments(
         &self,
         namespace: Option<&str>,
     ) -> Result<Vec<Deployment>, ClusterError> {
@@ -280,7 +280,7 @@ impl Cluster {
     }
 
     /// A rendered object as it is live (`None`: it does not exist).
-    pub async fn live_object(&self, key: &ObjectKey) -> Result<Option<Value>, ClusterError> {
+    pub(crate) async fn live_object(&self, key: &ObjectKey) -> Result<Option<Value>, ClusterError> {
         let api: Api<DynamicObject> = Api::namespaced_with(
             self.client.clone(),
             &key.namespace,

@@ -11,7 +11,11 @@ use super::{ClusterError, describe};
 
 impl Cluster {
     /// A config ConfigMap the controller rendered.
-    pub async fn config_map(&self, namespace: &str, name: &str) -> Result<ConfigMap, ClusterError> {
+    pub(crate) async fn config_map(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ConfigMap, ClusterError> {
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), namespace);
         api.get(name).await.map_err(|e| ClusterError::Api {
             action: format!("reading ConfigMap {namespace}/{name}"),
@@ -21,7 +25,7 @@ impl Cluster {
 
     /// Create or update this workstation's record (server-side apply; the admission policy
     /// lets a user write only their own).
-    pub async fn report(&self, record: &ClaudeWorkstation) -> Result<(), ClusterError> {
+    pub(crate) async fn report(&self, record: &ClaudeWorkstation) -> Result<(), ClusterError> {
         let namespace = record.metadata.namespace.clone().unwrap_or_default();
         let name = record.metadata.name.clone().unwrap_or_default();
         let api: Api<ClaudeWorkstation> = Api::namespaced(self.client.clone(), &namespace);
@@ -39,7 +43,7 @@ impl Cluster {
     }
 
     /// Every record following the environment `namespace/name`, by user.
-    pub async fn workstations(
+    pub(crate) async fn workstations(
         &self,
         namespace: &str,
         name: &str,

@@ -9,14 +9,14 @@
 //! pure (the patches, the tables and details, what `--wait` prints, desired vs live), so they
 //! are unit-tested without a cluster.
 
-pub mod client;
-pub mod fleet;
-pub mod objects;
-pub mod patch;
-pub mod progress;
-pub mod view;
+pub(crate) mod client;
+pub(crate) mod fleet;
+pub(crate) mod objects;
+pub(crate) mod patch;
+pub(crate) mod progress;
+pub(crate) mod view;
 
-pub use client::Cluster;
+pub(crate) use client::Cluster;
 
 /// A cluster command that could not do its job: exit 2.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +75,7 @@ pub enum ClusterError {
 
 /// A kube error as one readable line: the API server's own message for API errors, the
 /// cause chain for the rest (connection refused, TLS, ...).
-pub fn describe(e: &kube::Error) -> String {
+pub(crate) fn describe(e: &kube::Error) -> String {
     if let kube::Error::Api(status) = e {
         return if status.message.is_empty() {
             format!("HTTP {} {}", status.code, status.reason)
@@ -97,7 +97,7 @@ pub fn describe(e: &kube::Error) -> String {
 }
 
 /// The HTTP status of an API error.
-pub fn status_code(e: &kube::Error) -> Option<u16> {
+pub(crate) fn status_code(e: &kube::Error) -> Option<u16> {
     match e {
         kube::Error::Api(s) => Some(s.code),
         _ => None,

@@ -20,7 +20,7 @@ use super::view::drift_items_table;
 
 /// The outcome of one comparison.
 #[derive(Debug)]
-pub struct Comparison {
+pub(crate) struct Comparison {
     pub report: DriftReport,
     /// Unified diffs, then the summary.
     pub text: String,
@@ -29,14 +29,14 @@ pub struct Comparison {
 }
 
 impl Comparison {
-    pub fn differs(&self) -> bool {
+    pub(crate) fn differs(&self) -> bool {
         self.report.is_drifted() || !self.stale.is_empty()
     }
 }
 
 /// Compare `desired` with `live` (what exists, by key). `stale` are inventory objects not
 /// rendered any more, with their live values (absent ones are already gone and not listed).
-pub fn compare(
+pub(crate) fn compare(
     desired: &[Manifest],
     live: &HashMap<ObjectKey, Value>,
     stale: &[(ObjectKey, Value)],

@@ -19,35 +19,35 @@ use serde_json::{Value, json};
 use super::ClusterError;
 
 /// `{"metadata": {"annotations": {key: value}}}`.
-pub fn annotation(key: &str, value: &str) -> Value {
+pub(crate) fn annotation(key: &str, value: &str) -> Value {
     json!({ "metadata": { "annotations": { key: value } } })
 }
 
 /// RFC 3339 in UTC to the millisecond: distinct for two requests a moment apart.
-pub fn timestamp(now: Timestamp) -> String {
+pub(crate) fn timestamp(now: Timestamp) -> String {
     now.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 /// A request: the annotation and its value.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
+pub(crate) struct Request {
     pub key: &'static str,
     pub value: String,
 }
 
 impl Request {
     /// The patch without an actor (for requests that name nobody, like `reconcile`).
-    pub fn patch(&self) -> Value {
+    pub(crate) fn patch(&self) -> Value {
         self.patch_by(None)
     }
 
     /// The annotation this request's actor goes in, if it names one.
-    pub fn actor_key(&self) -> Option<&'static str> {
+    pub(crate) fn actor_key(&self) -> Option<&'static str> {
         annotations::actor_of(self.key)
     }
 
     /// The patch, with `actor` in the actor annotation when the request has one.
-    pub fn patch_by(&self, actor: Option<&str>) -> Value {
+    pub(crate) fn patch_by(&self, actor: Option<&str>) -> Value {
         let mut patch = annotation(self.key, &self.value);
         if let (Some(key), Some(actor)) = (self.actor_key(), actor) {
             patch["metadata"]["annotations"][key] = json!(actor);
@@ -57,7 +57,7 @@ impl Request {
 }
 
 /// `claude-env.io/reconcile=<now>`: any new value makes the controller fetch and reconcile.
-pub fn reconcile(now: Timestamp) -> Request {
+pub(crate) fn reconcile(now: Timestamp) -> Request {
     Request {
         key: annotations::RECONCILE,
         value: timestamp(now),
@@ -65,13 +65,13 @@ pub fn reconcile(now: Timestamp) -> Request {
 }
 
 /// The controller has handled this reconcile request.
-pub fn reconcile_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+pub(crate) fn reconcile_done(env: &ClaudeEnvironment, request: &Request) -> bool {
     status(env).last_handled_reconcile_at.as_deref() == Some(request.value.as_str())
 }
 
 /// `claude-env.io/rollback-to=<rev>@<now>`: the time makes a second rollback to the same
 /// revision a new request (the controller acts on each value once).
-pub fn rollback(revision: &str, now: Timestamp) -> Result<Request, ClusterError> {
+pub(crate) fn rollback(revision: &str, now: Timestamp) -> Result<Request, ClusterError> {
     check_revision(revision)?;
     Ok(Request {
         key: annotations::ROLLBACK_TO,
@@ -82,7 +82,7 @@ pub fn rollback(revision: &str, now: Timestamp) -> Result<Request, ClusterError>
 /// The controller has acted on this rollback request and runs the revision: the applied
 /// revision starts with `revision` when that is a (short) SHA; a tag or branch name was
 /// resolved by the controller, so acting on the request is all that can be checked.
-pub fn rollback_done(env: &ClaudeEnvironment, request: &Request, revision: &str) -> bool {
+pub(crate) fn rollback_done(env: &ClaudeEnvironment, request: &Request, revision: &str) -> bool {
     let s = status(env);
     let handled = s.last_handled_rollback_to.as_deref() == Some(request.value.as_str());
     let applied = s.last_applied_revision.as_deref().unwrap_or_default();
@@ -91,7 +91,7 @@ pub fn rollback_done(env: &ClaudeEnvironment, request: &Request, revision: &str)
 
 /// Where `rollback` without `--to` goes: the last known good revision if it is not the one
 /// applied, else the newest revision in the history that succeeded and is not applied.
-pub fn default_rollback_target(status: &ClaudeEnvironmentStatus) -> Option<String> {
+pub(crate) fn default_rollback_target(status: &ClaudeEnvironmentStatus) -> Option<String> {
     let applied = status.last_applied_revision.as_deref();
     let not_applied = |r: &&str| Some(*r) != applied;
     status
@@ -111,7 +111,7 @@ pub fn default_rollback_target(status: &ClaudeEnvironmentStatus) -> Option<Strin
 
 /// What `approve` sends, and what is waiting (if anything).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Approval {
+pub(crate) struct Approval {
     pub request: Request,
     /// The revision approved (the request's value without its nonce).
     pub revision: String,
@@ -120,7 +120,7 @@ pub struct Approval {
 }
 
 /// The revision a paused rollout waits on.
-pub fn waiting_for_approval(status: &ClaudeEnvironmentStatus) -> Option<&str> {
+pub(crate) fn waiting_for_approval(status: &ClaudeEnvironmentStatus) -> Option<&str> {
     let r = status.rollout.as_ref()?;
     (r.phase == RolloutPhase::Paused)
         .then_some(r.revision.as_deref())
@@ -133,7 +133,7 @@ pub fn waiting_for_approval(status: &ClaudeEnvironmentStatus) -> Option<&str> {
 /// makes each approval new: the controller spends one approval per human gate (a `pause: {}`
 /// step, then `approval.required` before promotion), so approving the same revision twice
 /// must be two values.
-pub fn approve(
+pub(crate) fn approve(
     env: &ClaudeEnvironment,
     requested: Option<&str>,
     now: Timestamp,
@@ -169,12 +169,12 @@ pub fn approve(
 }
 
 /// The rollout machine's state as the controller persisted it in `status.rollout.state`.
-pub fn rollout_state(env: &ClaudeEnvironment) -> RolloutState {
+pub(crate) fn rollout_state(env: &ClaudeEnvironment) -> RolloutState {
     RolloutState::from_status(status(env).rollout.as_ref())
 }
 
 /// The controller has spent this approval on a gate.
-pub fn approval_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+pub(crate) fn approval_done(env: &ClaudeEnvironment, request: &Request) -> bool {
     rollout_state(env).consumed_approval.as_deref() == Some(request.value.as_str())
 }
 
@@ -192,7 +192,7 @@ fn expand(requested: &str, known: Option<&str>) -> Result<String, ClusterError> 
 
 /// What `retry` or `abort` sends, and the revision it names.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Steer {
+pub(crate) struct Steer {
     pub request: Request,
     pub revision: String,
 }
@@ -201,7 +201,7 @@ pub struct Steer {
 /// (`status.rollout.failedRevision`) by default; `--revision` may abbreviate it. Nothing failed
 /// and no `--revision`: refused. The time makes each retry new (the controller acts on each
 /// value once).
-pub fn retry(
+pub(crate) fn retry(
     env: &ClaudeEnvironment,
     requested: Option<&str>,
     now: Timestamp,
@@ -227,14 +227,14 @@ pub fn retry(
 }
 
 /// The controller has seen this retry (and, if it named the failed revision, started it).
-pub fn retry_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+pub(crate) fn retry_done(env: &ClaudeEnvironment, request: &Request) -> bool {
     rollout_state(env).handled_retry.as_deref() == Some(request.value.as_str())
 }
 
 /// `claude-env.io/abort=<revision>@<now>`: the revision whose rollout is in flight; `--revision`
 /// may abbreviate it. Nothing in flight: refused (an abort of another revision would be spent
 /// without effect).
-pub fn abort(
+pub(crate) fn abort(
     env: &ClaudeEnvironment,
     requested: Option<&str>,
     now: Timestamp,
@@ -273,12 +273,12 @@ pub fn abort(
 }
 
 /// The controller has seen this abort (and stopped the rollout it named).
-pub fn abort_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+pub(crate) fn abort_done(env: &ClaudeEnvironment, request: &Request) -> bool {
     rollout_state(env).handled_abort.as_deref() == Some(request.value.as_str())
 }
 
 /// `{"spec": {"suspend": on}}`: the one spec field the CLI changes.
-pub fn suspend(on: bool) -> Value {
+pub(crate) fn suspend(on: bool) -> Value {
     json!({ "spec": { "suspend": on } })
 }
 
@@ -296,7 +296,7 @@ fn check_revision(revision: &str) -> Result<(), ClusterError> {
 }
 
 /// 4 to 40 hex digits.
-pub fn looks_like_sha(rev: &str) -> bool {
+pub(crate) fn looks_like_sha(rev: &str) -> bool {
     (4..=40).contains(&rev.len()) && rev.chars().all(|c| c.is_ascii_hexdigit())
 }
 

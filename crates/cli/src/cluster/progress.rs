@@ -15,7 +15,7 @@ use crate::style;
 
 /// One line about where the environment is: the rollout (phase, step, weight, colour, the
 /// revision, its message), else the Ready condition.
-pub fn line(env: &ClaudeEnvironment) -> String {
+pub(crate) fn line(env: &ClaudeEnvironment) -> String {
     let s = status(env);
     if let Some(r) = &s.rollout {
         let revision = r
@@ -55,7 +55,7 @@ pub fn line(env: &ClaudeEnvironment) -> String {
 }
 
 /// `revision 1f2e3d4c5b6a, Ready=True (ReconciliationSucceeded: Applied revision ...)`.
-pub fn summary(env: &ClaudeEnvironment) -> String {
+pub(crate) fn summary(env: &ClaudeEnvironment) -> String {
     let s = env.status.clone().unwrap_or_default();
     let revision = s
         .last_applied_revision
@@ -73,7 +73,7 @@ pub fn summary(env: &ClaudeEnvironment) -> String {
 }
 
 /// The rollout no longer moves on its own, and the controller has seen the latest spec.
-pub fn settled(env: &ClaudeEnvironment) -> bool {
+pub(crate) fn settled(env: &ClaudeEnvironment) -> bool {
     let s = status(env);
     let moving = s
         .rollout
@@ -83,7 +83,7 @@ pub fn settled(env: &ClaudeEnvironment) -> bool {
 }
 
 /// `status.observedGeneration` has caught up with `metadata.generation`.
-pub fn seen_spec(env: &ClaudeEnvironment) -> bool {
+pub(crate) fn seen_spec(env: &ClaudeEnvironment) -> bool {
     let observed = status(env).observed_generation;
     match (observed, env.metadata.generation) {
         (Some(o), Some(g)) => o >= g,
@@ -94,13 +94,13 @@ pub fn seen_spec(env: &ClaudeEnvironment) -> bool {
 
 /// Prints [`line`] whenever it changes: every phase change of the rollout, once.
 #[derive(Debug, Default)]
-pub struct Printer {
+pub(crate) struct Printer {
     last: Option<String>,
 }
 
 impl Printer {
     /// The line to print for this version of the object, if it says something new.
-    pub fn next(&mut self, env: &ClaudeEnvironment) -> Option<String> {
+    pub(crate) fn next(&mut self, env: &ClaudeEnvironment) -> Option<String> {
         let line = line(env);
         if self.last.as_deref() == Some(line.as_str()) {
             return None;

@@ -40,7 +40,7 @@ const CONDITION_ORDER: [&str; 7] = [
 ];
 
 /// Not Ready, or drifted: what makes `status` exit 1.
-pub fn needs_attention(env: &ClaudeEnvironment) -> bool {
+pub(crate) fn needs_attention(env: &ClaudeEnvironment) -> bool {
     let s = status(env);
     let ready = find(&s.conditions, condition::READY).is_some_and(|c| c.status == "True");
     let drifted = find(&s.conditions, condition::DRIFTED).is_some_and(|c| c.status == "True")
@@ -49,7 +49,7 @@ pub fn needs_attention(env: &ClaudeEnvironment) -> bool {
 }
 
 /// One row of the status table.
-pub fn row(env: &ClaudeEnvironment, now: Timestamp) -> Vec<String> {
+pub(crate) fn row(env: &ClaudeEnvironment, now: Timestamp) -> Vec<String> {
     let s = status(env);
     let dash = || "-".to_string();
     vec![
@@ -75,13 +75,13 @@ pub fn row(env: &ClaudeEnvironment, now: Timestamp) -> Vec<String> {
 }
 
 /// The status table; with `namespaces`, a NAMESPACE column first (as `kubectl get -A`).
-pub fn table(envs: &[ClaudeEnvironment], namespaces: bool, now: Timestamp) -> String {
+pub(crate) fn table(envs: &[ClaudeEnvironment], namespaces: bool, now: Timestamp) -> String {
     let rows: Vec<Vec<String>> = envs.iter().map(|e| row_for(e, namespaces, now)).collect();
     columns(&headers(namespaces), &rows)
 }
 
 /// A row of [`table`].
-pub fn row_for(env: &ClaudeEnvironment, namespaces: bool, now: Timestamp) -> Vec<String> {
+pub(crate) fn row_for(env: &ClaudeEnvironment, namespaces: bool, now: Timestamp) -> Vec<String> {
     let mut r = row(env, now);
     if namespaces {
         r.insert(0, env.metadata.namespace.clone().unwrap_or_default());
@@ -99,7 +99,10 @@ fn headers(namespaces: bool) -> Vec<&'static str> {
 
 /// The column widths of [`table`] for these rows (what `status --watch` aligns later rows
 /// to).
-pub fn widths<'a>(namespaces: bool, rows: impl IntoIterator<Item = &'a Vec<String>>) -> Vec<usize> {
+pub(crate) fn widths<'a>(
+    namespaces: bool,
+    rows: impl IntoIterator<Item = &'a Vec<String>>,
+) -> Vec<usize> {
     let headers = headers(namespaces);
     let mut widths: Vec<usize> = headers.iter().map(|h| style::width(h)).collect();
     for r in rows {
@@ -111,7 +114,7 @@ pub fn widths<'a>(namespaces: bool, rows: impl IntoIterator<Item = &'a Vec<Strin
 }
 
 /// One row padded to `widths`, three spaces apart (kubectl's printer); no trailing spaces.
-pub fn aligned_row(cells: &[String], widths: &[usize]) -> String {
+pub(crate) fn aligned_row(cells: &[String], widths: &[usize]) -> String {
     let mut line = String::new();
     for (i, cell) in cells.iter().enumerate() {
         line.push_str(cell);
@@ -124,7 +127,7 @@ pub fn aligned_row(cells: &[String], widths: &[usize]) -> String {
 }
 
 /// `Paused (step 2, 25%)`, `Promoting (green)`, `Idle`.
-pub fn rollout_cell(r: &RolloutStatus) -> String {
+pub(crate) fn rollout_cell(r: &RolloutStatus) -> String {
     let mut parts = Vec::new();
     if let Some(step) = r.step {
         parts.push(format!("step {step}"));
@@ -144,7 +147,7 @@ pub fn rollout_cell(r: &RolloutStatus) -> String {
 }
 
 /// Everything about one environment.
-pub fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
+pub(crate) fn details(env: &ClaudeEnvironment, now: Timestamp) -> String {
     let s = status(env);
     let mut o = String::new();
     summary_section(&mut o, env, &s, now);
@@ -405,7 +408,7 @@ fn requests(env: &ClaudeEnvironment, s: &ClaudeEnvironmentStatus) -> Vec<Vec<Str
 /// History, oldest first (as the local `history`): TIME, AGE, REVISION, RESULT, ACTOR (who
 /// approved or requested it, or the controller), REASON, MESSAGE (first line). `-` where an
 /// entry written before actors were recorded has none.
-pub fn history_table(history: &[HistoryEntry], now: Timestamp) -> String {
+pub(crate) fn history_table(history: &[HistoryEntry], now: Timestamp) -> String {
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
     let rows: Vec<Vec<String>> = history
         .iter()
@@ -431,7 +434,7 @@ pub fn history_table(history: &[HistoryEntry], now: Timestamp) -> String {
 }
 
 /// The object as `kubectl get -o json` shows it: without managedFields.
-pub fn for_output(env: &ClaudeEnvironment) -> Value {
+pub(crate) fn for_output(env: &ClaudeEnvironment) -> Value {
     let mut v = serde_json::to_value(env).expect("ClaudeEnvironment serializes");
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("managedFields");
@@ -440,7 +443,7 @@ pub fn for_output(env: &ClaudeEnvironment) -> Value {
 }
 
 /// A `v1/List` of them.
-pub fn list_for_output(envs: &[ClaudeEnvironment]) -> Value {
+pub(crate) fn list_for_output(envs: &[ClaudeEnvironment]) -> Value {
     serde_json::json!({
         "apiVersion": "v1",
         "kind": "List",
@@ -449,7 +452,7 @@ pub fn list_for_output(envs: &[ClaudeEnvironment]) -> Value {
 }
 
 /// kubectl's age format (`45s`, `3m12s`, `5h`, `2d3h`, `400d`).
-pub fn age(since: Timestamp, now: Timestamp) -> String {
+pub(crate) fn age(since: Timestamp, now: Timestamp) -> String {
     let secs = now.as_second() - since.as_second();
     if secs < -1 {
         return "<invalid>".into();
@@ -529,7 +532,7 @@ fn status(env: &ClaudeEnvironment) -> ClaudeEnvironmentStatus {
 
 /// Drift items as a table: object, path (`(whole object)` when missing), category,
 /// severity, kind. Shared by `status` and `diff --cluster`.
-pub fn drift_items_table(items: &[DriftItem]) -> String {
+pub(crate) fn drift_items_table(items: &[DriftItem]) -> String {
     let rows: Vec<Vec<String>> = items
         .iter()
         .map(|i| {
@@ -551,7 +554,7 @@ pub fn drift_items_table(items: &[DriftItem]) -> String {
 
 /// Left-aligned columns three spaces apart (kubectl's printer), the header bold; cells may
 /// be styled (escape codes take no room).
-pub fn columns(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn columns(headers: &[&str], rows: &[Vec<String>]) -> String {
     let header: Vec<String> = headers
         .iter()
         .map(|h| style::paint(style::HEADER, h))

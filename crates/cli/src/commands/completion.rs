@@ -10,14 +10,14 @@ use crate::error::{CliError, Exit};
 
 const BIN: &str = "claude-env";
 
-pub fn completion(args: &CompletionArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn completion(args: &CompletionArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let mut cmd = Cli::command();
     clap_complete::generate(args.shell, &mut cmd, BIN, out);
     Ok(Exit::Ok)
 }
 
 /// One page per command: `claude-env.1`, `claude-env-init-repo.1`, ... (not for hidden ones).
-pub fn man(args: &ManArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn man(args: &ManArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     std::fs::create_dir_all(&args.dir)?;
     clap_mangen::generate_to(Cli::command(), &args.dir)?;
     let mut pages: Vec<_> = std::fs::read_dir(&args.dir)?

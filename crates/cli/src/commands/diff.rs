@@ -14,7 +14,11 @@ use crate::cli::{DiffArgs, ImpactFormat, ReportFormat, SourceArgs};
 use crate::error::{CliError, Exit};
 use crate::sync::state;
 
-pub fn run(src: &SourceArgs, args: &DiffArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(
+    src: &SourceArgs,
+    args: &DiffArgs,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     if let Some(base) = &args.base {
         return super::impact::run(src, args, base, out);
     }

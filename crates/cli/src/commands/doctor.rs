@@ -9,7 +9,7 @@ use crate::doctor;
 use crate::error::{CliError, Exit};
 use crate::sync::state;
 
-pub fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(args: &DoctorArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let target = target_dir(args.target.target.as_deref())?;
     let revision = state::load_state(&target)?.and_then(|s| s.origin.revision);
     let lookup = |v: &str| std::env::var(v).ok();

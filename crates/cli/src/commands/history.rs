@@ -7,7 +7,7 @@ use crate::cli::HistoryArgs;
 use crate::error::{CliError, Exit};
 use crate::sync::state::{self, Operation};
 
-pub fn run(args: &HistoryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(args: &HistoryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let target = target_dir(args.target.as_deref())?;
     let entries = state::load_history(&target)?;
     if structured_out(out, args.output, &entries)? {

@@ -10,7 +10,7 @@ use crate::git_cache;
 use crate::impact::{self, Filter, Side, markdown, text};
 use crate::repo::LoadedRepo;
 
-pub fn run(
+pub(super) fn run(
     src: &SourceArgs,
     args: &DiffArgs,
     base: &str,

@@ -13,7 +13,7 @@ mod doctor;
 mod history;
 mod impact;
 mod in_cluster;
-pub mod init;
+pub(crate) mod init;
 mod render;
 mod report;
 mod risk;
@@ -24,7 +24,7 @@ mod validate;
 mod version;
 mod workstation;
 
-pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
     let src = &cli.source;
     match cli.command {
         Command::Validate(a) => validate::run(src, &a, out),
@@ -54,7 +54,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<Exit, CliError> {
 }
 
 /// `--target`, else `$HOME/.claude`.
-pub fn target_dir(target: Option<&Path>) -> Result<PathBuf, CliError> {
+pub(crate) fn target_dir(target: Option<&Path>) -> Result<PathBuf, CliError> {
     match target {
         Some(t) => Ok(t.to_path_buf()),
         None => std::env::var_os("HOME")
@@ -65,7 +65,7 @@ pub fn target_dir(target: Option<&Path>) -> Result<PathBuf, CliError> {
 }
 
 /// Say so before a command undoes what an interrupted one left (taking the lock does it).
-pub fn warn_if_interrupted(target: &std::path::Path, dry_run: bool) {
+pub(crate) fn warn_if_interrupted(target: &std::path::Path, dry_run: bool) {
     if crate::sync::state::interrupted(target) {
         let what = if dry_run {
             "will be undone by the next sync or rollback"
@@ -80,7 +80,7 @@ pub fn warn_if_interrupted(target: &std::path::Path, dry_run: bool) {
 }
 
 /// A revision as people read it: 12 characters of the SHA, keeping a `-dirty` suffix.
-pub fn short_rev(rev: Option<&str>) -> String {
+pub(crate) fn short_rev(rev: Option<&str>) -> String {
     let Some(r) = rev else {
         return "(no revision)".to_string();
     };
@@ -91,13 +91,13 @@ pub fn short_rev(rev: Option<&str>) -> String {
     format!("{}{dirty}", claude_env_api::short_revision(sha))
 }
 
-pub fn json_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+pub(crate) fn json_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
     let s = serde_json::to_string_pretty(value).map_err(|e| CliError::Serialize(e.to_string()))?;
     writeln!(out, "{s}")?;
     Ok(())
 }
 
-pub fn yaml_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
+pub(crate) fn yaml_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<(), CliError> {
     let options = serde_saphyr::ser_options! { folded_wrap_chars: usize::MAX };
     let s = serde_saphyr::to_string_with_options(value, options)
         .map_err(|e| CliError::Serialize(e.to_string()))?;
@@ -106,7 +106,7 @@ pub fn yaml_out(out: &mut dyn Write, value: &impl serde::Serialize) -> Result<()
 }
 
 /// `-o json|yaml`: print `value` and return true; `-o human`: false (the caller prints).
-pub fn structured_out(
+pub(crate) fn structured_out(
     out: &mut dyn Write,
     format: ReportFormat,
     value: &impl serde::Serialize,

@@ -12,7 +12,11 @@ use crate::error::{CliError, Exit};
 use crate::explain;
 use crate::repo::LoadedRepo;
 
-pub fn run(src: &SourceArgs, args: &RenderArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(
+    src: &SourceArgs,
+    args: &RenderArgs,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     let repo = LoadedRepo::load(src)?;
     // Named explicitly, so it must exist (sync's is optional).
     let user = match &args.user_layer {

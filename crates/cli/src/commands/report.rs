@@ -9,7 +9,7 @@ use crate::sync::engine::Outcome;
 use crate::sync::plan::{Action, Plan};
 
 /// `  create  commands/review.md` for every step that changes a file.
-pub fn steps(out: &mut dyn Write, plan: &Plan) -> Result<(), CliError> {
+pub(super) fn steps(out: &mut dyn Write, plan: &Plan) -> Result<(), CliError> {
     for s in plan.writes() {
         let verb = match s.action {
             Action::Create => "create",
@@ -26,7 +26,7 @@ pub fn steps(out: &mut dyn Write, plan: &Plan) -> Result<(), CliError> {
 }
 
 /// Local changes block the operation: list them and say how to proceed.
-pub fn blocked(
+pub(super) fn blocked(
     out: &mut dyn Write,
     plan: &Plan,
     target: &Path,
@@ -59,7 +59,7 @@ pub fn blocked(
     Ok(Exit::Findings)
 }
 
-pub fn counts(plan: &Plan) -> String {
+pub(super) fn counts(plan: &Plan) -> String {
     let n = |a: Action| plan.writes().filter(|s| s.action == a).count();
     format!(
         "{} created, {} updated, {} removed",
@@ -70,14 +70,14 @@ pub fn counts(plan: &Plan) -> String {
 }
 
 /// The commands to suggest when local changes block an operation.
-pub struct Hints {
+pub(super) struct Hints {
     /// The command as run, to repeat with `--force`.
     pub command: String,
     pub diff: Option<String>,
 }
 
 /// Print an outcome; `done` describes a successful change.
-pub fn outcome(
+pub(super) fn outcome(
     out: &mut dyn Write,
     outcome: &Outcome,
     target: &Path,

@@ -15,7 +15,7 @@ use crate::sync::state;
 /// What the report was measured against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Baseline {
+pub(super) enum Baseline {
     /// The document the last sync recorded.
     LastSync,
     /// Never synced: every setting is new.
@@ -26,13 +26,13 @@ pub enum Baseline {
 
 /// The risk of syncing `head` into `target`.
 #[derive(Debug, Serialize)]
-pub struct Risk {
+pub(super) struct Risk {
     pub baseline: Baseline,
     #[serde(flatten)]
     pub report: Report,
 }
 
-pub fn assess(target: &Path, head: &MergedDocument) -> Result<Risk, CliError> {
+pub(super) fn assess(target: &Path, head: &MergedDocument) -> Result<Risk, CliError> {
     let (baseline, base) = match state::load_state(target)? {
         None => (Baseline::NeverSynced, MergedDocument::default()),
         Some(s) => match s.document {
@@ -47,7 +47,7 @@ pub fn assess(target: &Path, head: &MergedDocument) -> Result<Risk, CliError> {
 }
 
 /// The changes, riskiest first, under a heading; nothing when there are none.
-pub fn print(out: &mut dyn Write, risk: &Risk) -> Result<(), CliError> {
+pub(super) fn print(out: &mut dyn Write, risk: &Risk) -> Result<(), CliError> {
     if risk.report.is_empty() {
         return Ok(());
     }
@@ -72,7 +72,7 @@ pub fn print(out: &mut dyn Write, risk: &Risk) -> Result<(), CliError> {
 /// Whether to apply security changes without `--yes`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Answer {
+pub(super) enum Answer {
     Yes,
     /// The user said no.
     Declined,
@@ -82,7 +82,7 @@ pub enum Answer {
 
 /// Asks on the terminal (stderr, then a line from stdin) whether to apply `n` security
 /// changes; refuses when stdin is not a terminal.
-pub fn confirm(n: usize) -> Answer {
+pub(super) fn confirm(n: usize) -> Answer {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Answer::Refused;
@@ -98,7 +98,7 @@ pub fn confirm(n: usize) -> Answer {
 }
 
 /// What a sync says when it applied nothing because nobody confirmed.
-pub fn not_confirmed(answer: Answer, n: usize, command: &str) -> String {
+pub(super) fn not_confirmed(answer: Answer, n: usize, command: &str) -> String {
     let noun = if n == 1 { "change" } else { "changes" };
     match answer {
         Answer::Refused => format!(

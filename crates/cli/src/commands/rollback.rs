@@ -12,7 +12,7 @@ use crate::sync::fs::RealFs;
 use crate::sync::plan::{Conflict, Step};
 use crate::sync::state::Origin;
 
-pub fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let target = target_dir(args.target.as_deref())?;
     let opts = Options {
         force: args.force,

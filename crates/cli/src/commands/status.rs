@@ -16,7 +16,11 @@ use crate::error::{CliError, Exit};
 use crate::sync::plan::{self, Drift};
 use crate::sync::state::{self, Origin, State};
 
-pub fn run(src: &SourceArgs, args: &StatusArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(
+    src: &SourceArgs,
+    args: &StatusArgs,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     local(src, args, out)
 }
 

@@ -16,7 +16,11 @@ use crate::sync::engine::{self, Options, Outcome};
 use crate::sync::fs::RealFs;
 use crate::sync::plan::{Conflict, Step};
 
-pub fn run(src: &SourceArgs, args: &SyncArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(
+    src: &SourceArgs,
+    args: &SyncArgs,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     let target = target_dir(args.target.target.as_deref())?;
     let selection = Selection::from(&args.selection);
     let want = desired(src, selection.clone(), &args.placement, &target)?;

@@ -10,7 +10,11 @@ use crate::error::{CliError, Exit};
 use crate::repo::LoadedRepo;
 use crate::style;
 
-pub fn run(src: &SourceArgs, args: &ValidateArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(
+    src: &SourceArgs,
+    args: &ValidateArgs,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     let repo = LoadedRepo::load(src)?;
     let diagnostics = environment::validate(&repo);
     let exit = if diagnostics.has_errors() {

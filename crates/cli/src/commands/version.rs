@@ -21,7 +21,7 @@ use crate::error::{CliError, Exit};
 use crate::style;
 
 /// This binary's version.
-pub const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(super) const CLIENT_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -45,7 +45,7 @@ struct Controller {
     replicas: i32,
 }
 
-pub fn run(args: &VersionArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(args: &VersionArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let mut versions = Versions {
         client: CLIENT_VERSION.to_string(),
         controllers: None,

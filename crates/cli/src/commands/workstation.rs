@@ -13,7 +13,7 @@ use crate::error::CliError;
 use crate::repo::LoadedRepo;
 use crate::sync::state::{self, Origin};
 
-pub struct Desired {
+pub(super) struct Desired {
     pub origin: Origin,
     /// The merged document (with the user layer) the files are rendered from.
     pub merged: MergedDocument,
@@ -25,7 +25,7 @@ pub struct Desired {
     pub secret_vars: BTreeMap<String, SecretRef>,
 }
 
-pub fn desired(
+pub(super) fn desired(
     src: &SourceArgs,
     selection: Selection,
     placement: &PlacementArgs,
@@ -63,7 +63,7 @@ pub fn desired(
 }
 
 /// The arguments that load what `origin` was synced from, unless `--repo` overrides them.
-pub fn source_of(origin: &Origin, cli: &SourceArgs) -> SourceArgs {
+pub(super) fn source_of(origin: &Origin, cli: &SourceArgs) -> SourceArgs {
     if cli.repo.is_some() {
         return cli.clone();
     }
@@ -75,14 +75,14 @@ pub fn source_of(origin: &Origin, cli: &SourceArgs) -> SourceArgs {
     }
 }
 
-pub fn placement_of(origin: &Origin) -> PlacementArgs {
+pub(super) fn placement_of(origin: &Origin) -> PlacementArgs {
     PlacementArgs {
         instance: origin.instance.clone(),
         namespace: origin.namespace.clone(),
     }
 }
 
-pub fn selection_of(origin: &Origin) -> Selection {
+pub(super) fn selection_of(origin: &Origin) -> Selection {
     Selection {
         environment: origin.environment.clone(),
         team: origin.team.clone(),

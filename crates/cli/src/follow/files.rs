@@ -25,7 +25,7 @@ const SECRET_PREFIX: &str = "CLAUDE_ENV_SECRET_";
 const ENVIRONMENT: &str = "cluster";
 
 /// Relative path → bytes of every file in the ConfigMap (`commands__x.md` → `commands/x.md`).
-pub fn from_config_map(cm: &ConfigMap) -> Files {
+pub(crate) fn from_config_map(cm: &ConfigMap) -> Files {
     let text = cm
         .data
         .iter()
@@ -42,7 +42,7 @@ pub fn from_config_map(cm: &ConfigMap) -> Files {
 }
 
 /// The document the files were rendered from, as far as files tell it.
-pub fn document_of(files: &Files) -> Value {
+pub(crate) fn document_of(files: &Files) -> Value {
     let json = |path: &str| {
         files
             .get(path)
@@ -82,7 +82,7 @@ pub fn document_of(files: &Files) -> Value {
 
 /// The files to write for `rendered` (a revision's ConfigMap files) with the user layer, and
 /// the merged document (for the sync state), when the document could be rebuilt.
-pub fn with_user_layer(
+pub(crate) fn with_user_layer(
     rendered: &Files,
     user: Option<UserLayer>,
 ) -> Result<(Files, Option<MergedDocument>), EnvError> {
@@ -130,7 +130,7 @@ pub fn with_user_layer(
 }
 
 /// Every `${NAME}` placeholder of the files that is a workstation variable (not a secret's).
-pub fn variables(files: &Files) -> BTreeSet<String> {
+pub(crate) fn variables(files: &Files) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for bytes in files.values() {
         let text = String::from_utf8_lossy(bytes);
@@ -160,7 +160,10 @@ fn is_var_name(s: &str) -> bool {
 /// The files with every variable `lookup` knows written in (JSON files value by value, as
 /// rendering formats them), and the variables left as `${NAME}` for want of a value (Claude
 /// Code expands those itself when its environment has them; the doctor reports them).
-pub fn resolve(files: &Files, lookup: impl Fn(&str) -> Option<String>) -> (Files, Vec<String>) {
+pub(crate) fn resolve(
+    files: &Files,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> (Files, Vec<String>) {
     let (known, missing): (BTreeSet<String>, BTreeSet<String>) = variables(files)
         .into_iter()
         .partition(|v| lookup(v).is_some());

@@ -4,6 +4,6 @@
 //! controller rendered ([`files`]), and the ClaudeWorkstation record reporting back
 //! ([`record`]). [`service`] writes the user-service definitions of `--watch`.
 
-pub mod files;
-pub mod record;
-pub mod service;
+pub(crate) mod files;
+pub(crate) mod record;
+pub(crate) mod service;

@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 /// The revision a workstation holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Held {
+pub(crate) struct Held {
     pub revision: String,
     pub track: Track,
     pub config_hash: Option<String>,
@@ -17,7 +17,7 @@ pub struct Held {
 
 /// Everything one report says.
 #[derive(Clone, Debug)]
-pub struct Report {
+pub(crate) struct Report {
     pub user: String,
     pub namespace: String,
     pub environment: String,
@@ -35,7 +35,7 @@ pub struct Report {
 
 impl Report {
     /// The record, named for the user and environment.
-    pub fn object(&self) -> ClaudeWorkstation {
+    pub(crate) fn object(&self) -> ClaudeWorkstation {
         let mut w = ClaudeWorkstation::new(
             &workstation_name(&self.environment, &self.user),
             self.spec(),

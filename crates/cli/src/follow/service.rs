@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// A systemd user unit (`~/.config/systemd/user/<name>.service`).
-pub fn systemd(description: &str, exe: &Path, args: &[String]) -> String {
+pub(crate) fn systemd(description: &str, exe: &Path, args: &[String]) -> String {
     let command = std::iter::once(quote_systemd(&exe.display().to_string()))
         .chain(args.iter().map(|a| quote_systemd(a)))
         .collect::<Vec<_>>()
@@ -17,7 +17,7 @@ pub fn systemd(description: &str, exe: &Path, args: &[String]) -> String {
 }
 
 /// A launchd agent (`~/Library/LaunchAgents/<label>.plist`).
-pub fn launchd(label: &str, exe: &Path, args: &[String]) -> String {
+pub(crate) fn launchd(label: &str, exe: &Path, args: &[String]) -> String {
     let arguments: String = std::iter::once(exe.display().to_string())
         .chain(args.iter().cloned())
         .map(|a| format!("    <string>{}</string>\n", xml_escape(&a)))
@@ -33,7 +33,7 @@ pub fn launchd(label: &str, exe: &Path, args: &[String]) -> String {
 }
 
 /// How to install either, for the `--watch` banner.
-pub fn hint(name: &str, namespace: &str) -> String {
+pub(crate) fn hint(name: &str, namespace: &str) -> String {
     let base = format!("claude-env sync {name} -n {namespace} --watch");
     format!(
         "run it as a user service:\n  \

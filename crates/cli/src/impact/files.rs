@@ -12,10 +12,10 @@ use super::mask;
 use super::model::{Action, Area, Change};
 
 /// Relative path → bytes.
-pub type Files = BTreeMap<String, Vec<u8>>;
+pub(crate) type Files = BTreeMap<String, Vec<u8>>;
 
 /// Every change from `before` to `after` (an empty map for a side that does not exist).
-pub fn changes(before: &Files, after: &Files) -> Vec<Change> {
+pub(crate) fn changes(before: &Files, after: &Files) -> Vec<Change> {
     let paths: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     let mut out = Vec::new();
     for path in paths {
@@ -173,7 +173,7 @@ fn text_file(path: &str, before: Option<&Vec<u8>>, after: Option<&Vec<u8>>) -> C
 }
 
 /// Hunks only: the record names the file.
-pub fn unified(old: &str, new: &str) -> String {
+pub(crate) fn unified(old: &str, new: &str) -> String {
     TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)

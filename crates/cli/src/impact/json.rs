@@ -5,11 +5,11 @@
 use serde_json::Value;
 
 /// A path of map keys; `[name]` segments are elements of a keyed list.
-pub type Path = Vec<String>;
+pub(crate) type Path = Vec<String>;
 
 /// One difference.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Difference {
+pub(crate) enum Difference {
     /// A value at `path` was added, removed or replaced.
     Value {
         path: Path,
@@ -26,7 +26,7 @@ pub enum Difference {
 
 /// Every difference between `before` and `after`; `is_set` says which array paths are
 /// sets.
-pub fn diff(
+pub(crate) fn diff(
     before: Option<&Value>,
     after: Option<&Value>,
     is_set: &dyn Fn(&[String]) -> bool,
@@ -86,7 +86,7 @@ fn walk(
 }
 
 /// `a.b[name].c`.
-pub fn dotted(path: &[String]) -> String {
+pub(crate) fn dotted(path: &[String]) -> String {
     let mut s = String::new();
     for seg in path {
         if !s.is_empty() && !seg.starts_with('[') {
@@ -101,7 +101,7 @@ pub fn dotted(path: &[String]) -> String {
 const MAX_VALUE: usize = 200;
 
 /// A value as a record shows it: a string bare, anything else as compact JSON.
-pub fn show(v: &Value) -> String {
+pub(crate) fn show(v: &Value) -> String {
     let s = match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -115,7 +115,7 @@ pub fn show(v: &Value) -> String {
 
 /// Lists of objects with distinct `name`s (containers, env, ports, volumes) as maps keyed
 /// `[name]`, so one changed element is one difference, not the whole list.
-pub fn keyed(v: &Value) -> Value {
+pub(crate) fn keyed(v: &Value) -> Value {
     match v {
         Value::Array(items) => {
             let names: Option<Vec<&str>> = items

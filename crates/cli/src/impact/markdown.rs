@@ -19,7 +19,7 @@ const MAX_FINDINGS: usize = 50;
 
 /// `max_bytes`: the size not to exceed. `rerun`: the command that prints it all (named in
 /// the note when something is cut).
-pub fn render(report: &ImpactReport, max_bytes: usize, rerun: &str) -> String {
+pub(crate) fn render(report: &ImpactReport, max_bytes: usize, rerun: &str) -> String {
     let mut out = head(report);
     let mut quiet = Vec::new();
     let (mut compacted, mut omitted) = (Vec::new(), Vec::new());
@@ -243,7 +243,7 @@ fn longest_run(s: &str, ch: char) -> usize {
 
 /// Inline code safe in a table cell: one line, `|` escaped, a fence longer than any
 /// backtick run.
-pub fn code(s: &str) -> String {
+pub(crate) fn code(s: &str) -> String {
     let s = s.replace(['\n', '\r'], " ").replace('|', "\\|");
     let fence = "`".repeat(longest_run(&s, '`') + 1);
     let pad = if s.starts_with('`') || s.ends_with('`') {

@@ -6,13 +6,13 @@
 use serde_json::Value;
 
 /// What a masked value is replaced with.
-pub fn masked(kind: &str) -> String {
+pub(crate) fn masked(kind: &str) -> String {
     format!("<masked: {kind}>")
 }
 
 /// A JSON value with every credential-looking string masked. Strings are checked under
 /// their mapping key; in a `{name, value}` entry (a container's `env`) under the `name`.
-pub fn json(value: &Value) -> Value {
+pub(crate) fn json(value: &Value) -> Value {
     walk(None, value)
 }
 
@@ -42,7 +42,7 @@ fn walk(key: Option<&str>, value: &Value) -> Value {
 
 /// Text (Markdown, a YAML rendering) with every credential-looking token masked: from where
 /// the detector finds it to the next whitespace, and a private key block whole.
-pub fn text(input: &str) -> String {
+pub(crate) fn text(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut in_key_block = false;
     for line in input.split_inclusive('\n') {

@@ -9,13 +9,13 @@
 //!
 //! [`build`] is pure given the two loaded revisions; [`text`] and [`markdown`] format.
 
-pub mod files;
-pub mod json;
-pub mod markdown;
-pub mod mask;
-pub mod model;
-pub mod objects;
-pub mod text;
+pub(crate) mod files;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod mask;
+pub(crate) mod model;
+pub(crate) mod objects;
+pub(crate) mod text;
 
 use claude_env_config::{ParsedRepo, Selection};
 use claude_env_render::{ClaudeFiles, DesiredObjects};
@@ -26,7 +26,7 @@ use model::{Change, ImpactReport, Revision, SelectionImpact, Status};
 
 /// Which selections to report: all, or those of one environment, team or project.
 #[derive(Clone, Debug, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     pub environment: Option<String>,
     pub team: Option<String>,
     pub project: Option<String>,
@@ -49,7 +49,7 @@ impl Filter {
 }
 
 /// One revision: what was loaded and how it is named in the report.
-pub struct Side<'a> {
+pub(crate) struct Side<'a> {
     pub repo: &'a LoadedRepo,
     pub name: String,
 }
@@ -70,7 +70,7 @@ struct Rendering {
 }
 
 /// The report of the change from `base` to `head`.
-pub fn build(base: &Side, head: &Side, filter: &Filter) -> ImpactReport {
+pub(crate) fn build(base: &Side, head: &Side, filter: &Filter) -> ImpactReport {
     let (pb, ph) = (
         ParsedRepo::parse(&base.repo.snapshot),
         ParsedRepo::parse(&head.repo.snapshot),

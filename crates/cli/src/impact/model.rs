@@ -15,7 +15,7 @@ use serde::Serialize;
 /// What part of the environment a change is in. The order is the order of the report.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Area {
+pub(crate) enum Area {
     /// `settings.json` → `permissions`.
     Permissions,
     /// `settings.json` → `hooks`.
@@ -37,7 +37,7 @@ pub enum Area {
 }
 
 impl Area {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Area::Permissions => "permissions",
             Area::Hooks => "hooks",
@@ -54,7 +54,7 @@ impl Area {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Action {
+pub(crate) enum Action {
     Added,
     Removed,
     Modified,
@@ -62,7 +62,7 @@ pub enum Action {
 
 impl Action {
     /// `+`, `-`, `~`.
-    pub fn symbol(self) -> char {
+    pub(crate) fn symbol(self) -> char {
         match self {
             Action::Added => '+',
             Action::Removed => '-',
@@ -74,7 +74,7 @@ impl Action {
 /// One change of one selection's rendered output. Every string is masked.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Change {
+pub(crate) struct Change {
     pub area: Area,
     pub action: Action,
     /// What changed, readable on its own: `deny: Bash(curl:*)`, `model`, `github`,
@@ -94,7 +94,7 @@ pub struct Change {
 }
 
 impl Change {
-    pub fn new(area: Area, action: Action, subject: impl Into<String>) -> Change {
+    pub(crate) fn new(area: Area, action: Action, subject: impl Into<String>) -> Change {
         Change {
             area,
             action,
@@ -106,28 +106,28 @@ impl Change {
         }
     }
 
-    pub fn before(mut self, v: Option<String>) -> Change {
+    pub(crate) fn before(mut self, v: Option<String>) -> Change {
         self.before = v;
         self
     }
 
-    pub fn after(mut self, v: Option<String>) -> Change {
+    pub(crate) fn after(mut self, v: Option<String>) -> Change {
         self.after = v;
         self
     }
 
-    pub fn diff(mut self, d: Option<String>) -> Change {
+    pub(crate) fn diff(mut self, d: Option<String>) -> Change {
         self.diff = d;
         self
     }
 
-    pub fn note(mut self, n: impl Into<String>) -> Change {
+    pub(crate) fn note(mut self, n: impl Into<String>) -> Change {
         self.note = Some(n.into());
         self
     }
 
     /// How a selection's changes are ordered.
-    pub fn sort_key(&self) -> (Area, &str, Action) {
+    pub(crate) fn sort_key(&self) -> (Area, &str, Action) {
         (self.area, self.subject.as_str(), self.action)
     }
 }
@@ -135,7 +135,7 @@ impl Change {
 /// What happened to one selection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Status {
+pub(crate) enum Status {
     /// Renders in both revisions and something differs.
     Changed,
     /// Exists only in head (a new environment, team or project), or renders only there.
@@ -148,7 +148,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Status::Changed => "changed",
             Status::Added => "added",
@@ -162,7 +162,7 @@ impl Status {
 /// One selection in the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SelectionImpact {
+pub(crate) struct SelectionImpact {
     /// `env`, `env/team`, `env/-/project`, `env/team/project`.
     pub name: String,
     #[serde(skip)]
@@ -180,7 +180,7 @@ pub struct SelectionImpact {
 }
 
 impl SelectionImpact {
-    pub fn new(selection: Selection, status: Status, changes: Vec<Change>) -> Self {
+    pub(crate) fn new(selection: Selection, status: Status, changes: Vec<Change>) -> Self {
         SelectionImpact {
             name: selection.to_string(),
             environment: selection.environment.clone(),
@@ -193,7 +193,7 @@ impl SelectionImpact {
         }
     }
 
-    pub fn with_note(mut self, note: Option<String>) -> Self {
+    pub(crate) fn with_note(mut self, note: Option<String>) -> Self {
         self.note = note;
         self
     }
@@ -202,7 +202,7 @@ impl SelectionImpact {
 /// A revision the report compares.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Revision {
+pub(crate) struct Revision {
     /// As given (`main`, `HEAD~1`, a SHA), or `working tree`.
     pub name: String,
     /// The commit it resolved to (`-dirty` for a modified working tree).
@@ -213,7 +213,7 @@ pub struct Revision {
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ImpactReport {
+pub(crate) struct ImpactReport {
     pub repo: String,
     pub base: Revision,
     pub head: Revision,
@@ -231,7 +231,7 @@ fn diagnostics_json<S: serde::Serializer>(d: &Diagnostics, s: S) -> Result<S::Ok
 /// How many selections are in each status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Counts {
+pub(crate) struct Counts {
     pub selections: usize,
     pub changed: usize,
     pub added: usize,
@@ -241,7 +241,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    pub fn of<'a>(selections: impl IntoIterator<Item = &'a SelectionImpact>) -> Counts {
+    pub(crate) fn of<'a>(selections: impl IntoIterator<Item = &'a SelectionImpact>) -> Counts {
         let mut c = Counts::default();
         for s in selections {
             c.selections += 1;
@@ -257,25 +257,25 @@ impl Counts {
     }
 
     /// Selections that are not unchanged.
-    pub fn affected(&self) -> usize {
+    pub(crate) fn affected(&self) -> usize {
         self.selections - self.unchanged
     }
 }
 
 impl ImpactReport {
-    pub fn counts(&self) -> Counts {
+    pub(crate) fn counts(&self) -> Counts {
         Counts::of(&self.selections)
     }
 
     /// Any selection changed, was added or removed, or fails to render in head. (Head's
     /// validation errors alone are reported, not counted: `claude-env validate` fails on
     /// them.)
-    pub fn changed(&self) -> bool {
+    pub(crate) fn changed(&self) -> bool {
         self.counts().affected() > 0
     }
 
     /// The environments, in the order their selections come.
-    pub fn environments(&self) -> Vec<&str> {
+    pub(crate) fn environments(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();
         for s in &self.selections {
             if !out.contains(&s.environment.as_str()) {
@@ -285,35 +285,40 @@ impl ImpactReport {
         out
     }
 
-    pub fn in_environment<'a>(&'a self, env: &'a str) -> impl Iterator<Item = &'a SelectionImpact> {
+    pub(crate) fn in_environment<'a>(
+        &'a self,
+        env: &'a str,
+    ) -> impl Iterator<Item = &'a SelectionImpact> {
         self.selections.iter().filter(move |s| s.environment == env)
     }
 }
 
 /// Selections of one environment with the same status and the same changes, shown once.
 #[derive(Debug)]
-pub struct Group<'a> {
+pub(crate) struct Group<'a> {
     pub status: Status,
     pub members: Vec<&'a SelectionImpact>,
 }
 
 impl Group<'_> {
-    pub fn changes(&self) -> &[Change] {
+    pub(crate) fn changes(&self) -> &[Change] {
         &self.members[0].changes
     }
 
-    pub fn names(&self) -> Vec<&str> {
+    pub(crate) fn names(&self) -> Vec<&str> {
         self.members.iter().map(|m| m.name.as_str()).collect()
     }
 
-    pub fn note(&self) -> Option<&str> {
+    pub(crate) fn note(&self) -> Option<&str> {
         self.members[0].note.as_deref()
     }
 }
 
 /// The affected selections of `selections` grouped by (status, note, changes), in the order
 /// of each group's first member.
-pub fn groups<'a>(selections: impl IntoIterator<Item = &'a SelectionImpact>) -> Vec<Group<'a>> {
+pub(crate) fn groups<'a>(
+    selections: impl IntoIterator<Item = &'a SelectionImpact>,
+) -> Vec<Group<'a>> {
     let mut out: Vec<Group<'a>> = Vec::new();
     for s in selections
         .into_iter()

@@ -99,7 +99,10 @@ fn with_note(c: Change, note: Option<String>) -> Change {
 }
 
 /// Every change from `before` to `after` (`None`: the selection does not render there).
-pub fn changes(before: Option<&DesiredObjects>, after: Option<&DesiredObjects>) -> Vec<Change> {
+pub(crate) fn changes(
+    before: Option<&DesiredObjects>,
+    after: Option<&DesiredObjects>,
+) -> Vec<Change> {
     let a = before.map(by_role).unwrap_or_default();
     let b = after.map(by_role).unwrap_or_default();
     let rehashed = match (before, after) {

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::model::{Action, Change, Counts, ImpactReport, Revision, Status, groups};
 
 /// `abc123def456 (main)`.
-pub fn revision(r: &Revision) -> String {
+pub(crate) fn revision(r: &Revision) -> String {
     match &r.commit {
         // A SHA given as the name says nothing more.
         Some(c) if c.starts_with(&r.name) => crate::commands::short_rev(Some(c)),
@@ -17,7 +17,7 @@ pub fn revision(r: &Revision) -> String {
 }
 
 /// `8 changed, 1 added, 28 unchanged` (zero counts left out, but never an empty string).
-pub fn counts_line(c: &Counts) -> String {
+pub(crate) fn counts_line(c: &Counts) -> String {
     let parts: Vec<String> = [
         (c.changed, "changed"),
         (c.added, "added"),
@@ -37,7 +37,7 @@ pub fn counts_line(c: &Counts) -> String {
 }
 
 /// What changed about the subject: `: old → new`, ` (new)`, ` (was old)`.
-pub fn detail(c: &Change) -> String {
+pub(crate) fn detail(c: &Change) -> String {
     match (c.action, &c.before, &c.after) {
         (Action::Modified, Some(b), Some(a)) => format!(": {b} → {a}"),
         (Action::Added | Action::Modified, None, Some(a)) => format!(" ({a})"),
@@ -47,7 +47,7 @@ pub fn detail(c: &Change) -> String {
 }
 
 /// `+3 -1` for a unified diff.
-pub fn line_counts(diff: &str) -> String {
+pub(crate) fn line_counts(diff: &str) -> String {
     let (mut add, mut del) = (0, 0);
     for l in diff.lines() {
         if l.starts_with('+') {
@@ -59,7 +59,7 @@ pub fn line_counts(diff: &str) -> String {
     format!("+{add} -{del}")
 }
 
-pub fn render(report: &ImpactReport) -> String {
+pub(crate) fn render(report: &ImpactReport) -> String {
     let mut out = String::new();
     let c = report.counts();
     let _ = writeln!(

@@ -52,8 +52,6 @@ pub(crate) async fn run(
         .with_socket_timeout(args.git_socket_timeout)
         .with_max_bytes(args.cache_max_bytes);
     let sources = Arc::new(Sources::new(cache, args.snapshot_limits(), metrics.clone()));
-    let policy = args.policy();
-    let egress = Egress::new(&args.check_allowed_hosts).map_err(anyhow::Error::msg)?;
 
     let envs: Api<ClaudeEnvironment> = match &args.watch_namespace {
         Some(ns) => Api::namespaced(client.clone(), ns),
@@ -97,41 +95,14 @@ pub(crate) async fn run(
         workstations,
     };
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel();
-    let reporter = Reporter {
-        controller: "claude-env-controller".into(),
-        instance: std::env::var("POD_NAME").ok(),
-    };
-    let ctx = Arc::new(Context {
-        client: client.clone(),
-        metrics: metrics.clone(),
-        sources: sources.clone(),
-        recorder: Recorder::new(client.clone(), reporter),
+    let ctx = Arc::new(context(
+        client.clone(),
+        args,
+        metrics,
+        sources.clone(),
         stores,
-        policy,
-        egress,
-        backoff: BackoffPolicy {
-            base: args.retry_interval,
-            ..BackoffPolicy::default()
-        },
-        failures: Default::default(),
-        applied: Default::default(),
-        claims: Default::default(),
-        trigger: trigger_tx.clone(),
-        workstation_periods: crate::decisions::workstations::Periods {
-            stale_after: args.workstation_stale_after,
-            remove_after: args.workstation_remove_after,
-        },
-        governance: Governance {
-            history_limit: args.history_limit,
-            audit: AuditLog::open(&args.audit_log).context("opening the audit log")?,
-            notifier: Notifier::start(
-                client.clone(),
-                args.watch_namespace.as_deref(),
-                metrics.clone(),
-            ),
-            authors: Default::default(),
-        },
-    });
+        trigger_tx.clone(),
+    )?);
 
     *leader_slot
         .write()
@@ -160,6 +131,48 @@ pub(crate) async fn run(
         })
         .await;
     Ok(())
+}
+
+/// The state every reconcile shares: clients, caches, policy, and the governance sinks.
+fn context(
+    client: Client,
+    args: &Args,
+    metrics: Metrics,
+    sources: Arc<Sources>,
+    stores: Stores,
+    trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
+) -> anyhow::Result<Context> {
+    let reporter = Reporter {
+        controller: "claude-env-controller".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    Ok(Context {
+        client: client.clone(),
+        metrics: metrics.clone(),
+        sources,
+        recorder: Recorder::new(client.clone(), reporter),
+        stores,
+        policy: args.policy(),
+        egress: Egress::new(&args.check_allowed_hosts).map_err(anyhow::Error::msg)?,
+        backoff: BackoffPolicy {
+            base: args.retry_interval,
+            ..BackoffPolicy::default()
+        },
+        failures: Default::default(),
+        applied: Default::default(),
+        claims: Default::default(),
+        trigger,
+        workstation_periods: crate::decisions::workstations::Periods {
+            stale_after: args.workstation_stale_after,
+            remove_after: args.workstation_remove_after,
+        },
+        governance: Governance {
+            history_limit: args.history_limit,
+            audit: AuditLog::open(&args.audit_log).context("opening the audit log")?,
+            notifier: Notifier::start(client, args.watch_namespace.as_deref(), metrics),
+            authors: Default::default(),
+        },
+    })
 }
 
 /// Reconcile on spec changes, steering annotations, finalizers (the finalizer helper waits

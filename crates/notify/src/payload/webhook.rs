@@ -13,7 +13,7 @@ use crate::event::Event;
 /// The signature header.
 pub const SIGNATURE_HEADER: &str = "X-Signature";
 /// The event kind header.
-pub const EVENT_HEADER: &str = "X-Claude-Env-Event";
+pub(super) const EVENT_HEADER: &str = "X-Claude-Env-Event";
 
 /// `sha256=<hex of HMAC-SHA256(key, body)>`.
 pub fn sign(key: &[u8], body: &[u8]) -> String {

@@ -9,7 +9,7 @@
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 
-pub struct CpuTime;
+pub(crate) struct CpuTime;
 
 /// Criterion's own duration formatter (ns → µs/ms), borrowed from its wall-clock
 /// measurement so both report alike.

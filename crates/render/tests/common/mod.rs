@@ -5,11 +5,11 @@
 use claude_env_render::{Document, RenderContext};
 use serde_json::Value;
 
-pub fn doc(v: Value) -> Document {
+pub(crate) fn doc(v: Value) -> Document {
     serde_json::from_value(v).expect("test document is valid")
 }
 
-pub fn ctx() -> RenderContext {
+pub(crate) fn ctx() -> RenderContext {
     RenderContext {
         instance: "dev".into(),
         owner_namespace: "platform".into(),
@@ -21,7 +21,7 @@ pub fn ctx() -> RenderContext {
     }
 }
 
-pub fn text(files: &claude_env_render::ClaudeFiles, path: &str) -> String {
+pub(crate) fn text(files: &claude_env_render::ClaudeFiles, path: &str) -> String {
     String::from_utf8(
         files
             .get(path)
@@ -31,12 +31,12 @@ pub fn text(files: &claude_env_render::ClaudeFiles, path: &str) -> String {
     .unwrap()
 }
 
-pub fn json(files: &claude_env_render::ClaudeFiles, path: &str) -> Value {
+pub(crate) fn json(files: &claude_env_render::ClaudeFiles, path: &str) -> Value {
     serde_json::from_str(&text(files, path)).unwrap()
 }
 
 /// A document with one deployed server `context7` (and nothing else).
-pub fn deployed(extra: Value) -> Document {
+pub(crate) fn deployed(extra: Value) -> Document {
     let mut deploy = serde_json::json!({
         "image": "ghcr.io/claude-env/context7-mcp:1.4.2",
         "port": 8080,

@@ -7,15 +7,16 @@ use std::collections::BTreeMap;
 use claude_env_config::{ParsedRepo, RepoSnapshot, Selection};
 use claude_env_render::{RenderContext, render};
 
-pub const EXAMPLE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../config-repo-example");
-pub const GOLDEN_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
+pub(crate) const EXAMPLE_DIR: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../../config-repo-example");
+pub(crate) const GOLDEN_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
-pub fn load_example() -> RepoSnapshot {
+pub(crate) fn load_example() -> RepoSnapshot {
     claude_env_source::from_dir(EXAMPLE_DIR).expect("config-repo-example loads")
 }
 
 /// Every environment × team × (no project | each project).
-pub fn combinations(snapshot: &RepoSnapshot) -> Vec<Selection> {
+pub(crate) fn combinations(snapshot: &RepoSnapshot) -> Vec<Selection> {
     let repo = ParsedRepo::parse(snapshot);
     let projects: Vec<Option<&str>> = std::iter::once(None)
         .chain(repo.projects().map(Some))
@@ -37,7 +38,7 @@ pub fn combinations(snapshot: &RepoSnapshot) -> Vec<Selection> {
 
 /// What the controller would be told for this selection: one ClaudeEnvironment per
 /// selection, named after it, rendering into the environment's namespace.
-pub fn context(sel: &Selection, revision: Option<String>) -> RenderContext {
+pub(crate) fn context(sel: &Selection, revision: Option<String>) -> RenderContext {
     let mut instance = sel.team.clone().unwrap_or_default();
     if let Some(p) = &sel.project {
         instance = format!("{instance}-{p}");
@@ -54,7 +55,7 @@ pub fn context(sel: &Selection, revision: Option<String>) -> RenderContext {
 }
 
 /// Golden directory of a selection, relative to the golden root.
-pub fn golden_dir(sel: &Selection) -> String {
+pub(crate) fn golden_dir(sel: &Selection) -> String {
     let mut dir = format!("{}/{}", sel.environment, sel.team.as_deref().unwrap_or("-"));
     if let Some(p) = &sel.project {
         // Project directories sit next to the team's own `files/` and `objects.yaml`.
@@ -68,7 +69,10 @@ pub fn golden_dir(sel: &Selection) -> String {
 }
 
 /// Loads, merges, validates and renders one selection: golden-relative path → bytes.
-pub fn render_selection(snapshot: &RepoSnapshot, sel: &Selection) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn render_selection(
+    snapshot: &RepoSnapshot,
+    sel: &Selection,
+) -> BTreeMap<String, Vec<u8>> {
     let merged = claude_env_config::load_environment(snapshot, sel, None)
         .unwrap_or_else(|d| panic!("{sel} does not load:\n{d:?}"));
     let doc = merged.document().expect("merged document is typed");
@@ -88,7 +92,7 @@ pub fn render_selection(snapshot: &RepoSnapshot, sel: &Selection) -> BTreeMap<St
     out
 }
 
-pub fn golden_entries(
+pub(crate) fn golden_entries(
     snapshot: &RepoSnapshot,
     selections: &[Selection],
 ) -> BTreeMap<String, Vec<u8>> {

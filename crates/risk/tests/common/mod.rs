@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use claude_env_config::{Layer, LayerKind, MergedDocument, Provenance, RepoSnapshot, Selection};
 use serde_json::Value;
 
-pub const SETTINGS: &str = "schemaVersion: 1\nenvironments: [dev]\nmerge:\n  settings.permissions.allow: union\n  settings.permissions.deny: union\n  settings.permissions.ask: union\n  settings.hooks.*: {merge-by-key: matcher}\n  settings.hooks.*.*.hooks: union\n";
+pub(crate) const SETTINGS: &str = "schemaVersion: 1\nenvironments: [dev]\nmerge:\n  settings.permissions.allow: union\n  settings.permissions.deny: union\n  settings.permissions.ask: union\n  settings.hooks.*: {merge-by-key: matcher}\n  settings.hooks.*.*.hooks: union\n";
 
 /// The merged `dev/backend` document of a repository with these files (plus
 /// `claude-env.yaml` and an empty team), validated.
-pub fn load(files: &[(&str, &str)]) -> MergedDocument {
+pub(crate) fn load(files: &[(&str, &str)]) -> MergedDocument {
     let mut all: Vec<(String, Vec<u8>)> = vec![
         ("claude-env.yaml".into(), SETTINGS.as_bytes().to_vec()),
         ("teams/backend/.gitkeep".into(), Vec::new()),
@@ -28,12 +28,12 @@ pub fn load(files: &[(&str, &str)]) -> MergedDocument {
 }
 
 /// One base fragment.
-pub fn base(yaml: &str) -> MergedDocument {
+pub(crate) fn base(yaml: &str) -> MergedDocument {
     load(&[("base/doc.yaml", yaml)])
 }
 
 /// A document from JSON; every leaf "set" at `base/doc.json`, line = its order + 1.
-pub fn from_json(value: Value) -> MergedDocument {
+pub(crate) fn from_json(value: Value) -> MergedDocument {
     let mut provenance = BTreeMap::new();
     let mut ptr = String::new();
     leaves(&value, &mut ptr, &mut provenance);

@@ -9,19 +9,19 @@ use claude_env_api::{Color, InconclusivePolicy, RolloutPhase};
 use claude_env_rollout::*;
 use jiff::Timestamp;
 
-pub const OLD: &str = "aaaaaaa0000000000000000000000000000000000";
-pub const NEW: &str = "bbbbbbb0000000000000000000000000000000000";
-pub const NEWER: &str = "ccccccc0000000000000000000000000000000000";
+pub(crate) const OLD: &str = "aaaaaaa0000000000000000000000000000000000";
+pub(crate) const NEW: &str = "bbbbbbb0000000000000000000000000000000000";
+pub(crate) const NEWER: &str = "ccccccc0000000000000000000000000000000000";
 
-pub fn t(secs: i64) -> Timestamp {
+pub(crate) fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000 + secs).unwrap()
 }
 
-pub fn secs(s: u64) -> Duration {
+pub(crate) fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-pub fn immediate() -> Plan {
+pub(crate) fn immediate() -> Plan {
     Plan {
         strategy: StrategyPlan::Immediate,
         approval_required: false,
@@ -29,7 +29,7 @@ pub fn immediate() -> Plan {
     }
 }
 
-pub fn canary(steps: &[Step]) -> Plan {
+pub(crate) fn canary(steps: &[Step]) -> Plan {
     Plan {
         strategy: StrategyPlan::Canary {
             steps: steps.to_vec(),
@@ -38,7 +38,7 @@ pub fn canary(steps: &[Step]) -> Plan {
     }
 }
 
-pub fn blue_green(auto_promotion: bool, delay: u64) -> Plan {
+pub(crate) fn blue_green(auto_promotion: bool, delay: u64) -> Plan {
     Plan {
         strategy: StrategyPlan::BlueGreen {
             auto_promotion,
@@ -48,7 +48,7 @@ pub fn blue_green(auto_promotion: bool, delay: u64) -> Plan {
     }
 }
 
-pub fn with_check(mut plan: Plan, name: &str, count: u32, failure_limit: u32) -> Plan {
+pub(crate) fn with_check(mut plan: Plan, name: &str, count: u32, failure_limit: u32) -> Plan {
     plan.checks.checks.push(CheckSpec {
         name: name.into(),
         kind: CheckKind::Prometheus,
@@ -60,20 +60,20 @@ pub fn with_check(mut plan: Plan, name: &str, count: u32, failure_limit: u32) ->
     plan
 }
 
-pub fn with_policy(mut plan: Plan, policy: InconclusivePolicy) -> Plan {
+pub(crate) fn with_policy(mut plan: Plan, policy: InconclusivePolicy) -> Plan {
     for c in &mut plan.checks.checks {
         c.inconclusive = policy;
     }
     plan
 }
 
-pub fn approval_required(mut plan: Plan) -> Plan {
+pub(crate) fn approval_required(mut plan: Plan) -> Plan {
     plan.approval_required = true;
     plan
 }
 
 /// A fully available Deployment of `n` replicas.
-pub fn ready(n: u32) -> Readiness {
+pub(crate) fn ready(n: u32) -> Readiness {
     Readiness {
         replicas: n,
         updated: n,
@@ -84,7 +84,7 @@ pub fn ready(n: u32) -> Readiness {
     }
 }
 
-pub fn crashing(n: u32) -> Readiness {
+pub(crate) fn crashing(n: u32) -> Readiness {
     Readiness {
         available: 0,
         crash_looping: true,
@@ -93,13 +93,13 @@ pub fn crashing(n: u32) -> Readiness {
 }
 
 /// Observations of one server `ctx` with 4 replicas wanting `desired`.
-pub fn obs(now: i64, desired: &str) -> Observations {
+pub(crate) fn obs(now: i64, desired: &str) -> Observations {
     let mut o = Observations::new(t(now), desired);
     o.servers = BTreeMap::from([("ctx".to_string(), 4)]);
     o
 }
 
-pub trait ObsExt {
+pub(crate) trait ObsExt {
     fn with(self, role: Role, r: Readiness) -> Self;
     fn result(self, name: &str, revision: &str, outcome: Outcome, at: i64) -> Self;
     fn approve(self, value: &str) -> Self;
@@ -127,7 +127,7 @@ impl ObsExt for Observations {
 }
 
 /// A state where `OLD` serves and nothing is in flight.
-pub fn stable_on_old() -> RolloutState {
+pub(crate) fn stable_on_old() -> RolloutState {
     RolloutState {
         phase: RolloutPhase::Succeeded,
         revision: Some(OLD.into()),
@@ -136,7 +136,7 @@ pub fn stable_on_old() -> RolloutState {
     }
 }
 
-pub fn stable_on_blue() -> RolloutState {
+pub(crate) fn stable_on_blue() -> RolloutState {
     RolloutState {
         active_color: Some(Color::Blue),
         ..stable_on_old()
@@ -145,25 +145,25 @@ pub fn stable_on_blue() -> RolloutState {
 
 /// Runs one decision and round-trips the state through `status` (as the controller
 /// would), so every test also proves restart safety.
-pub fn step(plan: &Plan, state: &RolloutState, o: &Observations) -> Decision {
+pub(crate) fn step(plan: &Plan, state: &RolloutState, o: &Observations) -> Decision {
     let d = decide(plan, state, o);
     let back = RolloutState::from_status(Some(&d.status()));
     assert_eq!(back, d.state, "state survives a trip through status");
     d
 }
 
-pub fn has(d: &Decision, pred: impl Fn(&Action) -> bool) -> bool {
+pub(crate) fn has(d: &Decision, pred: impl Fn(&Action) -> bool) -> bool {
     d.actions.iter().any(pred)
 }
 
-pub fn set_canary_weight(d: &Decision) -> Option<u32> {
+pub(crate) fn set_canary_weight(d: &Decision) -> Option<u32> {
     d.actions.iter().find_map(|a| match a {
         Action::SetCanary { weight, .. } => Some(*weight),
         _ => None,
     })
 }
 
-pub fn run_checks(d: &Decision) -> Vec<String> {
+pub(crate) fn run_checks(d: &Decision) -> Vec<String> {
     d.actions
         .iter()
         .flat_map(|a| match a {
@@ -173,24 +173,24 @@ pub fn run_checks(d: &Decision) -> Vec<String> {
         .collect()
 }
 
-pub fn step_of(s: &RolloutState) -> Option<usize> {
+pub(crate) fn step_of(s: &RolloutState) -> Option<usize> {
     match &s.stage {
         Stage::Canary { step, .. } => Some(*step),
         _ => None,
     }
 }
 
-pub fn weight_of(s: &RolloutState) -> Option<u32> {
+pub(crate) fn weight_of(s: &RolloutState) -> Option<u32> {
     match &s.stage {
         Stage::Canary { weight, .. } => Some(*weight),
         _ => None,
     }
 }
 
-pub fn split(stable: u32, canary: u32) -> Split {
+pub(crate) fn split(stable: u32, canary: u32) -> Split {
     Split { stable, canary }
 }
 
-pub fn msg(d: &Decision) -> String {
+pub(crate) fn msg(d: &Decision) -> String {
     d.state.message.clone().unwrap_or_default()
 }

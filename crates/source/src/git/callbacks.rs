@@ -29,7 +29,7 @@ pub(crate) struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    pub fn new(
+    pub(super) fn new(
         auth: &'a Auth,
         target: &'a RepoUrl,
         deadline: Instant,
@@ -47,7 +47,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    pub fn callbacks(&'a self) -> RemoteCallbacks<'a> {
+    pub(super) fn callbacks(&'a self) -> RemoteCallbacks<'a> {
         let mut cbs = RemoteCallbacks::new();
         cbs.credentials(|url, user_from_url, allowed| {
             self.credentials(url, user_from_url, allowed)

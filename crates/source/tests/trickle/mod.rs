@@ -8,12 +8,12 @@ use std::time::Duration;
 /// progress message (side-band channel 2) every `every`, forever, never the pack: as long
 /// as `every` is below the socket timeout the connection never stalls, so only the fetch's
 /// own deadline can end it.
-pub struct TricklingServer {
+pub(crate) struct TricklingServer {
     port: u16,
 }
 
 impl TricklingServer {
-    pub fn start(every: Duration) -> TricklingServer {
+    pub(crate) fn start(every: Duration) -> TricklingServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         std::thread::spawn(move || {
@@ -25,7 +25,7 @@ impl TricklingServer {
         TricklingServer { port }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("git://127.0.0.1:{}/config.git", self.port)
     }
 }

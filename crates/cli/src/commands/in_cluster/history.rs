@@ -12,7 +12,7 @@ use crate::cluster::{Cluster, client, view};
 use crate::commands::structured_out;
 use crate::error::{CliError, Exit};
 
-pub fn run(args: &HistoryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn run(args: &HistoryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let Some(name) = &args.name else {
         return Err(CliError::Usage(
             "history in a cluster needs the ClaudeEnvironment: claude-env history NAME [-n NAMESPACE]"

@@ -21,7 +21,7 @@ use crate::error::{CliError, Exit};
 use crate::style;
 
 /// `suspend` (`on`) and `resume`.
-pub fn suspend(args: &SuspendArgs, on: bool, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn suspend(args: &SuspendArgs, on: bool, out: &mut dyn Write) -> Result<Exit, CliError> {
     let e = &args.env;
     let r = &args.request;
     client::runtime()?.block_on(async {
@@ -86,7 +86,7 @@ pub fn suspend(args: &SuspendArgs, on: bool, out: &mut dyn Write) -> Result<Exit
 }
 
 /// `retry`: the failed revision by default.
-pub fn retry(args: &RetryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn retry(args: &RetryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let r = &args.request;
     client::runtime()?.block_on(async {
         let (cluster, ns) = connect(&args.env).await?;
@@ -134,7 +134,7 @@ pub fn retry(args: &RetryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
 }
 
 /// `abort`: the revision in flight, named by whoever asks.
-pub fn abort(args: &RetryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn abort(args: &RetryArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let r = &args.request;
     client::runtime()?.block_on(async {
         let (cluster, ns) = connect(&args.env).await?;

@@ -28,14 +28,14 @@ pub(super) struct Target<'a> {
 
 impl Target<'_> {
     /// `namespace/name`.
-    pub fn id(&self) -> String {
+    pub(super) fn id(&self) -> String {
         format!("{}/{}", self.namespace, self.name)
     }
 
     /// The request's patch with its actor annotation (if it has one) naming the caller, the
     /// user the API server knows this client as. When it cannot say, the patch goes without
     /// it (the admission policy, where installed, then refuses it and says why).
-    pub async fn signed(&self, request: &patch::Request) -> Value {
+    pub(super) async fn signed(&self, request: &patch::Request) -> Value {
         if request.actor_key().is_none() {
             return request.patch();
         }
@@ -49,7 +49,7 @@ impl Target<'_> {
     }
 
     /// Send the patch, or with `--dry-run` print it. `None`: nothing was sent.
-    pub async fn send(
+    pub(super) async fn send(
         &self,
         args: &RequestArgs,
         patch: &Value,
@@ -74,7 +74,7 @@ impl Target<'_> {
 
     /// Watch until `acted` holds and the rollout has settled, printing each change of the
     /// rollout on stderr.
-    pub async fn wait(
+    pub(super) async fn wait(
         &self,
         args: &RequestArgs,
         what: &str,

@@ -17,7 +17,7 @@ use crate::cluster::{Cluster, client, progress, view};
 use crate::commands::structured_out;
 use crate::error::{CliError, Exit};
 
-pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     client::runtime()?.block_on(async {
         let cluster = Cluster::connect(&args.cluster.kube).await?;
         let namespace = cluster.namespace(args.cluster.namespace.as_deref());

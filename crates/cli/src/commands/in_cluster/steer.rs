@@ -17,7 +17,7 @@ use crate::cluster::{Cluster, ClusterError, client};
 use crate::error::{CliError, Exit};
 use crate::style;
 
-pub fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let e = &args.env;
     client::runtime()?.block_on(async {
         let cluster = Cluster::connect(&e.kube).await?;
@@ -56,7 +56,7 @@ pub fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exit, CliE
     })
 }
 
-pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let e = &args.env;
     client::runtime()?.block_on(async {
         let cluster = Cluster::connect(&e.kube).await?;
@@ -122,7 +122,7 @@ pub fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError
     })
 }
 
-pub fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let Some(name) = &args.name else {
         return Err(CliError::Usage(
             "rollback in a cluster needs the ClaudeEnvironment: claude-env rollback NAME \

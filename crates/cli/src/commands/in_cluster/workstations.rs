@@ -26,7 +26,7 @@ struct Fleet<'a> {
     workstations: Vec<&'a claude_env_api::ClaudeWorkstationSpec>,
 }
 
-pub fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn run(args: &StatusArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let name = args.name.clone().unwrap_or_default();
     client::runtime()?.block_on(async {
         let cluster = Cluster::connect(&args.cluster.kube).await?;

@@ -95,7 +95,11 @@ fn layer_files(
         .collect())
 }
 
-pub fn team(src: &SourceArgs, args: &InitTeamArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn team(
+    src: &SourceArgs,
+    args: &InitTeamArgs,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     let (root, snapshot) = local_repo(src)?;
     let p = Prompter::new(args.mode.no_input);
     let name = p.text(args.name.clone(), "Team name", None, "NAME", &check_name)?;
@@ -119,7 +123,7 @@ pub fn team(src: &SourceArgs, args: &InitTeamArgs, out: &mut dyn Write) -> Resul
     )
 }
 
-pub fn project(
+pub(super) fn project(
     src: &SourceArgs,
     args: &InitProjectArgs,
     out: &mut dyn Write,
@@ -241,7 +245,7 @@ fn finish(
     Ok(Exit::Ok)
 }
 
-pub fn list_templates(
+pub(super) fn list_templates(
     src: &SourceArgs,
     args: &InitTemplatesArgs,
     out: &mut dyn Write,

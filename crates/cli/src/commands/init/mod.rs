@@ -46,7 +46,11 @@ pub enum InitError {
     Prompt(#[from] dialoguer::Error),
 }
 
-pub fn run(src: &SourceArgs, command: InitCommand, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn run(
+    src: &SourceArgs,
+    command: InitCommand,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     match command {
         InitCommand::Repo(a) => repo::run(src, &a, out),
         InitCommand::Team(a) => layer::team(src, &a, out),
@@ -56,7 +60,7 @@ pub fn run(src: &SourceArgs, command: InitCommand, out: &mut dyn Write) -> Resul
 }
 
 /// Files to create below `root`.
-pub struct Plan {
+pub(crate) struct Plan {
     pub root: PathBuf,
     /// Relative path (`/`-separated) → content.
     pub files: Vec<(String, String)>,
@@ -74,7 +78,7 @@ impl Plan {
     }
 
     /// Refuses when anything of the plan (or a directory of `dirs`) exists.
-    pub fn check_free(&self, dirs: &[String]) -> Result<(), InitError> {
+    pub(crate) fn check_free(&self, dirs: &[String]) -> Result<(), InitError> {
         let existing = self.existing(dirs);
         if existing.is_empty() {
             Ok(())
@@ -84,7 +88,7 @@ impl Plan {
     }
 
     /// `snapshot` with the plan's config files added (what validation would see after).
-    pub fn applied_to(&self, snapshot: &RepoSnapshot) -> RepoSnapshot {
+    pub(crate) fn applied_to(&self, snapshot: &RepoSnapshot) -> RepoSnapshot {
         let mut files: Vec<(String, Vec<u8>)> = snapshot
             .files()
             .map(|(p, b)| (p.to_string(), b.to_vec()))
@@ -99,7 +103,7 @@ impl Plan {
     }
 
     /// Creates every file, never replacing one.
-    pub fn write(&self) -> Result<(), InitError> {
+    pub(crate) fn write(&self) -> Result<(), InitError> {
         for (rel, content) in &self.files {
             let path = self.root.join(rel);
             let err = |source| InitError::Write {
@@ -120,7 +124,7 @@ impl Plan {
     }
 
     /// `  create path` per file, relative to where the user stands if possible.
-    pub fn print(&self, out: &mut dyn Write, verb: &str) -> Result<(), CliError> {
+    pub(crate) fn print(&self, out: &mut dyn Write, verb: &str) -> Result<(), CliError> {
         for (rel, _) in &self.files {
             writeln!(out, "  {verb:<6} {}", shown(&self.root.join(rel)).display())?;
         }
@@ -137,7 +141,7 @@ fn shown(p: &Path) -> PathBuf {
 }
 
 /// Findings in `after` that `before` did not have (compared as printed).
-pub fn new_errors(before: &Diagnostics, after: &Diagnostics) -> Diagnostics {
+pub(crate) fn new_errors(before: &Diagnostics, after: &Diagnostics) -> Diagnostics {
     let old: Vec<String> = before.errors().map(ToString::to_string).collect();
     after
         .errors()
@@ -148,7 +152,7 @@ pub fn new_errors(before: &Diagnostics, after: &Diagnostics) -> Diagnostics {
 
 /// Names of teams, projects and environments end up in object names and labels: a DNS
 /// label (lowercase letters, digits, `-`, at most 63).
-pub fn check_name(name: &str) -> Result<(), String> {
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
     if claude_env_render::naming::is_dns1123_label(name) {
         Ok(())
     } else {
@@ -159,7 +163,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// Print the refused plan's new errors and say nothing was written.
-pub fn refuse_invalid(out: &mut dyn Write, errors: &Diagnostics) -> Result<Exit, CliError> {
+pub(crate) fn refuse_invalid(out: &mut dyn Write, errors: &Diagnostics) -> Result<Exit, CliError> {
     writeln!(
         out,
         "the repository would not validate after this; nothing was written:"

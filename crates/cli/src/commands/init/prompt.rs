@@ -7,15 +7,15 @@ use dialoguer::{Input, Select, theme::ColorfulTheme};
 
 use super::InitError;
 
-pub struct Prompter {
+pub(super) struct Prompter {
     interactive: bool,
 }
 
 /// A check on an answer: `Err(why)` refuses it.
-pub type Check<'a> = &'a dyn Fn(&str) -> Result<(), String>;
+pub(super) type Check<'a> = &'a dyn Fn(&str) -> Result<(), String>;
 
 impl Prompter {
-    pub fn new(no_input: bool) -> Prompter {
+    pub(super) fn new(no_input: bool) -> Prompter {
         Prompter {
             interactive: !no_input
                 && std::io::stdin().is_terminal()
@@ -23,13 +23,13 @@ impl Prompter {
         }
     }
 
-    pub fn is_interactive(&self) -> bool {
+    pub(super) fn is_interactive(&self) -> bool {
         self.interactive
     }
 
     /// `given` (checked), else an answer to `question`, else `default`; `flag` names what to
     /// pass when there is nothing to ask and no default.
-    pub fn text(
+    pub(super) fn text(
         &self,
         given: Option<String>,
         question: &str,
@@ -61,7 +61,7 @@ impl Prompter {
     }
 
     /// `given`, else a choice among `options` (name, description), else `default`.
-    pub fn select(
+    pub(super) fn select(
         &self,
         given: Option<String>,
         question: &str,

@@ -27,7 +27,11 @@ struct Answers {
     namespace: String,
 }
 
-pub fn run(src: &SourceArgs, args: &InitRepoArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(super) fn run(
+    src: &SourceArgs,
+    args: &InitRepoArgs,
+    out: &mut dyn Write,
+) -> Result<Exit, CliError> {
     if src.repo.is_some() || src.rev.is_some() || src.path.is_some() {
         return Err(CliError::Usage(
             "init repo writes to DIR: --repo, --rev and --path do not apply".into(),

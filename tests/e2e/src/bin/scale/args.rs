@@ -11,13 +11,13 @@ use claude_env_e2e::repo_root;
 /// asserted.
 #[derive(Debug, Parser)]
 #[command(name = "scale", version)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// N environments: initial convergence, idle, webhook pushes, drift edits, polling.
     Fleet(FleetArgs),
     /// One environment, many webhook pushes (push → Ready latency).
@@ -33,7 +33,7 @@ pub enum Command {
 
 /// What every run takes.
 #[derive(Clone, Debug, Args)]
-pub struct Common {
+pub(crate) struct Common {
     /// The JSON-lines results file (appended to).
     #[arg(long, value_name = "FILE", default_value_os_t = default_out())]
     pub out: PathBuf,
@@ -57,7 +57,7 @@ fn default_out() -> PathBuf {
 }
 
 #[derive(Debug, Args)]
-pub struct FleetArgs {
+pub(crate) struct FleetArgs {
     /// Number of environments (the mix: per 20, 18 development, 1 staging, 1 production).
     #[arg(long, default_value_t = 10)]
     pub n: usize,
@@ -82,13 +82,13 @@ pub struct FleetArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum SingleEnvironment {
+pub(crate) enum SingleEnvironment {
     Staging,
     Development,
 }
 
 impl SingleEnvironment {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SingleEnvironment::Staging => "staging",
             SingleEnvironment::Development => "development",
@@ -97,7 +97,7 @@ impl SingleEnvironment {
 }
 
 #[derive(Debug, Args)]
-pub struct SingleArgs {
+pub(crate) struct SingleArgs {
     /// Which kind of environment.
     #[arg(long, value_enum, default_value_t = SingleEnvironment::Staging)]
     pub environment: SingleEnvironment,
@@ -109,7 +109,7 @@ pub struct SingleArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RollbackArgs {
+pub(crate) struct RollbackArgs {
     /// Crash-looping pushes, each rolled back and then fixed.
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
@@ -119,7 +119,7 @@ pub struct RollbackArgs {
 
 /// How Flux's controllers are configured for a peer run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FluxConfig {
+pub(crate) enum FluxConfig {
     /// Flux's defaults: `--concurrent` 2 (source-controller) and 4 (kustomize-controller),
     /// `--kube-api-qps=50 --kube-api-burst=300` (client throttling is off anyway when the API
     /// server has priority and fairness, as this one has).
@@ -130,7 +130,7 @@ pub enum FluxConfig {
 }
 
 impl FluxConfig {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             FluxConfig::Default => "default",
             FluxConfig::Matched => "matched",
@@ -139,7 +139,7 @@ impl FluxConfig {
 }
 
 #[derive(Debug, Args)]
-pub struct PeersArgs {
+pub(crate) struct PeersArgs {
     /// Number of environments (the same mix as `fleet`).
     #[arg(long, default_value_t = 100)]
     pub n: usize,
@@ -173,7 +173,7 @@ pub struct PeersArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// The JSON-lines results files (repeatable: `make bench` passes the fleet and the peer
     /// results); a missing file is skipped.
     #[arg(long, value_name = "FILE", default_values_os_t = [default_out()])]

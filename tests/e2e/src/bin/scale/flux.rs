@@ -32,7 +32,7 @@ use crate::args::FluxConfig;
 /// `reconcile.fluxcd.io/requestedAt`: what a Receiver sets to make a source fetch now.
 const REQUESTED_AT: &str = "reconcile.fluxcd.io/requestedAt";
 
-pub fn git_repository() -> ApiResource {
+pub(crate) fn git_repository() -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(
         "source.toolkit.fluxcd.io",
         "v1",
@@ -40,7 +40,7 @@ pub fn git_repository() -> ApiResource {
     ))
 }
 
-pub fn kustomization() -> ApiResource {
+pub(crate) fn kustomization() -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(
         "kustomize.toolkit.fluxcd.io",
         "v1",
@@ -49,7 +49,7 @@ pub fn kustomization() -> ApiResource {
 }
 
 /// Apply every CRD file under `dir` (server-side) and wait until each is Established.
-pub async fn install_crds(client: &Client, dir: &Path) -> anyhow::Result<()> {
+pub(crate) async fn install_crds(client: &Client, dir: &Path) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .with_context(|| {
@@ -97,7 +97,7 @@ struct Process {
 }
 
 /// source-controller and kustomize-controller watching one namespace.
-pub struct Flux {
+pub(crate) struct Flux {
     processes: Vec<Process>,
     pub flags: Vec<String>,
     _storage: tempfile::TempDir,
@@ -106,7 +106,7 @@ pub struct Flux {
 impl Flux {
     /// Start both controllers for `namespace` with `config` and wait until both answer on
     /// their health endpoints.
-    pub async fn start(
+    pub(crate) async fn start(
         bin_dir: &Path,
         kubeconfig: &Path,
         namespace: &str,
@@ -193,7 +193,7 @@ impl Flux {
     }
 
     /// `VmHWM` or `VmRSS` of each process, in KiB, by name.
-    pub fn vm_kib(&self, key: &str) -> BTreeMap<&'static str, u64> {
+    pub(crate) fn vm_kib(&self, key: &str) -> BTreeMap<&'static str, u64> {
         self.processes
             .iter()
             .map(|p| (p.name, crate::vm_kib_of(&self.proc_file(p, "status"), key)))
@@ -201,7 +201,7 @@ impl Flux {
     }
 
     /// User + system CPU seconds of both processes so far.
-    pub fn cpu_seconds(&self) -> f64 {
+    pub(crate) fn cpu_seconds(&self) -> f64 {
         self.processes
             .iter()
             .map(|p| crate::cpu_seconds_of(&self.proc_file(p, "stat")))
@@ -210,7 +210,7 @@ impl Flux {
 
     /// client-go's `rest_client_requests_total` of both processes, summed by method (a LIST
     /// and a WATCH count as GET there).
-    pub async fn requests(&self) -> BTreeMap<String, f64> {
+    pub(crate) async fn requests(&self) -> BTreeMap<String, f64> {
         let mut by_method = BTreeMap::new();
         for p in &self.processes {
             let url = format!("http://127.0.0.1:{}/metrics", p.metrics_port);
@@ -273,7 +273,7 @@ async fn wait_healthy(name: &str, port: u16) -> anyhow::Result<()> {
 
 /// The GitRepository and Kustomization of environment `name`: its own directory of the
 /// repository, its own artifact (everything else ignored), prune on, wait for readiness.
-pub fn objects_for(name: &str, url: &str) -> (DynamicObject, DynamicObject) {
+pub(crate) fn objects_for(name: &str, url: &str) -> (DynamicObject, DynamicObject) {
     let path = format!("envs/{name}");
     let repo: DynamicObject = serde_json::from_value(json!({
         "apiVersion": "source.toolkit.fluxcd.io/v1",
@@ -305,7 +305,7 @@ pub fn objects_for(name: &str, url: &str) -> (DynamicObject, DynamicObject) {
 }
 
 /// Create the GitRepositories and Kustomizations (16 at a time).
-pub async fn create(
+pub(crate) async fn create(
     client: &Client,
     namespace: &str,
     url: &str,
@@ -332,7 +332,7 @@ pub async fn create(
 
 /// The Receiver's work for one push: `requestedAt` on every GitRepository (16 at a time);
 /// returns the number of requests made.
-pub async fn request_reconcile(
+pub(crate) async fn request_reconcile(
     client: &Client,
     namespace: &str,
     names: &[String],
@@ -357,7 +357,7 @@ pub async fn request_reconcile(
 }
 
 /// Drop the finalizers of the namespace's Flux objects (the controllers are gone by then).
-pub async fn release(client: &Client, namespace: &str) {
+pub(crate) async fn release(client: &Client, namespace: &str) {
     for ar in [kustomization(), git_repository()] {
         let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), namespace, &ar);
         let names: Vec<String> = api
@@ -381,7 +381,7 @@ pub async fn release(client: &Client, namespace: &str) {
 
 /// A watch of the namespace's Kustomizations that remembers when each first reached the
 /// health-check step of a revision (its objects applied and pruned: "applied").
-pub struct Watch {
+pub(crate) struct Watch {
     store: Store<DynamicObject>,
     changed: Arc<Notify>,
     applied: Arc<Mutex<HashMap<(String, String), Instant>>>,
@@ -441,7 +441,7 @@ fn describe(ks: &DynamicObject) -> String {
 }
 
 impl Watch {
-    pub fn start(client: &Client, namespace: &str) -> Watch {
+    pub(crate) fn start(client: &Client, namespace: &str) -> Watch {
         let writer = reflector::store::Writer::new(kustomization());
         let store = writer.as_reader();
         let changed = Arc::new(Notify::new());
@@ -477,7 +477,7 @@ impl Watch {
 
     /// Wait until `n` Kustomizations are Ready at `revision`; returns when all had applied it
     /// and when all were Ready. Progress on stderr every 10 s.
-    pub async fn all_ready_at(
+    pub(crate) async fn all_ready_at(
         &self,
         n: usize,
         revision: &str,
@@ -538,7 +538,7 @@ impl Drop for Watch {
 }
 
 /// A JSON summary of a request-count difference (`later - earlier`), per environment.
-pub fn request_delta(
+pub(crate) fn request_delta(
     earlier: &BTreeMap<String, f64>,
     later: &BTreeMap<String, f64>,
     extra: usize,

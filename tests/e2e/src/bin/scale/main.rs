@@ -652,7 +652,8 @@ async fn fleet(args: &FleetArgs) -> anyhow::Result<Value> {
     Ok(result)
 }
 
-#[allow(clippy::too_many_arguments)]
+// A scenario reads as one script, step after step.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 async fn fleet_in(
     args: &Common,
     cluster: &Cluster,
@@ -1073,6 +1074,8 @@ async fn single(args: &SingleArgs) -> anyhow::Result<Value> {
 
 // ---- rollback: a crash-looping canary ---------------------------------------------------------
 
+// A scenario reads as one script, step after step.
+#[allow(clippy::too_many_lines)]
 async fn rollback(args: &RollbackArgs) -> anyhow::Result<Value> {
     let rounds_wanted = args.rounds;
     let mut result = common(&args.common, "rollback");

@@ -30,7 +30,7 @@ use crate::{
     round3, sample, settle, start_controller, vm_kib,
 };
 
-pub async fn run(args: &PeersArgs) -> anyhow::Result<Value> {
+pub(crate) async fn run(args: &PeersArgs) -> anyhow::Result<Value> {
     let n = args.n;
     let mut result = crate::common(&args.common, "peers");
     result["n"] = json!(n);

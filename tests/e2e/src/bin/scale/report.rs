@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::args::ReportArgs;
 
-pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
+pub(crate) fn write(args: &ReportArgs) -> anyhow::Result<()> {
     let mut runs: Vec<Value> = Vec::new();
     for file in &args.out {
         let text = match fs::read_to_string(file) {
@@ -31,7 +31,7 @@ pub fn write(args: &ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn median(mut v: Vec<f64>) -> Option<f64> {
+pub(crate) fn median(mut v: Vec<f64>) -> Option<f64> {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
         return None;
@@ -54,23 +54,32 @@ fn percentile(mut v: Vec<f64>, p: f64) -> Option<f64> {
     Some(v[i])
 }
 
-pub fn num(v: &Value, pointer: &str) -> Option<f64> {
+pub(crate) fn num(v: &Value, pointer: &str) -> Option<f64> {
     v.pointer(pointer).and_then(Value::as_f64)
 }
 
-pub fn fmt(v: Option<f64>, digits: usize) -> String {
+pub(crate) fn fmt(v: Option<f64>, digits: usize) -> String {
     // `+ 0.0` turns a -0.0 (a zero difference of counters) into 0.
     v.map_or("–".into(), |x| format!("{:.digits$}", x + 0.0))
 }
 
-pub fn mib(kib: Option<f64>) -> String {
+pub(crate) fn mib(kib: Option<f64>) -> String {
     kib.map_or("–".into(), |k| format!("{:.1} MiB", k / 1024.0))
 }
 
 fn markdown(runs: &[Value]) -> String {
+    let fleets: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "fleet").collect();
+    let mut md = fleet_tables(&fleets);
+    md.push_str(&shard_table(&fleets));
+    md.push_str(&single_table(runs));
+    md.push_str(&rollback_table(runs));
+    md
+}
+
+/// The fleet table (a row per N and shard count) and API requests by method.
+fn fleet_tables(fleets: &[&Value]) -> String {
     use std::fmt::Write;
     let mut md = String::new();
-    let fleets: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "fleet").collect();
     // One row per (N, shards); a run without `shards` had one controller.
     let shards = |r: &Value| r["shards"].as_u64().unwrap_or(1);
     let mut ns: Vec<(u64, u64)> = fleets
@@ -141,58 +150,71 @@ fn markdown(runs: &[Value]) -> String {
             );
         }
         let _ = writeln!(md);
-        // Requests by method, per environment, for one webhook push (median over runs/pushes).
-        let _ = writeln!(
-            md,
-            "API requests per environment by method (webhook push, until 5 s without a reconcile after the last Ready; median):\n"
-        );
-        let _ = writeln!(
-            md,
-            "| N | GET | PATCH | POST | DELETE | LIST/other | idle requests (60 s) | idle reconciles (60 s) | idle CPU with {} polling (60 s) |",
-            fleets
-                .first()
-                .and_then(|r| r["polling"]["interval"].as_str())
-                .unwrap_or("30s")
-        );
-        let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        for key in &ns {
-            let (n, label) = (&key.0, row_label(*key));
-            let rs: Vec<&&Value> = fleets
-                .iter()
-                .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
-                .collect();
-            let per = |method: &str| {
-                median(
-                    rs.iter()
-                        .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
-                        .map(|w| {
-                            num(&w, &format!("/settled/requests_by_method/{method}")).unwrap_or(0.0)
-                                / *n as f64
-                        })
-                        .collect(),
-                )
-            };
-            let each = |f: &dyn Fn(&Value) -> Option<f64>| {
-                median(rs.iter().filter_map(|r| f(r)).collect())
-            };
-            let _ = writeln!(
-                md,
-                "| {label} | {} | {} | {} | {} | {} | {} | {} | {} s |",
-                fmt(per("GET"), 2),
-                fmt(per("PATCH"), 2),
-                fmt(per("POST"), 2),
-                fmt(per("DELETE"), 2),
-                fmt(per("OTHER"), 2),
-                fmt(each(&|r| num(r, "/idle/requests")), 0),
-                fmt(each(&|r| num(r, "/idle/reconciles")), 0),
-                fmt(each(&|r| num(r, "/idle_polling/cpu_secs")), 2),
-            );
-        }
-        let _ = writeln!(md);
+        md.push_str(&requests_by_method(fleets, &ns));
     }
 
-    md.push_str(&shard_table(&fleets));
+    md
+}
 
+/// API requests per environment by method for one webhook push, and idle activity.
+fn requests_by_method(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
+    use std::fmt::Write;
+    let mut md = String::new();
+    let shards = |r: &Value| r["shards"].as_u64().unwrap_or(1);
+    // Requests by method, per environment, for one webhook push (median over runs/pushes).
+    let _ = writeln!(
+        md,
+        "API requests per environment by method (webhook push, until 5 s without a reconcile after the last Ready; median):\n"
+    );
+    let _ = writeln!(
+        md,
+        "| N | GET | PATCH | POST | DELETE | LIST/other | idle requests (60 s) | idle reconciles (60 s) | idle CPU with {} polling (60 s) |",
+        fleets
+            .first()
+            .and_then(|r| r["polling"]["interval"].as_str())
+            .unwrap_or("30s")
+    );
+    let _ = writeln!(md, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for key in ns {
+        let (n, label) = (&key.0, row_label(*key));
+        let rs: Vec<&&Value> = fleets
+            .iter()
+            .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
+            .collect();
+        let per = |method: &str| {
+            median(
+                rs.iter()
+                    .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+                    .map(|w| {
+                        num(&w, &format!("/settled/requests_by_method/{method}")).unwrap_or(0.0)
+                            / *n as f64
+                    })
+                    .collect(),
+            )
+        };
+        let each =
+            |f: &dyn Fn(&Value) -> Option<f64>| median(rs.iter().filter_map(|r| f(r)).collect());
+        let _ = writeln!(
+            md,
+            "| {label} | {} | {} | {} | {} | {} | {} | {} | {} s |",
+            fmt(per("GET"), 2),
+            fmt(per("PATCH"), 2),
+            fmt(per("POST"), 2),
+            fmt(per("DELETE"), 2),
+            fmt(per("OTHER"), 2),
+            fmt(each(&|r| num(r, "/idle/requests")), 0),
+            fmt(each(&|r| num(r, "/idle/reconciles")), 0),
+            fmt(each(&|r| num(r, "/idle_polling/cpu_secs")), 2),
+        );
+    }
+    let _ = writeln!(md);
+    md
+}
+
+/// One environment, webhook push → Ready, by environment kind.
+fn single_table(runs: &[Value]) -> String {
+    use std::fmt::Write;
+    let mut md = String::new();
     let singles: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "single").collect();
     if !singles.is_empty() {
         let _ = writeln!(
@@ -229,6 +251,13 @@ fn markdown(runs: &[Value]) -> String {
         let _ = writeln!(md);
     }
 
+    md
+}
+
+/// Rollback of a crash-looping canary.
+fn rollback_table(runs: &[Value]) -> String {
+    use std::fmt::Write;
+    let mut md = String::new();
     let rollbacks: Vec<Value> = runs
         .iter()
         .filter(|r| r["scenario"] == "rollback")

@@ -82,7 +82,7 @@ fn side(sides: &[&Value]) -> Side {
     }
 }
 
-pub fn markdown(runs: &[Value]) -> String {
+pub(crate) fn markdown(runs: &[Value]) -> String {
     let peers: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "peers").collect();
     let mut md = String::new();
     if peers.is_empty() {

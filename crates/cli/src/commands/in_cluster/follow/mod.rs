@@ -27,7 +27,7 @@ mod watch;
 
 use check::origin_of;
 
-pub fn run(args: &SyncArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+pub(crate) fn run(args: &SyncArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
     let name = args.name.clone().unwrap_or_default();
     if let Some(kind) = args.print_service {
         return watch::print_service(args, kind, out);
