@@ -11,10 +11,10 @@
 
 use std::io::Write;
 
-use claude_env_api::short_revision;
+use claude_env_api::{ClaudeEnvironment, short_revision};
 use jiff::Timestamp;
 
-use super::request::{self, Target};
+use super::request::{self, Said, Target};
 use crate::cli::{RetryArgs, SuspendArgs, TargetEnvironmentArgs};
 use crate::cluster::{Cluster, client, patch, progress};
 use crate::error::{CliError, Exit};
@@ -59,7 +59,7 @@ pub(crate) fn suspend(args: &SuspendArgs, on: bool, out: &mut dyn Write) -> Resu
         anstream::eprintln!("{}", style::ok(&line));
         // The generation this patch made: the controller has acted once it observed it.
         let generation = sent.metadata.generation.unwrap_or_default();
-        let observed = |env: &claude_env_api::ClaudeEnvironment| {
+        let observed = |env: &ClaudeEnvironment| {
             env.status
                 .as_ref()
                 .and_then(|s| s.observed_generation)
@@ -104,32 +104,19 @@ pub(crate) fn retry(args: &RetryArgs, out: &mut dyn Write) -> Result<Exit, CliEr
             ));
         }
         let patch = t.signed(&steer.request).await;
-        let Some(sent) = t.send(r, &patch, out).await? else {
-            return Ok(Exit::Ok);
+        let said = Said {
+            sent: format!(
+                "requested a retry of {} in {} ({}={})",
+                short_revision(&steer.revision),
+                t.id(),
+                steer.request.key,
+                steer.request.value
+            ),
+            awaiting: "the rollout of the retried revision",
+            done: format!("retried {}", t.id()),
         };
-        let line = format!(
-            "requested a retry of {} in {} ({}={})",
-            short_revision(&steer.revision),
-            t.id(),
-            steer.request.key,
-            steer.request.value
-        );
-        if !r.wait.wait {
-            return request::sent(out, r.output, &sent, &line);
-        }
-        anstream::eprintln!("{}", style::ok(&line));
-        let env = t
-            .wait(r, "the rollout of the retried revision", |env| {
-                patch::retry_done(env, &steer.request)
-            })
-            .await?;
-        request::report(
-            out,
-            r.output,
-            &env,
-            &format!("retried {}", t.id()),
-            request::exit(&env),
-        )
+        let acted = |env: &ClaudeEnvironment| patch::retry_done(env, &steer.request);
+        t.request(r, &patch, said, acted, request::exit, out).await
     })
 }
 
@@ -142,33 +129,20 @@ pub(crate) fn abort(args: &RetryArgs, out: &mut dyn Write) -> Result<Exit, CliEr
         let env = cluster.get(&ns, &args.env.name).await?;
         let steer = patch::abort(&env, args.revision.as_deref(), Timestamp::now())?;
         let patch = t.signed(&steer.request).await;
-        let Some(sent) = t.send(r, &patch, out).await? else {
-            return Ok(Exit::Ok);
+        let said = Said {
+            sent: format!(
+                "requested an abort of the rollout of {} in {} ({}={})",
+                short_revision(&steer.revision),
+                t.id(),
+                steer.request.key,
+                steer.request.value
+            ),
+            awaiting: "the controller to abort the rollout",
+            done: format!("aborted the rollout in {}", t.id()),
         };
-        let line = format!(
-            "requested an abort of the rollout of {} in {} ({}={})",
-            short_revision(&steer.revision),
-            t.id(),
-            steer.request.key,
-            steer.request.value
-        );
-        if !r.wait.wait {
-            return request::sent(out, r.output, &sent, &line);
-        }
-        anstream::eprintln!("{}", style::ok(&line));
-        let env = t
-            .wait(r, "the controller to abort the rollout", |env| {
-                patch::abort_done(env, &steer.request)
-            })
-            .await?;
+        let acted = |env: &ClaudeEnvironment| patch::abort_done(env, &steer.request);
         // Not Ready (rolled back, stalled on the rejected tip) is what was asked for.
-        request::report(
-            out,
-            r.output,
-            &env,
-            &format!("aborted the rollout in {}", t.id()),
-            Exit::Ok,
-        )
+        t.request(r, &patch, said, acted, |_| Exit::Ok, out).await
     })
 }
 

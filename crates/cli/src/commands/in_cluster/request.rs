@@ -18,6 +18,16 @@ use crate::commands::structured_out;
 use crate::error::{CliError, Exit};
 use crate::style;
 
+/// What one steering request says about itself.
+pub(super) struct Said<'a> {
+    /// Printed once sent, e.g. `requested a retry of … (claude-env.io/retry=…)`.
+    pub(super) sent: String,
+    /// What `--wait` waits for, e.g. `the rollout of the retried revision`.
+    pub(super) awaiting: &'a str,
+    /// How the report begins once the controller acted, e.g. `retried team-a/payments`.
+    pub(super) done: String,
+}
+
 /// One ClaudeEnvironment a request goes to.
 #[derive(Clone, Copy)]
 pub(super) struct Target<'a> {
@@ -46,6 +56,29 @@ impl Target<'_> {
                 request.patch()
             }
         }
+    }
+
+    /// The whole request once its patch is built: send it (or print it with `--dry-run`);
+    /// without `--wait` say it was sent; with it, wait until `acted` holds and the rollout
+    /// has settled, then report, exiting with `exit` of what was found.
+    pub(super) async fn request(
+        &self,
+        args: &RequestArgs,
+        patch: &Value,
+        said: Said<'_>,
+        acted: impl Fn(&ClaudeEnvironment) -> bool,
+        exit: impl Fn(&ClaudeEnvironment) -> Exit,
+        out: &mut dyn Write,
+    ) -> Result<Exit, CliError> {
+        let Some(env) = self.send(args, patch, out).await? else {
+            return Ok(Exit::Ok);
+        };
+        if !args.wait.wait {
+            return sent(out, args.output, &env, &said.sent);
+        }
+        anstream::eprintln!("{}", style::ok(&said.sent));
+        let env = self.wait(args, said.awaiting, acted).await?;
+        report(out, args.output, &env, &said.done, exit(&env))
     }
 
     /// Send the patch, or with `--dry-run` print it. `None`: nothing was sent.

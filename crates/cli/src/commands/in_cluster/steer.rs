@@ -7,10 +7,10 @@
 
 use std::io::Write;
 
-use claude_env_api::short_revision;
+use claude_env_api::{ClaudeEnvironment, short_revision};
 use jiff::Timestamp;
 
-use super::request::{self, Target};
+use super::request::{self, Said, Target};
 use crate::cli::{ApproveArgs, ReconcileArgs, RequestArgs, RollbackArgs, WaitArgs};
 use crate::cluster::patch;
 use crate::cluster::{Cluster, ClusterError, client};
@@ -28,31 +28,26 @@ pub(crate) fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exi
             name: &e.name,
         };
         let request = patch::reconcile(Timestamp::now());
-        let Some(sent) = t.send(&args.request, &request.patch(), out).await? else {
-            return Ok(Exit::Ok);
+        let said = Said {
+            sent: format!(
+                "requested a reconcile of {} ({}={})",
+                t.id(),
+                request.key,
+                request.value
+            ),
+            awaiting: "the controller to reconcile it",
+            done: format!("reconciled {}", t.id()),
         };
-        let what = format!(
-            "requested a reconcile of {} ({}={})",
-            t.id(),
-            request.key,
-            request.value
-        );
-        if !args.request.wait.wait {
-            return request::sent(out, args.request.output, &sent, &what);
-        }
-        anstream::eprintln!("{}", style::ok(&what));
-        let env = t
-            .wait(&args.request, "the controller to reconcile it", |env| {
-                patch::reconcile_done(env, &request)
-            })
-            .await?;
-        request::report(
+        let acted = |env: &ClaudeEnvironment| patch::reconcile_done(env, &request);
+        t.request(
+            &args.request,
+            &request.patch(),
+            said,
+            acted,
+            request::exit,
             out,
-            args.request.output,
-            &env,
-            &format!("reconciled {}", t.id()),
-            request::exit(&env),
         )
+        .await
     })
 }
 
@@ -93,32 +88,20 @@ pub(crate) fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, C
             ));
         }
         let patch = t.signed(&approval.request).await;
-        let Some(sent) = t.send(&args.request, &patch, out).await? else {
-            return Ok(Exit::Ok);
+        let said = Said {
+            sent: format!(
+                "approved revision {} of {} ({}={})",
+                short_revision(revision),
+                t.id(),
+                approval.request.key,
+                approval.request.value
+            ),
+            awaiting: "the rollout to continue",
+            done: format!("approved {}", t.id()),
         };
-        let what = format!(
-            "approved revision {} of {} ({}={})",
-            short_revision(revision),
-            t.id(),
-            approval.request.key,
-            approval.request.value
-        );
-        if !args.request.wait.wait {
-            return request::sent(out, args.request.output, &sent, &what);
-        }
-        anstream::eprintln!("{}", style::ok(&what));
-        let env = t
-            .wait(&args.request, "the rollout to continue", |env| {
-                patch::approval_done(env, &approval.request)
-            })
-            .await?;
-        request::report(
-            out,
-            args.request.output,
-            &env,
-            &format!("approved {}", t.id()),
-            request::exit(&env),
-        )
+        let acted = |env: &ClaudeEnvironment| patch::approval_done(env, &approval.request);
+        t.request(&args.request, &patch, said, acted, request::exit, out)
+            .await
     })
 }
 
@@ -157,32 +140,19 @@ pub(crate) fn rollback(args: &RollbackArgs, out: &mut dyn Write) -> Result<Exit,
         };
         let request = patch::rollback(&revision, Timestamp::now())?;
         let patch = t.signed(&request).await;
-        let Some(sent) = t.send(&request_args, &patch, out).await? else {
-            return Ok(Exit::Ok);
+        let said = Said {
+            sent: format!(
+                "requested a rollback of {} to {} ({}={})",
+                t.id(),
+                short_revision(&revision),
+                request.key,
+                request.value
+            ),
+            awaiting: &format!("{} running {}", t.id(), short_revision(&revision)),
+            done: format!("rolled back {}", t.id()),
         };
-        let what = format!(
-            "requested a rollback of {} to {} ({}={})",
-            t.id(),
-            short_revision(&revision),
-            request.key,
-            request.value
-        );
-        if !args.wait.wait {
-            return request::sent(out, args.output, &sent, &what);
-        }
-        anstream::eprintln!("{}", style::ok(&what));
-        let running = format!("{} running {}", t.id(), short_revision(&revision));
-        let env = t
-            .wait(&request_args, &running, |env| {
-                patch::rollback_done(env, &request, &revision)
-            })
-            .await?;
-        request::report(
-            out,
-            args.output,
-            &env,
-            &format!("rolled back {}", t.id()),
-            request::exit(&env),
-        )
+        let acted = |env: &ClaudeEnvironment| patch::rollback_done(env, &request, &revision);
+        t.request(&request_args, &patch, said, acted, request::exit, out)
+            .await
     })
 }
