@@ -170,7 +170,7 @@ pub(crate) fn approve(
 }
 
 /// The revision held for a security approval (`spec.approval.security`), if one is.
-pub fn waiting_for_security_approval(status: &ClaudeEnvironmentStatus) -> Option<&str> {
+pub(crate) fn waiting_for_security_approval(status: &ClaudeEnvironmentStatus) -> Option<&str> {
     status
         .conditions
         .iter()
@@ -182,7 +182,7 @@ pub fn waiting_for_security_approval(status: &ClaudeEnvironmentStatus) -> Option
 /// `claude-env.io/security-approve=<revision>@<now>`: the revision held for a security
 /// approval by default; `--revision` as for [`approve`]. Each value acts once, so the time
 /// makes each approval new.
-pub fn security_approve(
+pub(crate) fn security_approve(
     env: &ClaudeEnvironment,
     requested: Option<&str>,
     now: Timestamp,
@@ -211,7 +211,7 @@ pub fn security_approve(
 }
 
 /// The controller has let a revision through with this security approval.
-pub fn security_approval_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+pub(crate) fn security_approval_done(env: &ClaudeEnvironment, request: &Request) -> bool {
     status(env).last_handled_security_approve.as_deref() == Some(request.value.as_str())
 }
 
