@@ -264,32 +264,7 @@ async fn a_permission_widening_commit_waits_for_a_security_approver() {
     let risk = s.change_risk.expect("the held revision's classification");
     assert_eq!(risk.classes.first(), Some(&DriftCategory::Security));
 
-    // A plain approver may not approve security changes, with kubectl or the CLI.
-    let (ok, out) = kubectl_as(
-        cluster,
-        "alice",
-        &[
-            "annotate",
-            "cenv",
-            "dev",
-            "-n",
-            n,
-            &format!("{}={risky}@1", annotations::SECURITY_APPROVE),
-            &format!("{}=alice", annotations::SECURITY_APPROVED_BY),
-        ],
-    );
-    assert!(!ok, "{out}");
-    assert!(
-        out.contains("user alice may not set claude-env.io/security-approve")
-            && out.contains(&format!("ClusterRole {n}-security-approver")),
-        "{out}"
-    );
-    let (code, out) = cli_as(&admin, "alice", &["approve", "dev", "-n", n, "--security"]).await;
-    assert_eq!(code, 2, "{out}");
-    assert!(
-        out.contains("may not set claude-env.io/security-approve"),
-        "{out}"
-    );
+    plain_approver_is_refused(cluster, &admin, n, &risky).await;
     held(&envs, "dev", &risky).await;
 
     // The security approver's approval (the CLI names him) lets it through.
@@ -319,7 +294,41 @@ async fn a_permission_widening_commit_waits_for_a_security_approver() {
     .await;
     assert!(note.contains("approved by sam"), "{note}");
 
-    // Each class rolled out is counted once per revision.
+    assert_counted(&ctl, n).await;
+}
+
+/// A plain approver may not approve security changes, with kubectl or the CLI.
+async fn plain_approver_is_refused(cluster: &Cluster, admin: &Path, n: &str, risky: &str) {
+    let (ok, out) = kubectl_as(
+        cluster,
+        "alice",
+        &[
+            "annotate",
+            "cenv",
+            "dev",
+            "-n",
+            n,
+            &format!("{}={risky}@1", annotations::SECURITY_APPROVE),
+            &format!("{}=alice", annotations::SECURITY_APPROVED_BY),
+        ],
+    );
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("user alice may not set claude-env.io/security-approve")
+            && out.contains(&format!("ClusterRole {n}-security-approver")),
+        "{out}"
+    );
+    let (code, out) = cli_as(admin, "alice", &["approve", "dev", "-n", n, "--security"]).await;
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("may not set claude-env.io/security-approve"),
+        "{out}"
+    );
+}
+
+/// Each class rolled out is counted once per revision: one configuration commit, one
+/// security commit.
+async fn assert_counted(ctl: &Controller, n: &str) {
     let text = ctl.metrics().await;
     let count = |class: &str| {
         metric(
