@@ -16,6 +16,12 @@ pub const VALIDATION_FAILED: &str = "ValidationFailed";
 pub const VERIFICATION_FAILED: &str = "VerificationFailed";
 /// A `dependsOn` environment is not Ready and Healthy on the same revision yet.
 pub const DEPENDENCY_NOT_READY: &str = "DependencyNotReady";
+/// A revision with security-class changes waits for `claude-env.io/security-approve`
+/// (`spec.approval.security`); the applied revision keeps serving.
+pub const SECURITY_APPROVAL_REQUIRED: &str = "SecurityApprovalRequired";
+/// A security approval let a held revision through (the Event, and the notification's
+/// reason).
+pub const SECURITY_APPROVED: &str = "SecurityApproved";
 /// A health check (readiness, HTTP, MCP, Prometheus) failed.
 pub const HEALTH_CHECK_FAILED: &str = "HealthCheckFailed";
 /// Healthy=True.

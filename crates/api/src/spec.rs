@@ -379,6 +379,15 @@ pub struct Approval {
     /// each revision.
     #[serde(default)]
     pub required: bool,
+    /// Hold a revision with a security-class change (one that widens what the agent may do:
+    /// a new allow rule, a removed deny rule, a new hook or MCP server, ...) until
+    /// `claude-env.io/security-approve=<revision>[@<nonce>]` names it (`claude-env approve
+    /// --security`); other revisions roll out at once. The revision is classified against
+    /// the applied one before its rollout starts, and the applied one keeps serving while
+    /// it waits. With `required` too, a security-class revision needs both approvals: the
+    /// security approval lets its rollout start, `approve` then promotes it.
+    #[serde(default)]
+    pub security: bool,
 }
 
 /// What happens when live objects differ from the rendered ones.

@@ -70,6 +70,38 @@ pub struct ClaudeEnvironmentStatus {
     /// The ClaudeWorkstations following this environment, counted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workstations: Option<WorkstationCounts>,
+    /// The risk of the newest revision's changes against the revision applied before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_risk: Option<ChangeRisk>,
+    /// The `claude-env.io/security-approve` value last acted on (each value acts once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_security_approve: Option<String>,
+}
+
+/// The risk classes of one revision's changes against the revision applied before it: what
+/// `spec.approval.security` holds a revision for, and what history and
+/// `claude_env_changes_total` record.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeRisk {
+    /// The revision assessed.
+    pub revision: String,
+    /// The revision it was compared with (the one applied when it arrived).
+    pub base: String,
+    /// The classes of its changes (`Security`, `Availability`, `Configuration`,
+    /// `Cosmetic`), riskiest first; empty when it changes nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<DriftCategory>,
+    /// Its security-class changes, one line each (class, severity, setting, what it does,
+    /// where it was written), riskiest first; at most 20.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security_changes: Vec<String>,
+    /// The `claude-env.io/security-approve` value that let it through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<String>,
+    /// Who set that value (`claude-env.io/security-approved-by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
 }
 
 /// Where one revision's rendered files are.
@@ -317,6 +349,14 @@ pub struct HistoryEntry {
     /// `CrashLoop`, `ValidationFailed`, ...); details are in `message`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The class of the revision's riskiest change against the revision applied before it
+    /// (`Security`, `Availability`, `Configuration`, `Cosmetic`); absent when it changed
+    /// nothing or was not classified (the first revision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_class: Option<DriftCategory>,
+    /// Who approved its security-class changes (`claude-env.io/security-approved-by`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_approved_by: Option<String>,
 }
 
 /// How a revision ended.

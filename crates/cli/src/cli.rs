@@ -558,10 +558,16 @@ pub struct ReconcileArgs {
 pub struct ApproveArgs {
     #[command(flatten)]
     pub env: TargetEnvironmentArgs,
-    /// The revision to approve [default: the one the rollout is paused on]. Required when
-    /// nothing is waiting (approving a revision ahead of its rollout).
+    /// The revision to approve [default: the one the rollout is paused on, with --security
+    /// the one held for a security approval]. Required when nothing is waiting (approving a
+    /// revision ahead of its rollout).
     #[arg(long, value_name = "REV")]
     pub revision: Option<String>,
+    /// Approve the revision's security-class changes (`claude-env.io/security-approve`,
+    /// the ClusterRole claude-env-security-approver) instead of its rollout: what an
+    /// environment with spec.approval.security waits for.
+    #[arg(long)]
+    pub security: bool,
     #[command(flatten)]
     pub request: RequestArgs,
 }

@@ -11,6 +11,7 @@
 
 use claude_env_api::{
     ClaudeEnvironment, ClaudeEnvironmentStatus, HistoryResult, RolloutPhase, annotations,
+    condition, reason,
 };
 use claude_env_rollout::RolloutState;
 use jiff::Timestamp;
@@ -166,6 +167,52 @@ pub(crate) fn approve(
         revision,
         waiting,
     })
+}
+
+/// The revision held for a security approval (`spec.approval.security`), if one is.
+pub(crate) fn waiting_for_security_approval(status: &ClaudeEnvironmentStatus) -> Option<&str> {
+    status
+        .conditions
+        .iter()
+        .find(|c| c.type_ == condition::RECONCILING)
+        .filter(|c| c.status == "True" && c.reason == reason::SECURITY_APPROVAL_REQUIRED)
+        .and(status.last_attempted_revision.as_deref())
+}
+
+/// `claude-env.io/security-approve=<revision>@<now>`: the revision held for a security
+/// approval by default; `--revision` as for [`approve`]. Each value acts once, so the time
+/// makes each approval new.
+pub(crate) fn security_approve(
+    env: &ClaudeEnvironment,
+    requested: Option<&str>,
+    now: Timestamp,
+) -> Result<Approval, ClusterError> {
+    let s = status(env);
+    let waiting = waiting_for_security_approval(&s).map(str::to_string);
+    let revision = match (requested, &waiting) {
+        (Some(r), w) => expand(r, w.as_deref())?,
+        (None, Some(w)) => w.clone(),
+        (None, None) => {
+            return Err(ClusterError::NothingToApprove {
+                namespace: env.metadata.namespace.clone().unwrap_or_default(),
+                name: env.metadata.name.clone().unwrap_or_default(),
+                rollout: "no revision waits for a security approval".into(),
+            });
+        }
+    };
+    Ok(Approval {
+        request: Request {
+            key: annotations::SECURITY_APPROVE,
+            value: format!("{revision}@{}", timestamp(now)),
+        },
+        revision,
+        waiting,
+    })
+}
+
+/// The controller has let a revision through with this security approval.
+pub(crate) fn security_approval_done(env: &ClaudeEnvironment, request: &Request) -> bool {
+    status(env).last_handled_security_approve.as_deref() == Some(request.value.as_str())
 }
 
 /// The rollout machine's state as the controller persisted it in `status.rollout.state`.
@@ -361,6 +408,56 @@ mod tests {
         assert_eq!(r.patch_by(Some("carol")), r.patch());
     }
 
+    #[test]
+    fn a_security_approval_names_the_held_revision_and_is_done_once_acted_on() {
+        let held = ClaudeEnvironmentStatus {
+            last_applied_revision: Some(A.into()),
+            last_attempted_revision: Some(B.into()),
+            conditions: vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+                type_: "Reconciling".into(),
+                status: "True".into(),
+                reason: "SecurityApprovalRequired".into(),
+                message: "revision bbbbbbbbbbbb waits for a security approval".into(),
+                last_transition_time: Time(now()),
+                observed_generation: None,
+            }],
+            ..Default::default()
+        };
+        let a = security_approve(&env(held.clone()), None, now()).unwrap();
+        assert_eq!(
+            a.request.patch_by(Some("sam")),
+            json!({"metadata": {"annotations": {
+                "claude-env.io/security-approve": format!("{B}@2026-11-21T05:58:49.087Z"),
+                "claude-env.io/security-approved-by": "sam",
+            }}})
+        );
+        assert_eq!(a.waiting.as_deref(), Some(B));
+        // A prefix of the held revision is expanded; another revision is approved ahead.
+        assert_eq!(
+            security_approve(&env(held.clone()), Some(&B[..7]), now())
+                .unwrap()
+                .revision,
+            B
+        );
+        assert_eq!(
+            security_approve(&env(held.clone()), Some(C), now())
+                .unwrap()
+                .revision,
+            C
+        );
+        // Nothing held (a paused rollout is another approval) and no --revision: refused.
+        assert!(matches!(
+            security_approve(&env(paused_on(A)), None, now()),
+            Err(ClusterError::NothingToApprove { .. })
+        ));
+        assert!(!security_approval_done(&env(held.clone()), &a.request));
+        let acted = ClaudeEnvironmentStatus {
+            last_handled_security_approve: Some(a.request.value.clone()),
+            ..held
+        };
+        assert!(security_approval_done(&env(acted), &a.request));
+    }
+
     fn entry(rev: &str, result: HistoryResult) -> HistoryEntry {
         HistoryEntry {
             revision: rev.into(),
@@ -369,6 +466,8 @@ mod tests {
             message: None,
             actor: None,
             reason: None,
+            change_class: None,
+            security_approved_by: None,
         }
     }
 

@@ -189,6 +189,7 @@ fn spec_or_steering(e: &ClaudeEnvironment) -> Option<u64> {
         annotations::RECONCILE,
         annotations::RETRY,
         annotations::ABORT,
+        annotations::SECURITY_APPROVE,
     ] {
         e.annotations().get(key).hash(&mut h);
     }

@@ -12,7 +12,9 @@
 //!   (`RetryRequested`);
 //! - conditions: `Stalled` turning True or changing reason or revision (not for a rollback
 //!   or failed rollout, which history already tells); `Reconciling` turning to
-//!   `DependencyNotReady` (`DependencyWaiting`);
+//!   `DependencyNotReady` (`DependencyWaiting`), or to `SecurityApprovalRequired` (an
+//!   `ApprovalRequired` listing the security changes); a security approval acted on
+//!   (`Approved`, by the security approver);
 //! - drift: a new detection under Drifted=True (`DriftDetected`), a new remediation
 //!   (`DriftRemediated`).
 
@@ -71,6 +73,7 @@ pub(crate) fn between(
     out.extend(new_history(old, new).filter_map(from_history));
     stalled(old, new, &mut out);
     dependency(old, new, &mut out);
+    security(old, new, &mut out);
     drift(old, new, &mut out);
     out
 }
@@ -259,6 +262,48 @@ fn dependency(old: &ClaudeEnvironmentStatus, new: &ClaudeEnvironmentStatus, out:
         reason::DEPENDENCY_NOT_READY,
         message,
     ));
+}
+
+/// A revision held for a security approval (the condition's message lists its security
+/// changes), and a security approval acted on.
+fn security(old: &ClaudeEnvironmentStatus, new: &ClaudeEnvironmentStatus, out: &mut Vec<Change>) {
+    let held = |s: &ClaudeEnvironmentStatus| {
+        conditions::get(&s.conditions, condition::RECONCILING)
+            .filter(|c| c.reason == reason::SECURITY_APPROVAL_REQUIRED)
+            .map(|c| c.message.clone())
+    };
+    if let Some(message) = held(new)
+        && (held(old).is_none() || attempted(old) != attempted(new))
+    {
+        out.push(Change {
+            occurrence: reason::SECURITY_APPROVAL_REQUIRED.into(),
+            ..Change::by_controller(
+                EventKind::ApprovalRequired,
+                attempted(new),
+                reason::SECURITY_APPROVAL_REQUIRED,
+                message,
+            )
+        });
+    }
+    if let Some(value) = &new.last_handled_security_approve
+        && old.last_handled_security_approve.as_ref() != Some(value)
+    {
+        let risk = new.change_risk.as_ref();
+        let revision = risk.map(|r| r.revision.clone()).unwrap_or_default();
+        out.push(Change {
+            kind: EventKind::Approved,
+            reason: reason::SECURITY_APPROVED.into(),
+            message: format!(
+                "security changes of revision {} approved ({value})",
+                short_revision(&revision)
+            ),
+            actor: risk
+                .and_then(|r| r.approved_by.clone())
+                .unwrap_or_else(|| claude_env_api::UNKNOWN_ACTOR.into()),
+            occurrence: value.clone(),
+            revision,
+        });
+    }
 }
 
 fn drift(old: &ClaudeEnvironmentStatus, new: &ClaudeEnvironmentStatus, out: &mut Vec<Change>) {

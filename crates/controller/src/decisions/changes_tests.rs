@@ -73,6 +73,8 @@ fn entry(revision: &str, result: HistoryResult, actor: &str, why: &str, t: i64) 
         message: Some(format!("{why} message")),
         actor: Some(actor.into()),
         reason: Some(why.into()),
+        change_class: None,
+        security_approved_by: None,
     }
 }
 
@@ -309,6 +311,66 @@ fn dependency_waits_are_told_once_per_revision() {
         kinds(&between(&waiting(A), &waiting(B), &actors())),
         [EventKind::DependencyWaiting]
     );
+}
+
+#[test]
+fn a_security_hold_is_an_approval_required_listing_the_changes_and_its_approval_is_told() {
+    let listed = "revision bbbbbbbbbbbb waits for a security approval (claude-env.io/security-approve): 1 security change against aaaaaaaaaaaa: SECURITY  high  settings.permissions.allow  allows any Bash command";
+    let held = |revision: &str| ClaudeEnvironmentStatus {
+        last_attempted_revision: Some(revision.into()),
+        last_applied_revision: Some(A.into()),
+        conditions: vec![cond(
+            "Reconciling",
+            "True",
+            "SecurityApprovalRequired",
+            listed,
+        )],
+        ..Default::default()
+    };
+    let applied = ClaudeEnvironmentStatus {
+        last_applied_revision: Some(A.into()),
+        ..Default::default()
+    };
+    let changes = between(&applied, &held(B), &actors());
+    assert_eq!(kinds(&changes), [EventKind::ApprovalRequired]);
+    assert_eq!(
+        (
+            changes[0].revision.as_str(),
+            changes[0].reason.as_str(),
+            changes[0].message.as_str()
+        ),
+        (B, "SecurityApprovalRequired", listed)
+    );
+    // Held still: nothing new; another revision held: told again.
+    assert_eq!(between(&held(B), &held(B), &actors()), []);
+    assert_eq!(
+        kinds(&between(&held(A), &held(B), &actors())),
+        [EventKind::ApprovalRequired]
+    );
+
+    // The approval acted on: told once, by the security approver.
+    let approved = ClaudeEnvironmentStatus {
+        last_handled_security_approve: Some(format!("{B}@1")),
+        change_risk: Some(claude_env_api::ChangeRisk {
+            revision: B.into(),
+            base: A.into(),
+            approval: Some(format!("{B}@1")),
+            approved_by: Some("sam".into()),
+            ..Default::default()
+        }),
+        ..applied.clone()
+    };
+    let changes = between(&held(B), &approved, &actors());
+    assert_eq!(kinds(&changes), [EventKind::Approved]);
+    assert_eq!(
+        (
+            changes[0].revision.as_str(),
+            changes[0].actor.as_str(),
+            changes[0].reason.as_str()
+        ),
+        (B, "sam", "SecurityApproved")
+    );
+    assert_eq!(between(&approved, &approved, &actors()), []);
 }
 
 #[test]

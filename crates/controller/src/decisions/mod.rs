@@ -8,7 +8,8 @@
 //! - whether workloads are healthy (`health`), and what the rollout machine reads of them
 //!   (`readiness`);
 //! - whether dependencies let a revision through (`dependencies`), and where health checks
-//!   may connect (`egress`);
+//!   may connect (`egress`), and whether a revision's security changes wait for a security
+//!   approval (`security_gate`);
 //! - drift as status shows it (`drift_status`), the history entries of a reconcile
 //!   (`outcomes`), and the status users see (`status`);
 //! - who asked for a steering action (`actors`), and what changed between two statuses,
@@ -28,6 +29,7 @@ pub(crate) mod outcomes;
 pub(crate) mod ownership;
 pub(crate) mod plan;
 pub(crate) mod readiness;
+pub(crate) mod security_gate;
 pub(crate) mod shape;
 pub(crate) mod slim_cache;
 pub(crate) mod status;

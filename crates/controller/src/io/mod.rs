@@ -1,7 +1,7 @@
 //! Effects on the cluster and on Git, each behind a small function the reconcile phases call:
 //! server-side apply and prune (`apply`), status writes (`status_write`), Secrets the spec
 //! references (`secrets`), Events (`events`), shared Git sources (`sources`), a revision's
-//! objects (`revisions`), the rollout machine with its checks (`rollout_driver`, `checks`),
+//! objects (`revisions`), the risk of a revision's changes (`change_risk`), the rollout machine with its checks (`rollout_driver`, `checks`),
 //! drift checks and remediation (`drift_check`), waking dependents (`dependents`), and the
 //! workstation records (`workstations`); what follows a status write — the audit log
 //! (`audit`) and notifications (`notify`), tied together in `announce` — and commit authors
@@ -11,6 +11,7 @@ pub(crate) mod announce;
 pub(crate) mod apply;
 pub(crate) mod audit;
 pub(crate) mod author;
+pub(crate) mod change_risk;
 pub(crate) mod checks;
 pub(crate) mod dependents;
 pub(crate) mod drift_check;

@@ -2,7 +2,7 @@
 //! reconcile loaded and validated, others (the stable revision a rollout still runs) from Git.
 
 use claude_env_config::Document;
-use claude_env_render::RenderContext;
+use claude_env_render::{DesiredObjects, RenderContext};
 
 use crate::context::Context;
 use crate::decisions::plan::EnvPlan;
@@ -11,6 +11,15 @@ use claude_env_render::Manifest;
 
 /// The objects of `doc` (already loaded and validated) at `revision`.
 pub(crate) fn document(plan: &EnvPlan, doc: &Document, revision: &str) -> Result<Vec<Manifest>> {
+    let rendered = objects(plan, doc, revision)?;
+    Ok(claude_env_render::manifests(
+        &rendered,
+        plan.progress_deadline,
+    ))
+}
+
+/// The objects `render_objects` makes of `doc` at `revision` for this environment.
+pub(crate) fn objects(plan: &EnvPlan, doc: &Document, revision: &str) -> Result<DesiredObjects> {
     let render_ctx = RenderContext {
         instance: plan.name.clone(),
         owner_namespace: plan.namespace.clone(),
@@ -20,16 +29,11 @@ pub(crate) fn document(plan: &EnvPlan, doc: &Document, revision: &str) -> Result
         project: plan.selection.project.clone(),
         revision: Some(revision.to_string()),
     };
-    let rendered =
-        claude_env_render::render_objects(doc, &render_ctx).map_err(|source| Error::Render {
-            selection: plan.selection.to_string(),
-            revision: revision.to_string(),
-            source: Box::new(source),
-        })?;
-    Ok(claude_env_render::manifests(
-        &rendered,
-        plan.progress_deadline,
-    ))
+    claude_env_render::render_objects(doc, &render_ctx).map_err(|source| Error::Render {
+        selection: plan.selection.to_string(),
+        revision: revision.to_string(),
+        source: Box::new(source),
+    })
 }
 
 /// Another revision's objects (the stable one, during and after a rollout), from Git.

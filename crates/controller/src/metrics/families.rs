@@ -23,6 +23,7 @@ pub(super) struct Families {
     pub(super) drift_remediations_total: IntCounterVec,
     pub(super) rollouts_total: IntCounterVec,
     pub(super) rollbacks_total: IntCounterVec,
+    pub(super) changes_total: IntCounterVec,
     pub(super) rollback_duration_seconds: Histogram,
     pub(super) canary_weight: IntGaugeVec,
     pub(super) rollout_phase: IntGaugeVec,
@@ -129,6 +130,11 @@ impl Families {
                 "Rollbacks by environment and reason",
                 &[NAMESPACE, NAME, "reason"],
             ),
+            changes_total: counters(
+                "changes_total",
+                "Revisions rolled out, once per class of change each made",
+                &[NAMESPACE, NAME, "class"],
+            ),
             rollback_duration_seconds: Histogram::with_opts(histogram(
                 "rollback_duration_seconds",
                 "From the failing decision to the stable revision restored and Available",
@@ -226,6 +232,7 @@ impl Families {
             Box::new(self.drift_remediations_total.clone()),
             Box::new(self.rollouts_total.clone()),
             Box::new(self.rollbacks_total.clone()),
+            Box::new(self.changes_total.clone()),
             Box::new(self.rollback_duration_seconds.clone()),
             Box::new(self.canary_weight.clone()),
             Box::new(self.rollout_phase.clone()),

@@ -161,6 +161,13 @@ impl Metrics {
         self.f().rollbacks_total.with_label_values(&values).inc();
     }
 
+    /// `changes_total`: a revision with changes of `class` rolled out.
+    pub(crate) fn changes_applied(&self, env: &EnvLabels, class: DriftCategory) {
+        let values = [env.namespace.as_str(), &env.name, class_label(class)];
+        self.own(env, Family::Changes, &values);
+        self.f().changes_total.with_label_values(&values).inc();
+    }
+
     pub(crate) fn health_checked(&self, check: CheckKind, outcome: Outcome) {
         self.f()
             .health_check_total
@@ -381,6 +388,7 @@ impl Metrics {
             Family::DriftItems => f.drift_items.remove_label_values(&v),
             Family::DriftRemediations => f.drift_remediations_total.remove_label_values(&v),
             Family::Rollbacks => f.rollbacks_total.remove_label_values(&v),
+            Family::Changes => f.changes_total.remove_label_values(&v),
             Family::CanaryWeight => f.canary_weight.remove_label_values(&v),
             Family::RolloutPhase => f.rollout_phase.remove_label_values(&v),
             Family::McpServerUp => f.mcp_server_up.remove_label_values(&v),
@@ -420,6 +428,16 @@ fn phase_label(p: RolloutPhase) -> &'static str {
         RolloutPhase::Succeeded => "Succeeded",
         RolloutPhase::RolledBack => "RolledBack",
         RolloutPhase::Failed => "Failed",
+    }
+}
+
+/// The `class` label of `changes_total`.
+fn class_label(c: DriftCategory) -> &'static str {
+    match c {
+        DriftCategory::Security => "security",
+        DriftCategory::Availability => "availability",
+        DriftCategory::Configuration => "configuration",
+        DriftCategory::Cosmetic => "cosmetic",
     }
 }
 

@@ -19,6 +19,7 @@ pub(super) enum Family {
     DriftItems,
     DriftRemediations,
     Rollbacks,
+    Changes,
     CanaryWeight,
     RolloutPhase,
     McpServerUp,

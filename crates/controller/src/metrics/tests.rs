@@ -66,6 +66,7 @@ fn exercise(m: &Metrics, e: &EnvLabels) {
         },
     );
     m.health_checked(CheckKind::Mcp, Outcome::Pass);
+    m.changes_applied(e, claude_env_api::DriftCategory::Security);
     m.set_mcp_server_up(e, "context7", true);
     m.set_workstations(
         e,
@@ -205,6 +206,30 @@ fn every_metric_and_label_is_exactly_as_documented() {
             "{name} is documented but not exported"
         );
     }
+}
+
+#[test]
+fn changes_are_counted_per_environment_and_class() {
+    use claude_env_api::DriftCategory;
+    let m = Metrics::new();
+    let e = env("team-a", "dev", "development");
+    m.changes_applied(&e, DriftCategory::Security);
+    m.changes_applied(&e, DriftCategory::Configuration);
+    m.changes_applied(&e, DriftCategory::Configuration);
+    let text = m.render();
+    assert!(
+        text.contains(
+            r#"claude_env_changes_total{class="configuration",name="dev",namespace="team-a"} 2"#
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            r#"claude_env_changes_total{class="security",name="dev",namespace="team-a"} 1"#
+        )
+    );
+    m.forget_environment("team-a", "dev");
+    assert!(!m.render().contains("claude_env_changes_total{"));
 }
 
 #[test]

@@ -52,6 +52,9 @@ pub(crate) fn reconcile(args: &ReconcileArgs, out: &mut dyn Write) -> Result<Exi
 }
 
 pub(crate) fn approve(args: &ApproveArgs, out: &mut dyn Write) -> Result<Exit, CliError> {
+    if args.security {
+        return super::security::approve(args, out);
+    }
     let e = &args.env;
     client::runtime()?.block_on(async {
         let cluster = Cluster::connect(&e.kube).await?;

@@ -12,7 +12,7 @@ mod kstatus;
 mod reconciled;
 
 use claude_env_api::{
-    CONTROLLER_ACTOR, ClaudeEnvironmentStatus, DriftStatus, HistoryResult, Inventory,
+    CONTROLLER_ACTOR, ChangeRisk, ClaudeEnvironmentStatus, DriftStatus, HistoryResult, Inventory,
     RevisionConfig, RolloutStatus, WorkstationCounts, condition, reason, short_revision,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -49,6 +49,9 @@ pub(crate) enum Observation {
     Unverified { revision: String, message: String },
     /// A `dependsOn` environment is not Ready and Healthy on this revision yet.
     DependencyNotReady { revision: String, message: String },
+    /// `spec.approval.security`: the revision's security changes wait for a security
+    /// approval (`decisions::security_gate`); what is applied stays.
+    SecurityApprovalRequired { risk: ChangeRisk, message: String },
     /// The spec asks for something the controller refuses (a namespace, an interval, an
     /// object another environment owns): nothing is applied until the spec, the operator's
     /// settings or the other owner change.
@@ -88,6 +91,8 @@ pub(crate) struct Reconciled {
     pub(crate) config_maps: Vec<RevisionConfig>,
     /// The workstations following the environment (`None`: it never had one).
     pub(crate) workstations: Option<WorkstationCounts>,
+    /// The target revision's classification (`None`: keep what status has).
+    pub(crate) change_risk: Option<ChangeRisk>,
 }
 
 pub(crate) struct Input<'a> {
@@ -124,7 +129,7 @@ pub(crate) fn next(input: Input<'_>) -> ClaudeEnvironmentStatus {
             actor: CONTROLLER_ACTOR.to_string(),
             reason: reason::VALIDATION_FAILED.to_string(),
         };
-        history::record(&mut s.history, &outcome, now, history_limit);
+        history::record(&mut s.history, &outcome, None, now, history_limit);
     }
     let mut c = Conditions {
         all: &mut s.conditions,
@@ -160,9 +165,15 @@ pub(crate) fn next(input: Input<'_>) -> ClaudeEnvironmentStatus {
         Observation::DependencyNotReady { message, .. } => {
             c.in_progress(Status::False, reason::DEPENDENCY_NOT_READY, message)
         }
+        Observation::SecurityApprovalRequired { message, .. } => {
+            c.in_progress(Status::False, reason::SECURITY_APPROVAL_REQUIRED, message)
+        }
         Observation::Refused {
             reason, message, ..
         } => c.stalled(reason, message),
+    }
+    if let Observation::SecurityApprovalRequired { risk, .. } = observation {
+        s.change_risk = Some(risk.clone());
     }
     if let Observation::Reconciled(r) = observation {
         reconciled::apply(&mut s, old, r, verify, generation, now, history_limit);
@@ -176,6 +187,7 @@ fn attempted(observation: &Observation) -> Option<&str> {
         Observation::Invalid { revision, .. }
         | Observation::Unverified { revision, .. }
         | Observation::DependencyNotReady { revision, .. } => Some(revision),
+        Observation::SecurityApprovalRequired { risk, .. } => Some(&risk.revision),
         Observation::Failed { revision, .. } | Observation::Refused { revision, .. } => {
             revision.as_deref()
         }

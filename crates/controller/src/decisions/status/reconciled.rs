@@ -85,8 +85,14 @@ fn record_revisions(s: &mut ClaudeEnvironmentStatus, r: &Reconciled, now: &Time,
     if let Some(good) = &r.last_known_good {
         s.last_known_good_revision = Some(good.clone());
     }
+    if let Some(risk) = &r.change_risk {
+        if risk.approval.is_some() {
+            s.last_handled_security_approve = risk.approval.clone();
+        }
+        s.change_risk = Some(risk.clone());
+    }
     for outcome in &r.outcomes {
-        history::record(&mut s.history, outcome, now, limit);
+        history::record(&mut s.history, outcome, s.change_risk.as_ref(), now, limit);
     }
 }
 

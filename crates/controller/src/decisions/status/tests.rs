@@ -60,6 +60,7 @@ fn reconciled(health: Health, phase: RolloutPhase) -> Reconciled {
         rollback: None,
         config_maps: Vec::new(),
         workstations: None,
+        change_risk: None,
     }
 }
 
@@ -277,6 +278,82 @@ fn waiting_for_dependencies_is_in_progress_not_stalled() {
     );
 }
 
+fn held() -> Observation {
+    Observation::SecurityApprovalRequired {
+        risk: ChangeRisk {
+            revision: REV.into(),
+            base: OLD.into(),
+            classes: vec![DriftCategory::Security],
+            security_changes: vec![
+                "SECURITY  high  settings.permissions.allow  allows any Bash command".into(),
+            ],
+            ..ChangeRisk::default()
+        },
+        message: "revision 0123456789ab waits for a security approval".into(),
+    }
+}
+
+#[test]
+fn a_revision_held_for_security_approval_is_in_progress_and_keeps_what_is_applied() {
+    let applied = step(&Default::default(), &ok(RolloutPhase::Succeeded), 1);
+    let mut old = applied.clone();
+    old.last_applied_revision = Some(OLD.into());
+    let s = step(&old, &held(), 2);
+    assert_eq!(
+        summary(&s),
+        [
+            cond("Ready", "False", "SecurityApprovalRequired"),
+            cond("Healthy", "True", "Healthy"),
+            cond("Reconciling", "True", "SecurityApprovalRequired"),
+        ]
+    );
+    assert_eq!(
+        message(&s, "Ready"),
+        "revision 0123456789ab waits for a security approval"
+    );
+    assert_eq!(s.last_applied_revision.as_deref(), Some(OLD));
+    assert_eq!(s.last_attempted_revision.as_deref(), Some(REV));
+    assert_eq!(
+        s.change_risk.as_ref().map(|r| r.revision.as_str()),
+        Some(REV)
+    );
+    assert_eq!(s.history, old.history);
+}
+
+#[test]
+fn an_approved_revision_records_its_approval_and_history_its_class_and_approver() {
+    let mut r = reconciled(Health::Healthy, RolloutPhase::Succeeded);
+    r.outcomes = vec![succeeded(REV.into(), "claude-env-controller")];
+    r.change_risk = Some(ChangeRisk {
+        revision: REV.into(),
+        base: OLD.into(),
+        classes: vec![DriftCategory::Security, DriftCategory::Cosmetic],
+        approval: Some(format!("{REV}@1")),
+        approved_by: Some("sam".into()),
+        ..ChangeRisk::default()
+    });
+    let s = step(
+        &Default::default(),
+        &Observation::Reconciled(Box::new(r.clone())),
+        1,
+    );
+    assert_eq!(s.last_handled_security_approve, Some(format!("{REV}@1")));
+    let h = &s.history[0];
+    assert_eq!(h.change_class, Some(DriftCategory::Security));
+    assert_eq!(h.security_approved_by.as_deref(), Some("sam"));
+    assert_eq!(h.actor.as_deref(), Some("sam"));
+
+    // Later reconciles keep the record (None: keep what status has).
+    r.change_risk = None;
+    r.outcomes.clear();
+    let again = step(&s, &Observation::Reconciled(Box::new(r)), 2);
+    assert_eq!(again.change_risk, s.change_risk);
+    assert_eq!(
+        again.last_handled_security_approve,
+        s.last_handled_security_approve
+    );
+}
+
 #[test]
 fn a_refused_spec_stalls_with_its_reason() {
     let o = Observation::Refused {
@@ -327,6 +404,7 @@ fn nothing_changed_means_no_patch_whatever_the_time() {
             revision: REV.into(),
             message: "waiting".into(),
         },
+        held(),
         Observation::Refused {
             revision: Some(REV.into()),
             reason: "OwnershipConflict",

@@ -30,6 +30,7 @@ impl Run<'_> {
         rollout: Rollout,
         drift: Option<DriftStatus>,
         changes: Changes,
+        risk: Option<claude_env_api::ChangeRisk>,
     ) -> Result<Action> {
         let (ctx, env, old) = (self.ctx, self.env, self.old);
         let Rollout {
@@ -67,6 +68,7 @@ impl Run<'_> {
             &target.revision,
             &actors,
         );
+        self.count_changes(&outcomes, risk.as_ref());
         for o in &outcomes {
             let result = if o.result == HistoryResult::Succeeded {
                 SyncResult::Success
@@ -93,6 +95,7 @@ impl Run<'_> {
             rollback: target.rollback,
             config_maps,
             workstations: (counts.total > 0 || old.workstations.is_some()).then_some(counts),
+            change_risk: risk,
         }));
         let written = status_write::write(ctx, env, old, &obs).await?;
         ctx.succeeded(&plan.namespace, &plan.name);

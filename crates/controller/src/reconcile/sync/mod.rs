@@ -1,7 +1,8 @@
 //! One sync of one ClaudeEnvironment (the finalizer's apply side), one phase per module:
 //!
 //! 1. `resolve`: the plan and the revision to run (fetched, chosen, verified), its document
-//!    loaded and validated, its dependencies ready;
+//!    loaded and validated, its changes classified and let through (`security`), its
+//!    dependencies ready;
 //! 2. `decide`: the rollout machine's next state and the objects it calls for;
 //! 3. `converge`: apply and prune them, or check drift;
 //! 4. `finish`: history, metrics, status, and when to look again.
@@ -13,6 +14,7 @@ mod converge;
 mod decide;
 mod finish;
 mod resolve;
+mod security;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -112,10 +114,13 @@ impl Run<'_> {
     async fn phases(&self) -> Result<Action, Stop> {
         let (plan, target) = self.resolve().await?;
         let doc = self.load(&plan, &target.revision).await?;
+        let risk = self.security_gate(&plan, &target.revision).await?;
         self.wait_for_dependencies(&target.revision).await?;
         let rollout = self.decide(&plan, &doc, &target).await?;
         let (drift, changes) = self.converge(&plan, &target.revision, &rollout).await?;
-        Ok(self.finish(&plan, target, rollout, drift, changes).await?)
+        Ok(self
+            .finish(&plan, target, rollout, drift, changes, risk)
+            .await?)
     }
 
     /// Write the failure's status; then count it and publish its warning Event, always or
