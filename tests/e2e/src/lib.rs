@@ -10,6 +10,7 @@ pub mod fixture;
 pub mod namespace;
 pub mod read;
 pub mod ship_support;
+pub mod steering;
 pub mod timeline;
 pub mod wait;
 

@@ -7,138 +7,20 @@
 //! The chart's roles and steering policy are rendered for the test's own namespace only
 //! (`namespaceSelector`, role names prefixed with the namespace): the cluster is shared.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Duration;
 
 use claude_env_api::{ClaudeEnvironment, DriftCategory, HistoryResult, annotations, condition};
 use claude_env_e2e::envs::ready_at;
-use claude_env_e2e::ship_support::{
-    CHART, ClusterScopedCleanup, helm, kubectl, run_ok, run_with_input,
-};
+use claude_env_e2e::steering::{Governance, bind, cli_as, kubectl_as};
 use claude_env_e2e::{
     Cluster, ConfigRepo, Controller, TestNamespace, condition_of, environment, metric, wait,
 };
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, PostParams};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const DEV_SETTINGS: &str = "environments/development/settings.yaml";
-
-/// The chart's roles and steering policy for one namespace, enforced; removed when dropped.
-async fn install_governance(cluster: &Cluster, ns: &TestNamespace) -> ClusterScopedCleanup {
-    let release = ns.name.clone();
-    let selector = json!({"matchLabels": {"kubernetes.io/metadata.name": release}});
-    let rendered = run_ok(
-        helm(cluster).args([
-            "template",
-            &release,
-            CHART,
-            "--namespace",
-            &release,
-            "--show-only",
-            "templates/roles.yaml",
-            "--show-only",
-            "templates/admission-steering.yaml",
-            "--set",
-            &format!("governance.roles.namePrefix={release}"),
-            "--set-json",
-            &format!("admission.namespaceSelector={selector}"),
-        ]),
-        None,
-    );
-    run_ok(kubectl(cluster).args(["apply", "-f", "-"]), Some(&rendered));
-    let cleanup = ClusterScopedCleanup { release };
-    // Policies load asynchronously: a server-side dry run of an unsigned security approval
-    // is refused once it is enforced.
-    let envs: Api<ClaudeEnvironment> = ns.api();
-    let mut probe = environment(
-        "probe",
-        "https://git.example/x.git",
-        "development",
-        "t",
-        json!({}),
-    );
-    probe.metadata.annotations =
-        Some([(annotations::SECURITY_APPROVE.to_string(), "abc".to_string())].into());
-    wait::until(
-        "the steering policy enforced",
-        Duration::from_secs(60),
-        || async {
-            let dry = PostParams {
-                dry_run: true,
-                ..PostParams::default()
-            };
-            match envs.create(&dry, &probe).await {
-                Err(kube::Error::Api(s)) if s.message.contains("security-approve") => Ok(()),
-                Ok(_) => Err("accepted: not enforced yet".to_string()),
-                Err(e) => Err(e.to_string()),
-            }
-        },
-    )
-    .await;
-    cleanup
-}
-
-/// A RoleBinding of ClusterRole `role` to `user` in the namespace.
-fn bind(cluster: &Cluster, ns: &str, user: &str, role: &str) {
-    run_ok(
-        kubectl(cluster).args([
-            "create",
-            "rolebinding",
-            &format!("{role}-{user}"),
-            "-n",
-            ns,
-            "--clusterrole",
-            role,
-            "--user",
-            user,
-        ]),
-        None,
-    );
-}
-
-/// `kubectl --as user <args>`: (success, stdout + stderr).
-fn kubectl_as(cluster: &Cluster, user: &str, args: &[&str]) -> (bool, String) {
-    let out = run_with_input(kubectl(cluster).args(["--as", user]).args(args), None);
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
-}
-
-/// A kubeconfig like the admin one that impersonates `user` (what `kubectl --as` does).
-fn kubeconfig_as(admin: &Path, user: &str, dir: &Path) -> PathBuf {
-    let text = std::fs::read_to_string(admin).expect("admin kubeconfig");
-    let mut kc: Value = serde_saphyr::from_str(&text).expect("admin kubeconfig parses");
-    kc["users"][0]["user"]["as"] = json!(user);
-    let path = dir.join(format!("kubeconfig-{user}"));
-    std::fs::write(&path, kc.to_string()).expect("write kubeconfig");
-    path
-}
-
-/// `claude-env <args>` as `user`: (exit code, stdout + stderr).
-async fn cli_as(admin: &Path, user: &str, args: &[&str]) -> (i32, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = kubeconfig_as(admin, user, dir.path());
-    let mut c = Command::new(claude_env_e2e::controller::bin("claude-env"));
-    c.args(args)
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .env("HOME", dir.path());
-    let out = tokio::task::spawn_blocking(move || c.output())
-        .await
-        .unwrap()
-        .expect("run claude-env");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
-}
 
 /// The newest Event with `reason` about `name`.
 async fn event_note(ns: &TestNamespace, name: &str, reason: &str) -> Result<String, String> {
@@ -192,9 +74,9 @@ async fn a_permission_widening_commit_waits_for_a_security_approver() {
     let ns = TestNamespace::new("secgate").await;
     let n = ns.name.as_str();
     let admin = cluster.kubeconfig.clone();
-    let _governance = install_governance(cluster, &ns).await;
-    bind(cluster, n, "alice", &format!("{n}-approver"));
-    bind(cluster, n, "sam", &format!("{n}-security-approver"));
+    let g = Governance::install(cluster, &ns).await;
+    bind(cluster, n, "alice", &g.role("approver"));
+    bind(cluster, n, "sam", &g.role("security-approver"));
 
     let repo = ConfigRepo::example();
     let ctl = Controller::start(n).await;
