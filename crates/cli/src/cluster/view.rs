@@ -419,7 +419,8 @@ pub(crate) fn history_table(history: &[HistoryEntry], now: Timestamp) -> String 
                 age(h.time.0, now),
                 short_revision(&h.revision).to_string(),
                 format!("{:?}", h.result),
-                or_dash(&h.actor),
+                h.change_class.map_or_else(|| "-".into(), |c| format!("{c:?}")),
+                actor(h),
                 or_dash(&h.reason),
                 h.message.as_deref().map_or_else(String::new, first_line),
             ]
@@ -427,10 +428,20 @@ pub(crate) fn history_table(history: &[HistoryEntry], now: Timestamp) -> String 
         .collect();
     columns(
         &[
-            "TIME", "AGE", "REVISION", "RESULT", "ACTOR", "REASON", "MESSAGE",
+            "TIME", "AGE", "REVISION", "RESULT", "CLASS", "ACTOR", "REASON", "MESSAGE",
         ],
         &rows,
     )
+}
+
+/// Who caused a history entry, and who approved its security-class changes when that was
+/// someone else (`alice (security: sam)`); `-` for an entry recorded without an actor.
+fn actor(h: &HistoryEntry) -> String {
+    let actor = h.actor.clone().unwrap_or_else(|| "-".into());
+    match &h.security_approved_by {
+        Some(s) if h.actor.as_deref() != Some(s.as_str()) => format!("{actor} (security: {s})"),
+        _ => actor,
+    }
 }
 
 /// The object as `kubectl get -o json` shows it: without managedFields.
@@ -635,7 +646,8 @@ mod tests {
                      "result": "Invalid", "message": "base/x.yaml:3:1: error[yaml-syntax]: bad\nsecond line",
                      "actor": "claude-env-controller", "reason": "ValidationFailed"},
                     {"revision": "1f2e3d4c5b6a7988aabbccddeeff001122334455", "time": "2026-11-21T05:55:00Z",
-                     "result": "Succeeded", "actor": "alice@example.com", "reason": "RolloutSucceeded"},
+                     "result": "Succeeded", "actor": "alice@example.com", "reason": "RolloutSucceeded",
+                     "changeClass": "Security", "securityApprovedBy": "sam@example.com"},
                     {"revision": "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", "time": "2026-11-21T05:50:00Z",
                      "result": "Succeeded"}
                 ]
@@ -740,10 +752,11 @@ mod tests {
             "Inventory:    2 object(s)\n  ConfigMap/team-be/payments-config-abc\n  Deployment/team-be/payments-context7\n",
             // Oldest first; a multi-line message cut to its first line.
             // Who and why; `-` for an entry recorded without them.
-            "  TIME                   AGE   REVISION       RESULT      ACTOR                   REASON             MESSAGE\n  \
-             2026-11-21T05:50:00Z   10m   0a1b2c3d4e5f   Succeeded   -                       -\n  \
-             2026-11-21T05:55:00Z   5m    1f2e3d4c5b6a   Succeeded   alice@example.com       RolloutSucceeded\n  \
-             2026-11-21T05:59:00Z   60s   9a8b7c6d5e4f   Invalid     claude-env-controller   ValidationFailed   base/x.yaml:3:1: error[yaml-syntax]: bad (+1 lines)\n",
+            // The class of its changes; a security approver other than the actor beside it.
+            "  TIME                   AGE   REVISION       RESULT      CLASS      ACTOR                                           REASON             MESSAGE\n  \
+             2026-11-21T05:50:00Z   10m   0a1b2c3d4e5f   Succeeded   -          -                                               -\n  \
+             2026-11-21T05:55:00Z   5m    1f2e3d4c5b6a   Succeeded   Security   alice@example.com (security: sam@example.com)   RolloutSucceeded\n  \
+             2026-11-21T05:59:00Z   60s   9a8b7c6d5e4f   Invalid     -          claude-env-controller                           ValidationFailed   base/x.yaml:3:1: error[yaml-syntax]: bad (+1 lines)\n",
         ] {
             assert!(d.contains(expected), "missing {expected:?} in\n{d}");
         }
