@@ -2,10 +2,15 @@
 //! with `spec.approval.security` rolls out a configuration-only commit at once but holds a
 //! permission-widening one (status, an Event listing the change) until a security approver
 //! approves it; a plain approver is refused at admission; history records the class and the
-//! security approver; `claude_env_changes_total` counts the classes rolled out.
+//! security approver; `claude_env_changes_total` counts the classes rolled out; a developer's
+//! own sync of the same commit from the repository asks first (refuses without `--yes`).
 //!
 //! The chart's roles and steering policy are rendered for the test's own namespace only
 //! (`namespaceSelector`, role names prefixed with the namespace): the cluster is shared.
+
+// An end-to-end scenario reads as one story, top to bottom: splitting it would hide the
+// order of events it proves.
+#![allow(clippy::too_many_lines)]
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,6 +26,54 @@ use kube::api::{Api, PostParams};
 use serde_json::json;
 
 const DEV_SETTINGS: &str = "environments/development/settings.yaml";
+
+/// The workstation's sync of the same commit asks first: without a terminal and without
+/// `--yes` it refuses, naming the change, and writes nothing.
+fn workstation_asks_first(repo: &ConfigRepo, home: &Path) {
+    let settings_before = std::fs::read_to_string(home.join(".claude/settings.json"))
+        .expect("the first sync wrote settings.json");
+    let (code, out) = workstation_sync(repo, home, &[]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("refusing to apply")
+            && out.contains("allows any Bash command")
+            && out.contains("environments/development/settings.yaml"),
+        "{out}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(home.join(".claude/settings.json")).unwrap(),
+        settings_before
+    );
+}
+
+/// `claude-env sync --env development --team backend` from the repository's work tree on a
+/// developer's machine (home `home`, no terminal): (exit code, stdout + stderr).
+fn workstation_sync(repo: &ConfigRepo, home: &Path, extra: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(claude_env_e2e::controller::bin("claude-env"))
+        .args([
+            "sync",
+            "--env",
+            "development",
+            "--team",
+            "backend",
+            "--repo",
+        ])
+        .arg(repo.repo.work_dir())
+        .args(extra)
+        .env("HOME", home)
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        // The example's development layer reads it (`${env:DATABASE_URL}`).
+        .env("DATABASE_URL", "postgres://localhost/dev")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run claude-env");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
 
 /// The newest Event with `reason` about `name`.
 async fn event_note(ns: &TestNamespace, name: &str, reason: &str) -> Result<String, String> {
@@ -117,6 +170,12 @@ async fn a_permission_widening_commit_waits_for_a_security_approver() {
         )
     );
 
+    // A developer's own workstation, synced from the repository (not from the cluster): the
+    // first sync grants what the layers allow, so it takes --yes once.
+    let home = tempfile::tempdir().unwrap();
+    let (code, out) = workstation_sync(&repo, home.path(), &["--yes"]);
+    assert_eq!(code, 0, "{out}");
+
     // A commit allowing any Bash command is held, with the change listed.
     let widened = renamed.replace(
         "      - Bash(make:*)",
@@ -136,6 +195,7 @@ async fn a_permission_widening_commit_waits_for_a_security_approver() {
         event_note(&ns, "dev", "SecurityApprovalRequired")
     })
     .await;
+    workstation_asks_first(&repo, home.path());
     assert!(note.contains("settings.permissions.allow"), "{note}");
     let env = envs.get("dev").await.unwrap();
     let s = env.status.clone().unwrap();

@@ -419,7 +419,8 @@ pub(crate) fn history_table(history: &[HistoryEntry], now: Timestamp) -> String 
                 age(h.time.0, now),
                 short_revision(&h.revision).to_string(),
                 format!("{:?}", h.result),
-                h.change_class.map_or_else(|| "-".into(), |c| format!("{c:?}")),
+                h.change_class
+                    .map_or_else(|| "-".into(), |c| format!("{c:?}")),
                 actor(h),
                 or_dash(&h.reason),
                 h.message.as_deref().map_or_else(String::new, first_line),
