@@ -105,7 +105,7 @@ pub enum RecoverError {
 
 /// Undo the transaction an interrupted process left behind, if any (call it holding the
 /// lock). Returns whether there was one.
-pub(super) fn recover(fs: &dyn Fs, root: &Path, journal: &str) -> Result<bool, RecoverError> {
+pub fn recover(fs: &dyn Fs, root: &Path, journal: &str) -> Result<bool, RecoverError> {
     let path = super::state::join(root, journal);
     let bytes = match fs.read(&path) {
         Ok(Some(b)) => b,

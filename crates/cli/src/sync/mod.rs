@@ -12,7 +12,8 @@ pub mod document;
 pub mod engine;
 mod error;
 pub mod fs;
-mod journal;
+// Public for the fuzz target that replays damaged journals (fuzz/fuzz_targets/sync_paths.rs).
+pub mod journal;
 pub mod lock;
 pub mod plan;
 pub mod state;
