@@ -58,9 +58,10 @@ impl RepoUrl {
         }
         if !input.contains("://") {
             // `https:host/x` is a URL missing its `//` (a URL parser would read it as one),
-            // not the scp-like path `x` on a host called `https`.
+            // not the scp-like path `x` on a host called `https`. The same holds for every
+            // scheme the URL standard calls special (`ws:/u:pw@host` has a password to it).
             let prefix = input.split(':').next().unwrap_or("");
-            if ["http", "https", "ssh", "git", "file", "ftp"]
+            if ["http", "https", "ssh", "git", "file", "ftp", "ws", "wss"]
                 .iter()
                 .any(|s| prefix.eq_ignore_ascii_case(s))
             {
@@ -393,6 +394,11 @@ mod tests {
         assert!(err.reason.contains("//"), "{err}");
         assert!(!err.to_string().contains("tok-123"), "{err}");
         assert!(RepoUrl::parse("HTTP:host/x").is_err());
+        // Found by fuzzing too: `ws` is a special scheme to a URL parser, which reads user
+        // `https` and password `s3cret` here; as scp-like it displayed the password.
+        let err = RepoUrl::parse("ws:/https:s3cret@h}st/x.gi").unwrap_err();
+        assert!(!err.to_string().contains("s3cret"), "{err}");
+        assert!(RepoUrl::parse("WSS:host/x").is_err());
         assert!(
             RepoUrl::parse("gitlab:org/repo").is_ok(),
             "a host may be called gitlab"
