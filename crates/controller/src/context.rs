@@ -16,8 +16,9 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::decisions::egress::Egress;
-use crate::decisions::ownership::{self, Owner};
+use crate::decisions::ownership;
 use crate::decisions::plan::Policy;
+use crate::index::ReverseIndex;
 use crate::io::announce::Governance;
 use crate::io::sources::Sources;
 use crate::lock::LockExt;
@@ -32,6 +33,30 @@ pub(crate) struct Stores {
     pub(crate) services: Store<Service>,
     pub(crate) config_maps: Store<ConfigMap>,
     pub(crate) workstations: Store<ClaudeWorkstation>,
+    /// The rendered objects by the environment their owner labels name.
+    pub(crate) owned: OwnedIndex,
+    /// Environments (namespace, name) by the environments their `dependsOn` names.
+    pub(crate) dependents: ReverseIndex<(String, String), (String, String)>,
+}
+
+/// The rendered objects of each kind by their owner label values, one index per watch (a
+/// relist of one kind must not drop the others).
+#[derive(Clone, Default)]
+pub(crate) struct OwnedIndex {
+    pub(crate) config_maps: ReverseIndex<(String, String), ObjectKey>,
+    pub(crate) deployments: ReverseIndex<(String, String), ObjectKey>,
+    pub(crate) services: ReverseIndex<(String, String), ObjectKey>,
+}
+
+impl OwnedIndex {
+    /// The index for objects of `kind`.
+    pub(crate) fn of(&self, kind: ObjectKind) -> &ReverseIndex<(String, String), ObjectKey> {
+        match kind {
+            ObjectKind::ConfigMap => &self.config_maps,
+            ObjectKind::Deployment => &self.deployments,
+            ObjectKind::Service => &self.services,
+        }
+    }
 }
 
 impl Stores {
@@ -72,47 +97,17 @@ impl Stores {
     /// Every cached object carrying environment `namespace/name`'s owner labels: what a
     /// crash between an apply and the status write recording it would leave behind.
     pub(crate) fn owned_by(&self, namespace: &str, name: &str) -> Vec<ObjectKey> {
-        fn scan<K: kube::Resource<DynamicType = ()> + Clone + 'static>(
-            store: &Store<K>,
-            kind: ObjectKind,
-            namespace: &str,
-            name: &str,
-            out: &mut Vec<ObjectKey>,
-        ) {
-            for o in store.state() {
-                let meta = o.meta();
-                if ownership::owner(meta.labels.as_ref(), namespace, name) == Owner::This {
-                    out.push(ObjectKey::new(
-                        kind,
-                        meta.namespace.clone().unwrap_or_default(),
-                        meta.name.clone().unwrap_or_default(),
-                    ));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        scan(
-            &self.config_maps,
-            ObjectKind::ConfigMap,
-            namespace,
-            name,
-            &mut out,
-        );
-        scan(
-            &self.deployments,
-            ObjectKind::Deployment,
-            namespace,
-            name,
-            &mut out,
-        );
-        scan(
-            &self.services,
-            ObjectKind::Service,
-            namespace,
-            name,
-            &mut out,
-        );
+        let key = ownership::owner_key(namespace, name);
+        let mut out = self.owned.config_maps.get(&key);
+        out.extend(self.owned.deployments.get(&key));
+        out.extend(self.owned.services.get(&key));
         out
+    }
+
+    /// The environments whose `dependsOn` names `namespace/name`.
+    pub(crate) fn dependents_of(&self, namespace: &str, name: &str) -> Vec<(String, String)> {
+        self.dependents
+            .get(&(namespace.to_owned(), name.to_owned()))
     }
 
     pub(crate) fn deployment(

@@ -8,6 +8,8 @@
 //!   which objects for a rollout state, status and conditions, health, dependency gates);
 //! - `io`: effects on the cluster and Git (apply and prune, status writes, Secrets, Events,
 //!   sources, health checks, drift checks);
+//! - `index`: reverse indexes the watches keep (objects by owner, environments by
+//!   dependency), so no reconcile sweeps a whole cache;
 //! - `metrics`: the typed Prometheus facade.
 //!
 //! The domain decisions live in the pure crates (config, render, drift, rollout).
@@ -16,6 +18,7 @@ mod app;
 mod context;
 mod decisions;
 mod error;
+mod index;
 mod io;
 mod lock;
 mod metrics;

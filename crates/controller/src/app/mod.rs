@@ -10,7 +10,7 @@ mod workstations;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use claude_env_api::{ClaudeEnvironment, annotations, labels};
+use claude_env_api::{ClaudeEnvironment, ObjectKey, ObjectKind, annotations, labels};
 use claude_env_source::git::{BackoffPolicy, GitCache};
 use futures::{Stream, StreamExt, TryStreamExt, future};
 use k8s_openapi::api::apps::v1::Deployment;
@@ -27,9 +27,10 @@ use tracing::warn;
 
 use crate::app::args::Args;
 use crate::app::http::{InitialSync, Readiness};
-use crate::context::{Context, Stores};
+use crate::context::{Context, OwnedIndex, Stores};
 use crate::decisions::egress::Egress;
-use crate::decisions::slim_cache;
+use crate::decisions::{ownership, slim_cache};
+use crate::index::ReverseIndex;
 use crate::io::announce::Governance;
 use crate::io::audit::AuditLog;
 use crate::io::notify::Notifier;
@@ -64,11 +65,13 @@ pub(crate) async fn run(
     let (env_reader, env_writer) = reflector::store();
     // Status writes do not change generation or annotations: no reconcile for our own writes.
     let synced = InitialSync::new(4, ready);
+    let (dependents, owned_index) = (ReverseIndex::default(), OwnedIndex::default());
     let env_stream = watcher(envs, env_config)
         .default_backoff()
         .modify(|e: &mut ClaudeEnvironment| e.managed_fields_mut().clear())
         .reflect(env_writer)
         .inspect_ok(synced.cache())
+        .inspect_ok(dependents.feed(depends_on))
         .touched_objects()
         .predicate_filter(spec_or_steering, Default::default());
 
@@ -79,12 +82,24 @@ pub(crate) async fn run(
             labels::MANAGED_BY_VALUE
         ))
         .any_semantic();
-    let (deployments, dep_stream) =
-        owned_watch::<Deployment>(&client, args, owned.clone(), &synced, |_| ());
-    let (services, svc_stream) =
-        owned_watch::<Service>(&client, args, owned.clone(), &synced, |_| ());
-    let (config_maps, cm_stream) =
-        owned_watch::<ConfigMap>(&client, args, owned, &synced, slim_cache::strip);
+    let (deployments, dep_stream) = owned_watch::<Deployment>(
+        (&client, args, &synced),
+        owned.clone(),
+        (ObjectKind::Deployment, &owned_index),
+        |_| (),
+    );
+    let (services, svc_stream) = owned_watch::<Service>(
+        (&client, args, &synced),
+        owned.clone(),
+        (ObjectKind::Service, &owned_index),
+        |_| (),
+    );
+    let (config_maps, cm_stream) = owned_watch::<ConfigMap>(
+        (&client, args, &synced),
+        owned,
+        (ObjectKind::ConfigMap, &owned_index),
+        slim_cache::strip,
+    );
     let (workstations, cws_stream) = workstations::watch(&client, args);
 
     let stores = Stores {
@@ -93,6 +108,8 @@ pub(crate) async fn run(
         services,
         config_maps,
         workstations,
+        owned: owned_index,
+        dependents,
     };
     let (trigger_tx, trigger_rx) = mpsc::unbounded_channel();
     let ctx = Arc::new(context(
@@ -198,12 +215,12 @@ fn spec_or_steering(e: &ClaudeEnvironment) -> Option<u64> {
 
 /// A label-selected watch of objects we render, feeding a cache; managedFields are dropped
 /// (we compare the fields we render, and they are most of an object's size), then `slim`
-/// takes what else the cache need not hold.
+/// takes what else the cache need not hold. The watch feeds `index` with each object's
+/// owner labels.
 fn owned_watch<K>(
-    client: &Client,
-    args: &Args,
+    (client, args, synced): (&Client, &Args, &InitialSync),
     config: watcher::Config,
-    synced: &InitialSync,
+    (kind, index): (ObjectKind, &OwnedIndex),
     slim: fn(&mut K),
 ) -> (
     Store<K>,
@@ -231,8 +248,30 @@ where
         })
         .reflect(writer)
         .inspect_ok(synced.cache())
+        .inspect_ok(index.of(kind).feed(move |o: &K| {
+            let key = ObjectKey::new(kind, o.namespace().unwrap_or_default(), o.name_any());
+            let owner = ownership::owner_labels(o.meta().labels.as_ref());
+            (key, owner.into_iter().collect())
+        }))
         .touched_objects();
     (reader, stream)
+}
+
+/// An environment as the dependents index knows it, and the environments it depends on.
+fn depends_on(env: &ClaudeEnvironment) -> ((String, String), Vec<(String, String)>) {
+    let ns = env.namespace().unwrap_or_default();
+    let deps = env
+        .spec
+        .depends_on
+        .iter()
+        .map(|d| {
+            (
+                d.namespace.clone().unwrap_or_else(|| ns.clone()),
+                d.name.clone(),
+            )
+        })
+        .collect();
+    ((ns, env.name_any()), deps)
 }
 
 /// The ClaudeEnvironment an object we rendered belongs to, from its owner labels

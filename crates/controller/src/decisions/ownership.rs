@@ -27,23 +27,31 @@ pub(crate) fn owner(
     namespace: &str,
     name: &str,
 ) -> Owner {
-    let Some(l) = object_labels else {
-        return Owner::Unmanaged;
-    };
+    match owner_labels(object_labels) {
+        Some(key) if key == owner_key(namespace, name) => Owner::This,
+        Some((namespace, name)) => Owner::Other { namespace, name },
+        None => Owner::Unmanaged,
+    }
+}
+
+/// The owner label values of an object claude-env manages (`None`: not ours, or no owner).
+pub(crate) fn owner_labels(
+    object_labels: Option<&BTreeMap<String, String>>,
+) -> Option<(String, String)> {
+    let l = object_labels?;
     let get = |k: &str| l.get(k).map(String::as_str);
     if get(labels::MANAGED_BY) != Some(labels::MANAGED_BY_VALUE) {
-        return Owner::Unmanaged;
+        return None;
     }
-    match (get(labels::OWNER_NAMESPACE), get(labels::OWNER_NAME)) {
-        (Some(ns), Some(n)) if ns == label_value(namespace) && n == label_value(name) => {
-            Owner::This
-        }
-        (Some(ns), Some(n)) => Owner::Other {
-            namespace: ns.to_string(),
-            name: n.to_string(),
-        },
-        _ => Owner::Unmanaged,
-    }
+    Some((
+        get(labels::OWNER_NAMESPACE)?.to_owned(),
+        get(labels::OWNER_NAME)?.to_owned(),
+    ))
+}
+
+/// The owner label values environment `namespace/name` gives the objects it creates.
+pub(crate) fn owner_key(namespace: &str, name: &str) -> (String, String) {
+    (label_value(namespace), label_value(name))
 }
 
 /// An object the environment would apply or delete that is not its own.

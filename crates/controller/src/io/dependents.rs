@@ -36,15 +36,7 @@ pub(crate) fn gate_of(ctx: &Context, env: &ClaudeEnvironment, revision: &str) ->
 /// Environments depending on `env` may be waiting for it: look now, not at their requeue.
 pub(crate) fn wake_dependents(ctx: &Context, env: &ClaudeEnvironment) {
     let (ns, name) = (env.namespace().unwrap_or_default(), env.name_any());
-    for other in ctx.stores.environments.state() {
-        let other_ns = other.namespace().unwrap_or_default();
-        let depends = other
-            .spec
-            .depends_on
-            .iter()
-            .any(|d| d.name == name && d.namespace.as_deref().unwrap_or(&other_ns) == ns);
-        if depends {
-            let _ = ctx.trigger.send(ObjectRef::from_obj(&*other));
-        }
+    for (other_ns, other) in ctx.stores.dependents_of(&ns, &name) {
+        let _ = ctx.trigger.send(ObjectRef::new(&other).within(&other_ns));
     }
 }
