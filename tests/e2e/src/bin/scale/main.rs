@@ -11,9 +11,11 @@
 //! and backend), one staging and one production (a Deployment and a Service per deployed MCP
 //! server; teams frontend, backend and devops in turn); projects none, web-storefront and
 //! payments-api in turn. The repository is config-repo-example plus one commit giving every
-//! production server one replica, so 1000 environments run about 230 pods on KWOK.
+//! production server one replica, so 1000 environments run about 230 pods on KWOK (capacity.rs
+//! adds fake nodes when a fleet outgrows the three of the control plane).
 
 mod args;
+mod capacity;
 mod flux;
 mod peers;
 mod report;
@@ -632,6 +634,7 @@ async fn fleet(args: &FleetArgs) -> anyhow::Result<Value> {
     let cluster = Cluster::get().await;
     let client = cluster.new_client().await;
     result["kubernetes"] = json!(client.apiserver_version().await?.git_version);
+    capacity::ensure_pods(&client, capacity::peak_pods(n)).await?;
     let ns = Scratch::create(&client, &format!("n{n}")).await?;
     let outcome = fleet_in(
         &args.common,

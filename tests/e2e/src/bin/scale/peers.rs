@@ -38,6 +38,7 @@ pub(crate) async fn run(args: &PeersArgs) -> anyhow::Result<Value> {
     let cluster = Cluster::get().await;
     let client = cluster.new_client().await;
     result["kubernetes"] = json!(client.apiserver_version().await?.git_version);
+    crate::capacity::ensure_pods(&client, crate::capacity::peak_pods(n)).await?;
     let repo = bench_repo();
     let mut sides = Vec::new();
     if !args.skip_ours {
