@@ -301,7 +301,9 @@ impl Fleet {
     }
 
     /// Wait until `n` environments are Ready at `revision`; returns when, and when all had
-    /// applied it (lastAppliedRevision) whatever their readiness.
+    /// applied it (lastAppliedRevision) whatever their readiness. Fails as soon as every
+    /// environment is either Ready at it or rolled back from it: a rolled-back one waits for
+    /// the next commit, and the run measures nothing more.
     async fn all_ready_at(
         &self,
         n: usize,
@@ -309,7 +311,7 @@ impl Fleet {
         timeout: Duration,
     ) -> anyhow::Result<(Instant, Instant)> {
         let mut applied_at = None;
-        let ready_at = self
+        let settled = self
             .until(
                 &format!("{n} Ready at {}", &revision[..8]),
                 timeout,
@@ -322,8 +324,19 @@ impl Fleet {
                         applied_at = Some(Instant::now());
                     }
                     let ready = envs.iter().filter(|e| ready_at(e, revision)).count();
+                    let rolled_back: Vec<&Arc<ClaudeEnvironment>> = envs
+                        .iter()
+                        .filter(|e| rolled_back_from(e, revision))
+                        .collect();
                     if ready >= n {
-                        Ok(Instant::now())
+                        Ok(Ok(Instant::now()))
+                    } else if !rolled_back.is_empty() && ready + rolled_back.len() >= n {
+                        Ok(Err(format!(
+                            "{} of {n} environments rolled back from {}, e.g. {}",
+                            rolled_back.len(),
+                            &revision[..8],
+                            describe(rolled_back[0])
+                        )))
                     } else {
                         let not: Vec<String> = envs
                             .iter()
@@ -339,6 +352,7 @@ impl Fleet {
                 },
             )
             .await?;
+        let ready_at = settled.map_err(anyhow::Error::msg)?;
         Ok((applied_at.unwrap_or(ready_at), ready_at))
     }
 }
@@ -374,6 +388,18 @@ fn ready_at(e: &ClaudeEnvironment, revision: &str) -> bool {
     applied_revision(e) == Some(revision)
         && condition_is(e, condition::READY, "True")
         && e.status.as_ref().and_then(|s| s.observed_generation) == e.metadata.generation
+}
+
+/// Whether `e` rolled back from `revision` (Ready False, RolledBack, naming it).
+fn rolled_back_from(e: &ClaudeEnvironment, revision: &str) -> bool {
+    e.status.as_ref().is_some_and(|s| {
+        s.conditions.iter().any(|c| {
+            c.type_ == condition::READY
+                && c.status == "False"
+                && c.reason == claude_env_api::reason::ROLLED_BACK
+                && c.message.contains(&revision[..12])
+        })
+    })
 }
 
 fn describe(e: &Arc<ClaudeEnvironment>) -> String {
