@@ -23,6 +23,7 @@ use crate::io::announce::Governance;
 use crate::io::sources::Sources;
 use crate::lock::LockExt;
 use crate::metrics::Metrics;
+use crate::own_writes::OwnWrites;
 use claude_env_render::Manifest;
 
 /// Watch caches of our environments and of the objects we render (by label).
@@ -133,8 +134,10 @@ pub(crate) struct Context {
     pub(crate) backoff: BackoffPolicy,
     /// Consecutive failures per environment (namespace, name), for backoff.
     pub(crate) failures: Mutex<HashMap<(String, String), u32>>,
-    /// What this process last wrote per environment (namespace, name).
+    /// What this process last applied per environment (namespace, name).
     pub(crate) applied: Mutex<HashMap<(String, String), Written>>,
+    /// Its status writes the watch cache does not show yet.
+    pub(crate) own_writes: OwnWrites,
     /// Objects an environment is creating, by key: two environments rendering one name
     /// cannot both create it (the watch cache shows a new object only later).
     pub(crate) claims: Mutex<HashMap<ObjectKey, (String, String)>>,
@@ -175,24 +178,6 @@ impl Context {
         let applied = self.applied.locked();
         let each = applied.get(&(namespace.to_string(), name.to_string()));
         changed(each.map(|w| &w.each), desired)
-    }
-
-    /// The newest resourceVersion of the environment this process knows of: the one its
-    /// last status write produced, or its last read (see [`Context::seen_version`]).
-    pub(crate) fn known_version(&self, namespace: &str, name: &str) -> Option<String> {
-        self.applied
-            .locked()
-            .get(&(namespace.to_string(), name.to_string()))
-            .and_then(|w| w.version.clone())
-    }
-
-    /// Remember a resourceVersion of the environment read from or written to the API server.
-    pub(crate) fn seen_version(&self, namespace: &str, name: &str, version: Option<String>) {
-        self.applied
-            .locked()
-            .entry((namespace.to_string(), name.to_string()))
-            .or_default()
-            .version = version;
     }
 
     /// Claim `key` for environment `namespace/name` before creating it. `Err` names the
@@ -254,9 +239,6 @@ pub(crate) struct Written {
     pub(crate) objects: Option<u64>,
     /// Fingerprint of each object last applied (see [`Context::changed`]).
     pub(crate) each: HashMap<ObjectKey, u64>,
-    /// The environment's resourceVersion after its last status write (or last read): a
-    /// watch cache showing another version may not have seen that write yet.
-    pub(crate) version: Option<String>,
 }
 
 /// A stable hash of a desired object set (keys and values, in order).

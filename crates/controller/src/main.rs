@@ -22,6 +22,7 @@ mod index;
 mod io;
 mod lock;
 mod metrics;
+mod own_writes;
 mod reconcile;
 
 use anyhow::Context as _;

@@ -36,6 +36,7 @@ use crate::io::audit::AuditLog;
 use crate::io::notify::Notifier;
 use crate::io::sources::Sources;
 use crate::metrics::Metrics;
+use crate::own_writes::OwnWrites;
 use crate::reconcile::{error_policy, reconcile};
 
 /// Run the controller until `shutdown` resolves.
@@ -66,12 +67,14 @@ pub(crate) async fn run(
     // Status writes do not change generation or annotations: no reconcile for our own writes.
     let synced = InitialSync::new(4, ready);
     let (dependents, owned_index) = (ReverseIndex::default(), OwnedIndex::default());
+    let own_writes = OwnWrites::default();
     let env_stream = watcher(envs, env_config)
         .default_backoff()
         .modify(|e: &mut ClaudeEnvironment| e.managed_fields_mut().clear())
         .reflect(env_writer)
         .inspect_ok(synced.cache())
         .inspect_ok(dependents.feed(depends_on))
+        .inspect_ok(own_writes.feed())
         .touched_objects()
         .predicate_filter(spec_or_steering, Default::default());
 
@@ -117,7 +120,7 @@ pub(crate) async fn run(
         args,
         metrics,
         sources.clone(),
-        stores,
+        (stores, own_writes),
         trigger_tx.clone(),
     )?);
 
@@ -156,7 +159,7 @@ fn context(
     args: &Args,
     metrics: Metrics,
     sources: Arc<Sources>,
-    stores: Stores,
+    (stores, own_writes): (Stores, OwnWrites),
     trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
 ) -> anyhow::Result<Context> {
     let reporter = Reporter {
@@ -177,6 +180,7 @@ fn context(
         },
         failures: Default::default(),
         applied: Default::default(),
+        own_writes,
         claims: Default::default(),
         trigger,
         workstation_periods: crate::decisions::workstations::Periods {

@@ -49,18 +49,14 @@ pub(crate) async fn write(
         )
         .await
         .map_err(Error::Status)?;
-    // The watch cache may lag this write; `reconcile::fresh` compares against this version.
-    ctx.seen_version(
-        &env.namespace().unwrap_or_default(),
-        &env.name_any(),
-        written.resource_version(),
-    );
     ctx.governance.status_written(env, old, &new);
+    // The watch cache may lag this write: the next reconcile decides from it until then.
+    ctx.own_writes.record(written);
     Ok(true)
 }
 
 /// The status apply, conditional on the version this reconcile decided from: a replica that
-/// lost the lease, or any write since, makes it a conflict (retried from a fresh read)
+/// lost the lease, or any write since, makes it a conflict (retried once the watch shows it)
 /// instead of overwriting a newer rollout state.
 fn patch(env: &ClaudeEnvironment, status: &ClaudeEnvironmentStatus) -> serde_json::Value {
     json!({
