@@ -1063,6 +1063,44 @@ async fn a_label_selector_shards_environments_and_oversized_hooks_are_refused() 
     );
     assert!(other.metadata.finalizers.is_none());
 
+    // The selector's `shard=a` is stamped on everything the shard renders (its object
+    // watches select on it, so a shard caches only its own objects).
+    let managed = "app.kubernetes.io/managed-by=claude-env-controller";
+    let objects = |selector: String| {
+        let ns = &ns;
+        async move {
+            let lp = kube::api::ListParams::default().labels(&selector);
+            let mut out: Vec<(String, Option<String>)> = Vec::new();
+            let shard_of = |m: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta| {
+                m.labels.as_ref().and_then(|l| l.get("shard").cloned())
+            };
+            for o in ns.api::<Deployment>().list(&lp).await.unwrap() {
+                out.push((
+                    format!("Deployment/{}", o.name_any()),
+                    shard_of(&o.metadata),
+                ));
+            }
+            for o in ns.api::<Service>().list(&lp).await.unwrap() {
+                out.push((format!("Service/{}", o.name_any()), shard_of(&o.metadata)));
+            }
+            for o in ns.api::<ConfigMap>().list(&lp).await.unwrap() {
+                out.push((format!("ConfigMap/{}", o.name_any()), shard_of(&o.metadata)));
+            }
+            out.sort();
+            out
+        }
+    };
+    let all = objects(managed.to_string()).await;
+    assert!(
+        all.iter().any(|(k, _)| k.starts_with("Deployment/")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter().all(|(_, shard)| shard.as_deref() == Some("a")),
+        "{all:?}"
+    );
+    assert_eq!(objects(format!("{managed},shard=a")).await, all);
+
     let big = vec![b'x'; 1024 * 1024 + 1];
     assert_eq!(ctl.webhook("/hooks/github", &[], &big).await, 413);
     let m = ctl.metrics().await;

@@ -9,6 +9,7 @@ use claude_env_source::load::Limits;
 
 use crate::decisions::branches::BranchMap;
 use crate::decisions::plan::Policy;
+use crate::decisions::shard;
 use crate::decisions::tenancy::Tenancy;
 
 #[derive(Parser, Debug, Clone)]
@@ -134,6 +135,11 @@ impl Args {
             tenancy: Tenancy::new(&self.allow_target_namespaces),
             min_interval: self.min_interval,
             max_fetch_timeout: self.max_fetch_timeout,
+            shard_labels: self
+                .label_selector
+                .as_deref()
+                .map(shard::equality_terms)
+                .unwrap_or_default(),
         }
     }
 

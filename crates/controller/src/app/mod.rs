@@ -29,7 +29,7 @@ use crate::app::args::Args;
 use crate::app::http::{InitialSync, Readiness};
 use crate::context::{Context, OwnedIndex, Stores};
 use crate::decisions::egress::Egress;
-use crate::decisions::{ownership, slim_cache};
+use crate::decisions::{ownership, shard, slim_cache};
 use crate::index::ReverseIndex;
 use crate::io::announce::Governance;
 use crate::io::audit::AuditLog;
@@ -78,11 +78,12 @@ pub(crate) async fn run(
         .touched_objects()
         .predicate_filter(spec_or_steering, Default::default());
 
+    // Each shard caches only its own environments' objects (`decisions::shard`).
+    let managed_by = format!("{}={}", labels::MANAGED_BY, labels::MANAGED_BY_VALUE);
     let owned = watcher::Config::default()
-        .labels(&format!(
-            "{}={}",
-            labels::MANAGED_BY,
-            labels::MANAGED_BY_VALUE
+        .labels(&shard::object_selector(
+            &managed_by,
+            &args.policy().shard_labels,
         ))
         .any_semantic();
     let (deployments, dep_stream) = owned_watch::<Deployment>(

@@ -15,7 +15,8 @@
 //! - who asked for a steering action (`actors`), and what changed between two statuses,
 //!   for the audit log and notifications (`changes`);
 //! - the workstations following an environment (`workstations`);
-//! - what the watch cache keeps of a ConfigMap (`slim_cache`).
+//! - what the watch cache keeps of a ConfigMap (`slim_cache`), and which objects a shard
+//!   labels and caches (`shard`).
 
 pub(crate) mod actors;
 pub(crate) mod branches;
@@ -31,6 +32,7 @@ pub(crate) mod plan;
 pub(crate) mod readiness;
 pub(crate) mod security_gate;
 pub(crate) mod shape;
+pub(crate) mod shard;
 pub(crate) mod slim_cache;
 pub(crate) mod status;
 pub(crate) mod target;

@@ -2,6 +2,7 @@
 //! operator's policy once per reconcile (pure). A spec the policy refuses is never acted on:
 //! the refusal names the field, and only a spec (or policy) change lifts it.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use claude_env_api::{ClaudeEnvironment, DriftMode, duration, reason};
@@ -27,6 +28,8 @@ pub(crate) struct Policy {
     pub(crate) min_interval: Duration,
     /// `--max-fetch-timeout`: a longer `spec.source.timeout` is refused.
     pub(crate) max_fetch_timeout: Duration,
+    /// Labels every rendered object gets: this shard's (`decisions::shard`).
+    pub(crate) shard_labels: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug)]
@@ -43,6 +46,8 @@ pub(crate) struct EnvPlan {
     pub(crate) ignore: IgnoreRules,
     pub(crate) readiness: bool,
     pub(crate) progress_deadline: Duration,
+    /// Labels stamped on every object rendered for the environment (its shard's).
+    pub(crate) shard_labels: BTreeMap<String, String>,
 }
 
 /// Why a spec is refused. Each is stalled with its own reason until the spec changes.
@@ -165,6 +170,7 @@ impl EnvPlan {
                 readiness.progress_deadline.as_deref(),
                 DEFAULT_PROGRESS_DEADLINE,
             )?,
+            shard_labels: policy.shard_labels.clone(),
         })
     }
 }
@@ -265,6 +271,7 @@ mod tests {
             tenancy: Tenancy::default(),
             min_interval: Duration::from_secs(10),
             max_fetch_timeout: Duration::from_secs(600),
+            shard_labels: BTreeMap::new(),
         }
     }
 

@@ -6,16 +6,16 @@ use claude_env_render::{DesiredObjects, RenderContext};
 
 use crate::context::Context;
 use crate::decisions::plan::EnvPlan;
+use crate::decisions::shard;
 use crate::error::{Error, Result};
 use claude_env_render::Manifest;
 
 /// The objects of `doc` (already loaded and validated) at `revision`.
 pub(crate) fn document(plan: &EnvPlan, doc: &Document, revision: &str) -> Result<Vec<Manifest>> {
     let rendered = objects(plan, doc, revision)?;
-    Ok(claude_env_render::manifests(
-        &rendered,
-        plan.progress_deadline,
-    ))
+    let mut manifests = claude_env_render::manifests(&rendered, plan.progress_deadline);
+    shard::stamp(&mut manifests, &plan.shard_labels);
+    Ok(manifests)
 }
 
 /// The objects `render_objects` makes of `doc` at `revision` for this environment.
