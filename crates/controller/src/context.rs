@@ -23,7 +23,7 @@ use crate::io::announce::Governance;
 use crate::io::sources::Sources;
 use crate::lock::LockExt;
 use crate::metrics::Metrics;
-use crate::own_writes::OwnWrites;
+use crate::own_writes::{AppliedVersions, OwnWrites};
 use claude_env_render::Manifest;
 
 /// Watch caches of our environments and of the objects we render (by label).
@@ -138,6 +138,8 @@ pub(crate) struct Context {
     pub(crate) applied: Mutex<HashMap<(String, String), Written>>,
     /// Its status writes the watch cache does not show yet.
     pub(crate) own_writes: OwnWrites,
+    /// The versions its applies returned, until the object watches show them.
+    pub(crate) applied_versions: AppliedVersions,
     /// Objects an environment is creating, by key: two environments rendering one name
     /// cannot both create it (the watch cache shows a new object only later).
     pub(crate) claims: Mutex<HashMap<ObjectKey, (String, String)>>,

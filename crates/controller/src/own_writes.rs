@@ -1,4 +1,5 @@
-//! This process's own status writes, kept until the watch cache shows them.
+//! This process's own writes, kept until the watch caches show them: status writes
+//! (`OwnWrites`) and the versions of applied objects (`AppliedVersions`).
 //!
 //! The rollout machine's state lives in status, and the watch cache can lag this process's
 //! own status writes (by seconds on a busy API server): deciding from an older status
@@ -15,9 +16,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use claude_env_api::ClaudeEnvironment;
-use kube::ResourceExt;
+use claude_env_api::{ClaudeEnvironment, ObjectKey};
 use kube::runtime::watcher;
+use kube::{Resource, ResourceExt};
 
 use crate::lock::LockExt;
 
@@ -84,6 +85,62 @@ impl OwnWrites {
     #[cfg(test)]
     fn pending(&self) -> usize {
         self.0.locked().len()
+    }
+}
+
+/// The resourceVersion each rendered object got from this process's last apply of it, kept
+/// until its watch shows that version or a later one. An object the cache shows older, or
+/// not at all, is not judged for drift yet: the watch event that brings our apply triggers
+/// a reconcile of its own, which judges it (before this, such a reconcile read the object
+/// from the API server to confirm a drift that was only the cache's lag: at 10,000
+/// environments about one GET per environment per push).
+#[derive(Clone, Default)]
+pub(crate) struct AppliedVersions(Arc<Mutex<HashMap<ObjectKey, String>>>);
+
+impl AppliedVersions {
+    /// Remember the version an apply of `key` returned.
+    pub(crate) fn record(&self, key: &ObjectKey, version: Option<String>) {
+        if let Some(v) = version {
+            self.0.locked().insert(key.clone(), v);
+        }
+    }
+
+    /// Whether the cache (showing `cached`, `None`: not at all) has not caught up with
+    /// this process's last apply of `key`. A cache that has is forgotten.
+    pub(crate) fn cache_lags(&self, key: &ObjectKey, cached: Option<&str>) -> bool {
+        let mut applied = self.0.locked();
+        let Some(version) = applied.get(key) else {
+            return false;
+        };
+        if at_least(cached, Some(version)) {
+            applied.remove(key);
+            return false;
+        }
+        true
+    }
+
+    /// A watch-stream observer (for `inspect_ok`) that forgets an apply once the watch
+    /// delivers it, a later version, or the object's deletion (then it is missing for real).
+    pub(crate) fn feed<K: Resource>(
+        &self,
+        key: impl Fn(&K) -> ObjectKey + Send + 'static,
+    ) -> impl FnMut(&watcher::Event<K>) + Send + 'static {
+        let applied = self.clone();
+        move |event| match event {
+            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
+                let k = key(o);
+                let mut a = applied.0.locked();
+                if a.get(&k)
+                    .is_some_and(|v| at_least(o.meta().resource_version.as_deref(), Some(v)))
+                {
+                    a.remove(&k);
+                }
+            }
+            watcher::Event::Delete(o) => {
+                applied.0.locked().remove(&key(o));
+            }
+            watcher::Event::Init | watcher::Event::InitDone => {}
+        }
     }
 }
 
@@ -159,6 +216,58 @@ mod tests {
         w.record(env("a", "50", "written"));
         feed(&watcher::Event::InitApply(env("a", "51", "relisted")));
         assert_eq!(w.pending(), 0);
+    }
+
+    #[test]
+    fn an_applied_object_lags_until_the_watch_shows_its_version() {
+        use claude_env_api::ObjectKind;
+        use k8s_openapi::api::core::v1::ConfigMap;
+        let key = ObjectKey::new(ObjectKind::ConfigMap, "ns", "c");
+        let cm = |version: &str| {
+            let mut c = ConfigMap::default();
+            c.metadata.name = Some("c".into());
+            c.metadata.namespace = Some("ns".into());
+            c.metadata.resource_version = Some(version.into());
+            c
+        };
+        let applied = AppliedVersions::default();
+        assert!(
+            !applied.cache_lags(&key, None),
+            "never applied: judged as it is"
+        );
+        applied.record(&key, Some("10".into()));
+        assert!(
+            applied.cache_lags(&key, None),
+            "created, not in the cache yet"
+        );
+        assert!(applied.cache_lags(&key, Some("9")));
+        assert!(
+            !applied.cache_lags(&key, Some("11")),
+            "a later version: judged"
+        );
+        assert!(!applied.cache_lags(&key, None), "forgotten once caught up");
+
+        let mut feed = applied.feed(|c: &ConfigMap| {
+            ObjectKey::new(
+                ObjectKind::ConfigMap,
+                "ns",
+                c.metadata.name.clone().unwrap(),
+            )
+        });
+        applied.record(&key, Some("20".into()));
+        feed(&watcher::Event::Apply(cm("19")));
+        assert!(applied.cache_lags(&key, Some("19")));
+        feed(&watcher::Event::Apply(cm("20")));
+        assert!(
+            !applied.cache_lags(&key, Some("19")),
+            "the watch delivered it"
+        );
+        applied.record(&key, Some("30".into()));
+        feed(&watcher::Event::Delete(cm("25")));
+        assert!(
+            !applied.cache_lags(&key, None),
+            "deleted since: missing for real"
+        );
     }
 
     #[test]

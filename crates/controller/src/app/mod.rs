@@ -36,7 +36,7 @@ use crate::io::audit::AuditLog;
 use crate::io::notify::Notifier;
 use crate::io::sources::Sources;
 use crate::metrics::Metrics;
-use crate::own_writes::OwnWrites;
+use crate::own_writes::{AppliedVersions, OwnWrites};
 use crate::reconcile::{error_policy, reconcile};
 
 /// Run the controller until `shutdown` resolves.
@@ -67,7 +67,7 @@ pub(crate) async fn run(
     // Status writes do not change generation or annotations: no reconcile for our own writes.
     let synced = InitialSync::new(4, ready);
     let (dependents, owned_index) = (ReverseIndex::default(), OwnedIndex::default());
-    let own_writes = OwnWrites::default();
+    let (own_writes, applied_versions) = (OwnWrites::default(), AppliedVersions::default());
     let env_stream = watcher(envs, env_config)
         .default_backoff()
         .modify(|e: &mut ClaudeEnvironment| e.managed_fields_mut().clear())
@@ -89,19 +89,19 @@ pub(crate) async fn run(
     let (deployments, dep_stream) = owned_watch::<Deployment>(
         (&client, args, &synced),
         owned.clone(),
-        (ObjectKind::Deployment, &owned_index),
+        (ObjectKind::Deployment, &owned_index, &applied_versions),
         |_| (),
     );
     let (services, svc_stream) = owned_watch::<Service>(
         (&client, args, &synced),
         owned.clone(),
-        (ObjectKind::Service, &owned_index),
+        (ObjectKind::Service, &owned_index, &applied_versions),
         |_| (),
     );
     let (config_maps, cm_stream) = owned_watch::<ConfigMap>(
         (&client, args, &synced),
         owned,
-        (ObjectKind::ConfigMap, &owned_index),
+        (ObjectKind::ConfigMap, &owned_index, &applied_versions),
         slim_cache::strip,
     );
     let (workstations, cws_stream) = workstations::watch(&client, args);
@@ -121,7 +121,7 @@ pub(crate) async fn run(
         args,
         metrics,
         sources.clone(),
-        (stores, own_writes),
+        (stores, own_writes, applied_versions),
         trigger_tx.clone(),
     )?);
 
@@ -160,7 +160,7 @@ fn context(
     args: &Args,
     metrics: Metrics,
     sources: Arc<Sources>,
-    (stores, own_writes): (Stores, OwnWrites),
+    (stores, own_writes, applied_versions): (Stores, OwnWrites, AppliedVersions),
     trigger: mpsc::UnboundedSender<ObjectRef<ClaudeEnvironment>>,
 ) -> anyhow::Result<Context> {
     let reporter = Reporter {
@@ -182,6 +182,7 @@ fn context(
         failures: Default::default(),
         applied: Default::default(),
         own_writes,
+        applied_versions,
         claims: Default::default(),
         trigger,
         workstation_periods: crate::decisions::workstations::Periods {
@@ -221,11 +222,11 @@ fn spec_or_steering(e: &ClaudeEnvironment) -> Option<u64> {
 /// A label-selected watch of objects we render, feeding a cache; managedFields are dropped
 /// (we compare the fields we render, and they are most of an object's size), then `slim`
 /// takes what else the cache need not hold. The watch feeds `index` with each object's
-/// owner labels.
+/// owner labels, and tells `applied` which of our applies it has delivered.
 fn owned_watch<K>(
     (client, args, synced): (&Client, &Args, &InitialSync),
     config: watcher::Config,
-    (kind, index): (ObjectKind, &OwnedIndex),
+    (kind, index, applied): (ObjectKind, &OwnedIndex, &AppliedVersions),
     slim: fn(&mut K),
 ) -> (
     Store<K>,
@@ -257,6 +258,9 @@ where
             let key = ObjectKey::new(kind, o.namespace().unwrap_or_default(), o.name_any());
             let owner = ownership::owner_labels(o.meta().labels.as_ref());
             (key, owner.into_iter().collect())
+        }))
+        .inspect_ok(applied.feed(move |o: &K| {
+            ObjectKey::new(kind, o.namespace().unwrap_or_default(), o.name_any())
         }))
         .touched_objects();
     (reader, stream)

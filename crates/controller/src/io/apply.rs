@@ -23,8 +23,9 @@ fn api(client: &Client, key: &ObjectKey) -> Api<DynamicObject> {
 }
 
 /// Apply with force: our one field manager owns what we render, whoever changed it since.
-pub(crate) async fn apply(client: &Client, obj: &Manifest) -> Result<()> {
-    api(client, &obj.key)
+/// The version it returns is remembered until the watch shows it (`AppliedVersions`).
+pub(crate) async fn apply(ctx: &Context, obj: &Manifest) -> Result<()> {
+    let applied = api(&ctx.client, &obj.key)
         .patch(
             &obj.key.name,
             &PatchParams::apply(FIELD_MANAGER).force(),
@@ -35,6 +36,8 @@ pub(crate) async fn apply(client: &Client, obj: &Manifest) -> Result<()> {
             object: obj.key.to_string(),
             source,
         })?;
+    ctx.applied_versions
+        .record(&obj.key, applied.metadata.resource_version);
     Ok(())
 }
 
@@ -170,7 +173,7 @@ pub(crate) async fn apply_and_prune(
     let changed = ctx.changed(&plan.namespace, &plan.name, desired);
     ensure_owned(ctx, plan, &changed).await?;
     for d in &changed {
-        apply(&ctx.client, d).await?;
+        apply(ctx, d).await?;
     }
     ctx.metrics.apply_requests(changed.len());
     let (mut old, unknown) = inventory::keys(old_inventory);

@@ -23,8 +23,15 @@ pub(crate) async fn check(ctx: &Context, plan: &EnvPlan, desired: &[Manifest]) -
     let mut live: HashMap<ObjectKey, Value> = desired
         .iter()
         .filter_map(|d| {
-            let v = ctx.stores.live(&d.key)?;
-            Some((d.key.clone(), slim_cache::restore(d, v)))
+            let v = ctx.stores.live(&d.key);
+            let cached = v
+                .as_ref()
+                .and_then(|v| v["metadata"]["resourceVersion"].as_str());
+            if ctx.applied_versions.cache_lags(&d.key, cached) {
+                // Not judged until the watch shows our own apply (its event reconciles again).
+                return Some((d.key.clone(), d.value.clone()));
+            }
+            Some((d.key.clone(), slim_cache::restore(d, v?)))
         })
         .collect();
     let mut report = detect(pairs(), |k| live.get(k), &plan.ignore);
@@ -47,7 +54,7 @@ pub(crate) async fn check(ctx: &Context, plan: &EnvPlan, desired: &[Manifest]) -
     };
     for key in &restore {
         if let Some(d) = desired.iter().find(|d| &d.key == key) {
-            apply::apply(&ctx.client, d).await?;
+            apply::apply(ctx, d).await?;
             live.insert(key.clone(), d.value.clone());
         }
     }
