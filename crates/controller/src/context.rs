@@ -140,6 +140,8 @@ pub(crate) struct Context {
     pub(crate) own_writes: OwnWrites,
     /// The versions its applies returned, until the object watches show them.
     pub(crate) applied_versions: AppliedVersions,
+    /// When rolling Deployments' pods were last listed for crash loops.
+    pub(crate) crash_checks: crate::io::rollout_driver::CrashChecks,
     /// Objects an environment is creating, by key: two environments rendering one name
     /// cannot both create it (the watch cache shows a new object only later).
     pub(crate) claims: Mutex<HashMap<ObjectKey, (String, String)>>,

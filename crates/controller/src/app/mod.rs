@@ -183,6 +183,7 @@ fn context(
         applied: Default::default(),
         own_writes,
         applied_versions,
+        crash_checks: Default::default(),
         claims: Default::default(),
         trigger,
         workstation_periods: crate::decisions::workstations::Periods {
