@@ -44,7 +44,9 @@ pub(crate) struct Args {
     /// Only this namespace (default: all).
     #[arg(long, env = "CLAUDE_ENV_WATCH_NAMESPACE")]
     pub(crate) watch_namespace: Option<String>,
-    /// Only ClaudeEnvironments matching this label selector (sharding).
+    /// Only ClaudeEnvironments matching this label selector (sharding). Its `key=value`
+    /// terms are also stamped on the objects this process renders, and its object watches
+    /// select on them: each shard caches only its own objects.
     #[arg(long, env = "CLAUDE_ENV_LABEL_SELECTOR")]
     pub(crate) label_selector: Option<String>,
     /// Environments reconciled at once.
