@@ -14,6 +14,7 @@
 //! both, a GET each and half a second of one of the `--concurrency` slots.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
 use claude_env_api::{ClaudeEnvironment, ObjectKey};
@@ -24,9 +25,75 @@ use crate::lock::LockExt;
 
 type Key = (String, String);
 
+/// One write per key, with the resourceVersion it produced, until the watch cache shows
+/// that version or a later one (the mechanism under `OwnWrites` and `AppliedVersions`).
+struct Pending<K, V>(Arc<Mutex<HashMap<K, (String, V)>>>);
+
+impl<K, V> Clone for Pending<K, V> {
+    fn clone(&self) -> Self {
+        Pending(self.0.clone())
+    }
+}
+
+impl<K, V> Default for Pending<K, V> {
+    fn default() -> Self {
+        Pending(Arc::default())
+    }
+}
+
+impl<K: Eq + Hash + Send + 'static, V: Clone + Send + 'static> Pending<K, V> {
+    /// Remember a write; one without a version is no news for the cache.
+    fn record(&self, key: K, version: Option<String>, value: V) {
+        if let Some(v) = version {
+            self.0.locked().insert(key, (v, value));
+        }
+    }
+
+    /// The write of `key` the cache (showing version `cached`, `None`: not at all) has not
+    /// caught up with. A write the cache shows, or has gone past, is forgotten.
+    fn lagging(&self, key: &K, cached: Option<&str>) -> Option<V> {
+        let mut pending = self.0.locked();
+        let (version, value) = pending.get(key)?;
+        if at_least(cached, Some(version)) {
+            pending.remove(key);
+            return None;
+        }
+        Some(value.clone())
+    }
+
+    /// A watch-stream observer (for `inspect_ok`) that forgets each write once the watch
+    /// delivers it, a later version, or the object's deletion.
+    fn feed<R: Resource>(
+        &self,
+        key: impl Fn(&R) -> K + Send + 'static,
+    ) -> impl FnMut(&watcher::Event<R>) + Send + 'static {
+        let pending = self.clone();
+        move |event| match event {
+            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
+                let k = key(o);
+                let mut p = pending.0.locked();
+                if p.get(&k).is_some_and(|(version, _)| {
+                    at_least(o.meta().resource_version.as_deref(), Some(version))
+                }) {
+                    p.remove(&k);
+                }
+            }
+            watcher::Event::Delete(o) => {
+                pending.0.locked().remove(&key(o));
+            }
+            watcher::Event::Init | watcher::Event::InitDone => {}
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.locked().len()
+    }
+}
+
 /// The last status write of each environment whose watch event has not arrived yet.
 #[derive(Clone, Default)]
-pub(crate) struct OwnWrites(Arc<Mutex<HashMap<Key, Arc<ClaudeEnvironment>>>>);
+pub(crate) struct OwnWrites(Pending<Key, Arc<ClaudeEnvironment>>);
 
 fn key_of(env: &ClaudeEnvironment) -> Key {
     (env.namespace().unwrap_or_default(), env.name_any())
@@ -36,55 +103,28 @@ impl OwnWrites {
     /// Remember the object a status write returned.
     pub(crate) fn record(&self, mut written: ClaudeEnvironment) {
         written.managed_fields_mut().clear();
-        self.0.locked().insert(key_of(&written), Arc::new(written));
+        let version = written.resource_version();
+        self.0.record(key_of(&written), version, Arc::new(written));
     }
 
     /// The newest of `cached` and this process's last write of the same environment. A
     /// write the cache already shows (or has gone past) is forgotten.
     pub(crate) fn newest(&self, cached: Arc<ClaudeEnvironment>) -> Arc<ClaudeEnvironment> {
-        let key = key_of(&cached);
-        let mut writes = self.0.locked();
-        let Some(written) = writes.get(&key) else {
-            return cached;
-        };
-        if at_least(
-            cached.resource_version().as_deref(),
-            written.resource_version().as_deref(),
-        ) {
-            writes.remove(&key);
-            return cached;
-        }
-        written.clone()
+        self.0
+            .lagging(&key_of(&cached), cached.resource_version().as_deref())
+            .unwrap_or(cached)
     }
 
     /// A watch-stream observer (for `inspect_ok`) that forgets each write once the watch
     /// delivers it, a later version, or the environment's deletion.
     pub(crate) fn feed(&self) -> impl FnMut(&watcher::Event<ClaudeEnvironment>) + Send + 'static {
-        let writes = self.clone();
-        move |event| match event {
-            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
-                let key = key_of(o);
-                let mut w = writes.0.locked();
-                if w.get(&key).is_some_and(|written| {
-                    at_least(
-                        o.resource_version().as_deref(),
-                        written.resource_version().as_deref(),
-                    )
-                }) {
-                    w.remove(&key);
-                }
-            }
-            watcher::Event::Delete(o) => {
-                writes.0.locked().remove(&key_of(o));
-            }
-            watcher::Event::Init | watcher::Event::InitDone => {}
-        }
+        self.0.feed(key_of)
     }
 
     /// How many writes the cache has not shown yet.
     #[cfg(test)]
     fn pending(&self) -> usize {
-        self.0.locked().len()
+        self.0.len()
     }
 }
 
@@ -95,28 +135,18 @@ impl OwnWrites {
 /// from the API server to confirm a drift that was only the cache's lag: at 10,000
 /// environments about one GET per environment per push).
 #[derive(Clone, Default)]
-pub(crate) struct AppliedVersions(Arc<Mutex<HashMap<ObjectKey, String>>>);
+pub(crate) struct AppliedVersions(Pending<ObjectKey, ()>);
 
 impl AppliedVersions {
     /// Remember the version an apply of `key` returned.
     pub(crate) fn record(&self, key: &ObjectKey, version: Option<String>) {
-        if let Some(v) = version {
-            self.0.locked().insert(key.clone(), v);
-        }
+        self.0.record(key.clone(), version, ());
     }
 
     /// Whether the cache (showing `cached`, `None`: not at all) has not caught up with
     /// this process's last apply of `key`. A cache that has is forgotten.
     pub(crate) fn cache_lags(&self, key: &ObjectKey, cached: Option<&str>) -> bool {
-        let mut applied = self.0.locked();
-        let Some(version) = applied.get(key) else {
-            return false;
-        };
-        if at_least(cached, Some(version)) {
-            applied.remove(key);
-            return false;
-        }
-        true
+        self.0.lagging(key, cached).is_some()
     }
 
     /// A watch-stream observer (for `inspect_ok`) that forgets an apply once the watch
@@ -125,22 +155,7 @@ impl AppliedVersions {
         &self,
         key: impl Fn(&K) -> ObjectKey + Send + 'static,
     ) -> impl FnMut(&watcher::Event<K>) + Send + 'static {
-        let applied = self.clone();
-        move |event| match event {
-            watcher::Event::Apply(o) | watcher::Event::InitApply(o) => {
-                let k = key(o);
-                let mut a = applied.0.locked();
-                if a.get(&k)
-                    .is_some_and(|v| at_least(o.meta().resource_version.as_deref(), Some(v)))
-                {
-                    a.remove(&k);
-                }
-            }
-            watcher::Event::Delete(o) => {
-                applied.0.locked().remove(&key(o));
-            }
-            watcher::Event::Init | watcher::Event::InitDone => {}
-        }
+        self.0.feed(key)
     }
 }
 
