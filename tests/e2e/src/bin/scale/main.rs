@@ -300,61 +300,89 @@ impl Fleet {
         }
     }
 
-    /// Wait until `n` environments are Ready at `revision`; returns when, and when all had
-    /// applied it (lastAppliedRevision) whatever their readiness. Fails as soon as every
-    /// environment is either Ready at it or rolled back from it: a rolled-back one waits for
-    /// the next commit, and the run measures nothing more.
+    /// Wait until `n` environments are Ready at `revision`; returns when all had applied it
+    /// (lastAppliedRevision) whatever their readiness, and when all were Ready. Fails as
+    /// soon as every environment is either Ready at it or rolled back from it: a
+    /// rolled-back one waits for the next commit.
     async fn all_ready_at(
         &self,
         n: usize,
         revision: &str,
         timeout: Duration,
     ) -> anyhow::Result<(Instant, Instant)> {
-        let mut applied_at = None;
-        let settled = self
-            .until(
-                &format!("{n} Ready at {}", &revision[..8]),
-                timeout,
-                |envs| {
-                    let applied = envs
-                        .iter()
-                        .filter(|e| applied_revision(e) == Some(revision))
-                        .count();
-                    if applied >= n && applied_at.is_none() {
-                        applied_at = Some(Instant::now());
-                    }
-                    let ready = envs.iter().filter(|e| ready_at(e, revision)).count();
-                    let rolled_back: Vec<&Arc<ClaudeEnvironment>> = envs
-                        .iter()
-                        .filter(|e| rolled_back_from(e, revision))
-                        .collect();
-                    if ready >= n {
-                        Ok(Ok(Instant::now()))
-                    } else if !rolled_back.is_empty() && ready + rolled_back.len() >= n {
-                        Ok(Err(format!(
-                            "{} of {n} environments rolled back from {}, e.g. {}",
-                            rolled_back.len(),
-                            &revision[..8],
-                            describe(rolled_back[0])
-                        )))
-                    } else {
-                        let not: Vec<String> = envs
-                            .iter()
-                            .filter(|e| !ready_at(e, revision))
-                            .take(2)
-                            .map(describe)
-                            .collect();
-                        Err(format!(
-                            "{ready}/{n} ready, {applied} applied; e.g. {}",
-                            not.join("; ")
-                        ))
-                    }
-                },
-            )
-            .await?;
-        let ready_at = settled.map_err(anyhow::Error::msg)?;
-        Ok((applied_at.unwrap_or(ready_at), ready_at))
+        let s = self.all_settled_at(n, revision, timeout).await?;
+        if let Some(example) = s.rolled_back_example {
+            bail!(
+                "{} of {n} environments rolled back from {}, e.g. {example}",
+                s.rolled_back,
+                &revision[..8]
+            );
+        }
+        Ok((s.applied, s.settled))
     }
+
+    /// Wait until each of `n` environments is Ready at `revision` or rolled back from it
+    /// (the local control plane can miss a Deployment's progress deadline at 10,000, and
+    /// the run's figures still count): when all had applied it, when all had settled, and
+    /// how many rolled back.
+    async fn all_settled_at(
+        &self,
+        n: usize,
+        revision: &str,
+        timeout: Duration,
+    ) -> anyhow::Result<Settled> {
+        let mut applied_at = None;
+        self.until(
+            &format!("{n} Ready at {}", &revision[..8]),
+            timeout,
+            |envs| {
+                let applied = envs
+                    .iter()
+                    .filter(|e| applied_revision(e) == Some(revision))
+                    .count();
+                if applied >= n && applied_at.is_none() {
+                    applied_at = Some(Instant::now());
+                }
+                let ready = envs.iter().filter(|e| ready_at(e, revision)).count();
+                let rolled_back: Vec<&Arc<ClaudeEnvironment>> = envs
+                    .iter()
+                    .filter(|e| rolled_back_from(e, revision))
+                    .collect();
+                if ready + rolled_back.len() >= n {
+                    let settled = Instant::now();
+                    Ok(Settled {
+                        applied: applied_at.unwrap_or(settled),
+                        settled,
+                        rolled_back: rolled_back.len(),
+                        rolled_back_example: rolled_back.first().map(|e| describe(e)),
+                    })
+                } else {
+                    let not: Vec<String> = envs
+                        .iter()
+                        .filter(|e| !ready_at(e, revision))
+                        .take(2)
+                        .map(describe)
+                        .collect();
+                    Err(format!(
+                        "{ready}/{n} ready, {} rolled back, {applied} applied; e.g. {}",
+                        rolled_back.len(),
+                        not.join("; ")
+                    ))
+                }
+            },
+        )
+        .await
+    }
+}
+
+/// Where a fleet stands once every environment is Ready at a revision or rolled back from it.
+struct Settled {
+    /// When every environment had applied the revision (its `lastAppliedRevision`).
+    applied: Instant,
+    /// When every environment was Ready at it or rolled back from it.
+    settled: Instant,
+    rolled_back: usize,
+    rolled_back_example: Option<String>,
 }
 
 impl Drop for Fleet {
@@ -734,11 +762,21 @@ async fn fleet_in(
         let sha = push_round(&repo, &format!("webhook {k}"));
         let before = ctls.sample().await;
         ctls.push_hook(&repo.url).await?;
-        let (applied, ready) = fleet.all_ready_at(n, &sha, timeout).await?;
+        let settled = fleet.all_settled_at(n, &sha, timeout).await?;
         let at_ready = ctls.sample().await;
         let mut round = before.delta(&at_ready, n);
-        round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
-        round["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
+        let secs = |t: Instant| round3(t.duration_since(before.at).as_secs_f64());
+        round["applied_secs"] = json!(secs(settled.applied));
+        // With rollbacks, when the last environment settled (Ready or rolled back).
+        round["ready_secs"] = json!(secs(settled.settled));
+        round["rolled_back"] = json!(settled.rolled_back);
+        round["rss_peak_kib"] = json!(ctls.vm_kib_max("VmHWM"));
+        if let Some(e) = &settled.rolled_back_example {
+            eprintln!(
+                "[{namespace}] push {k}: {} rolled back, e.g. {e}",
+                settled.rolled_back
+            );
+        }
         // What the rollouts' tail costs after the last Ready (watch events, requeues).
         ctls.settle(Duration::from_secs(5)).await;
         round["settled"] = before.delta(&ctls.sample().await, n);

@@ -67,6 +67,26 @@ pub(crate) fn mib(kib: Option<f64>) -> String {
     kib.map_or("–".into(), |k| format!("{:.1} MiB", k / 1024.0))
 }
 
+/// Median and (min, max) of the finite values.
+pub(crate) fn stats(v: Vec<f64>) -> Option<(f64, f64, f64)> {
+    let v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
+    let min = v.iter().copied().reduce(f64::min)?;
+    let max = v.iter().copied().reduce(f64::max)?;
+    Some((median(v)?, min, max))
+}
+
+pub(crate) fn cell(s: Option<(f64, f64, f64)>, digits: usize, unit: &str) -> String {
+    match s {
+        None => "–".into(),
+        Some((m, lo, hi)) => format!(
+            "{}{unit} ({}–{})",
+            fmt(Some(m), digits),
+            fmt(Some(lo), digits),
+            fmt(Some(hi), digits)
+        ),
+    }
+}
+
 fn markdown(runs: &[Value]) -> String {
     let fleets: Vec<&Value> = runs.iter().filter(|r| r["scenario"] == "fleet").collect();
     let mut md = fleet_tables(&fleets);
@@ -91,11 +111,11 @@ fn fleet_tables(fleets: &[&Value]) -> String {
     if !fleets.is_empty() {
         let _ = writeln!(
             md,
-            "| N (dev/staging/prod) | runs | create | initial convergence | webhook push → all Ready | → all applied | polling push → all Ready | peak RSS | steady RSS | CPU, convergence | CPU per push | idle CPU (60 s) | requests/env, convergence | requests/env, push | requests/reconcile (push) | reconciles/env (push) | drift → status | drift → metric |"
+            "| N (dev/staging/prod) | runs | create | initial convergence | webhook push → all Ready | → all applied | rolled back (push) | polling push → all Ready | peak RSS | steady RSS | CPU, convergence | CPU per push | idle CPU (60 s) | requests/env, convergence | requests/env, push | requests/reconcile (push) | reconciles/env (push) | drift → status | drift → metric |"
         );
         let _ = writeln!(
             md,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
         );
         for key in &ns {
             let label = row_label(*key);
@@ -103,17 +123,22 @@ fn fleet_tables(fleets: &[&Value]) -> String {
                 .iter()
                 .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
                 .collect();
-            let each = |f: &dyn Fn(&Value) -> Option<f64>| {
-                median(rs.iter().filter_map(|r| f(r)).collect())
+            let all = |f: &dyn Fn(&Value) -> Option<f64>| -> Vec<f64> {
+                rs.iter().filter_map(|r| f(r)).collect()
             };
-            let pushes = |p: &str| {
-                median(
-                    rs.iter()
-                        .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
-                        .filter_map(|w| num(&w, p))
-                        .collect(),
-                )
+            let each = |f: &dyn Fn(&Value) -> Option<f64>| median(all(f));
+            // Over runs, in MiB.
+            let rss = |p: &str| {
+                let v = all(&|r| num(r, p)).iter().map(|k| k / 1024.0).collect();
+                cell(stats(v), 1, " MiB")
             };
+            let all_pushes = |p: &str| -> Vec<f64> {
+                rs.iter()
+                    .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+                    .filter_map(|w| num(&w, p))
+                    .collect()
+            };
+            let pushes = |p: &str| median(all_pushes(p));
             let drifts = |p: &str| {
                 median(
                     rs.iter()
@@ -125,24 +150,25 @@ fn fleet_tables(fleets: &[&Value]) -> String {
             let mix = &rs[0]["mix"];
             let _ = writeln!(
                 md,
-                "| {label} ({}/{}/{}) | {} | {} s | {} s | **{} s** | {} s | {} s ({}) | **{}** | {} | {} s | {} s | {} s | {} | {} | {} | {} | {} s | {} s |",
+                "| {label} ({}/{}/{}) | {} | {} s | {} | **{}** | {} | {} | {} s ({}) | **{}** | {} | {} s | {} | {} s | {} | {} | {} | {} | {} s | {} s |",
                 mix["development"],
                 mix["staging"],
                 mix["production"],
                 rs.len(),
                 fmt(each(&|r| num(r, "/converge/create_secs")), 1),
-                fmt(each(&|r| num(r, "/converge/ready_secs")), 1),
-                fmt(pushes("/ready_secs"), 1),
-                fmt(pushes("/applied_secs"), 1),
+                cell(stats(all(&|r| num(r, "/converge/ready_secs"))), 1, " s"),
+                cell(stats(all_pushes("/ready_secs")), 1, " s"),
+                cell(stats(all_pushes("/applied_secs")), 1, " s"),
+                fmt(pushes("/rolled_back"), 0),
                 fmt(each(&|r| num(r, "/polling/ready_secs")), 1),
                 rs[0]["polling"]["interval"].as_str().unwrap_or("off"),
-                mib(each(&|r| num(r, "/rss_peak_kib"))),
-                mib(each(&|r| num(r, "/idle/rss_kib"))),
+                rss("/rss_peak_kib"),
+                rss("/idle/rss_kib"),
                 fmt(each(&|r| num(r, "/converge/cpu_secs")), 2),
-                fmt(pushes("/settled/cpu_secs"), 2),
+                cell(stats(all_pushes("/settled/cpu_secs")), 2, " s"),
                 fmt(each(&|r| num(r, "/idle/cpu_secs")), 2),
                 fmt(each(&|r| num(r, "/converge/requests_per_env")), 1),
-                fmt(pushes("/settled/requests_per_env"), 1),
+                cell(stats(all_pushes("/settled/requests_per_env")), 1, ""),
                 fmt(pushes("/settled/requests_per_reconcile"), 2),
                 fmt(pushes("/settled/reconciles_per_env"), 1),
                 fmt(drifts("/status_secs"), 2),

@@ -7,27 +7,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::report::{fmt, median, num};
-
-/// Median and (min, max) of the finite values.
-fn stats(v: Vec<f64>) -> Option<(f64, f64, f64)> {
-    let v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
-    let min = v.iter().copied().reduce(f64::min)?;
-    let max = v.iter().copied().reduce(f64::max)?;
-    Some((median(v)?, min, max))
-}
-
-fn cell(s: Option<(f64, f64, f64)>, digits: usize, unit: &str) -> String {
-    match s {
-        None => "–".into(),
-        Some((m, lo, hi)) => format!(
-            "{}{unit} ({}–{})",
-            fmt(Some(m), digits),
-            fmt(Some(lo), digits),
-            fmt(Some(hi), digits)
-        ),
-    }
-}
+use crate::report::{cell, num, stats};
 
 fn ratio(theirs: Option<(f64, f64, f64)>, ours: Option<(f64, f64, f64)>) -> String {
     match (theirs, ours) {
