@@ -51,15 +51,55 @@ pub fn role_name(server: &str, role: Role) -> String {
     }
 }
 
-/// Whether every expectation holds. `since` starts the progress deadline, which only
-/// applies until the pods were first ready (`was_ready`): a pod restarting later is a
-/// crash (caught by `crash_looping`) or a blip, not a missed deadline.
+/// When the progress deadline of one verification runs from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Deadline {
+    /// Start of the verification.
+    pub started: Timestamp,
+    /// When the Deployment controller had first observed every new spec (`None`: not yet).
+    pub observed: Option<Timestamp>,
+    /// The progress deadline.
+    pub limit: Duration,
+}
+
+impl Deadline {
+    /// No deadline (a rollback restoring the stable revision is timed, never failed).
+    pub fn none(started: Timestamp) -> Deadline {
+        Deadline {
+            started,
+            observed: Some(started),
+            limit: Duration::MAX,
+        }
+    }
+
+    /// How long a new spec may wait for the Deployment controller to observe it: five
+    /// progress deadlines, at least 10 minutes. A busy control plane (1,000 Deployments
+    /// rolling at once) works through its queue for minutes; that backlog is not the
+    /// revision's fault, and rolling back would only add to it.
+    pub fn unobserved_limit(&self) -> Duration {
+        self.limit.saturating_mul(5).max(Duration::from_secs(600))
+    }
+}
+
+/// Whether the Deployment controller has observed the new spec of every expectation (the
+/// progress deadline runs from then, as the Deployment's own does).
+pub fn observed(expect: &[Expect], live: &BTreeMap<(String, Role), Readiness>) -> bool {
+    expect.iter().filter(|e| e.replicas > 0).all(|e| {
+        live.get(&(e.server.clone(), e.role))
+            .is_some_and(|r| r.current && r.replicas == e.replicas)
+    })
+}
+
+/// Whether every expectation holds. The progress deadline runs from when the Deployment
+/// controller had observed every new spec (`deadline.observed`), and only until the pods
+/// were first ready (`was_ready`): a pod restarting later is a crash (caught by
+/// `crash_looping`) or a blip, not a missed deadline. A spec not observed yet fails only
+/// after [`Deadline::unobserved_limit`].
 pub fn evaluate(
     expect: &[Expect],
     live: &BTreeMap<(String, Role), Readiness>,
     now: Timestamp,
-    since: Timestamp,
-    deadline: Duration,
+    deadline: Deadline,
     was_ready: bool,
 ) -> Ready {
     let mut waiting = None;
@@ -85,16 +125,28 @@ pub fn evaluate(
             waiting.get_or_insert_with(|| format!("{name}: {why}"));
         }
     }
-    match waiting {
-        None => Ready::Ready,
-        Some(why) if !was_ready && elapsed(since, now) >= deadline => Ready::Failed(
+    let Some(why) = waiting else {
+        return Ready::Ready;
+    };
+    if was_ready {
+        return Ready::Waiting(why);
+    }
+    match deadline.observed {
+        Some(at) if elapsed(at, now) >= deadline.limit => Ready::Failed(
             FailureReason::ProgressDeadline,
             format!(
                 "not Available within the progress deadline ({}s): {why}",
-                deadline.as_secs()
+                deadline.limit.as_secs()
             ),
         ),
-        Some(why) => Ready::Waiting(why),
+        None if elapsed(deadline.started, now) >= deadline.unobserved_limit() => Ready::Failed(
+            FailureReason::ProgressDeadline,
+            format!(
+                "the new spec was not observed by the Deployment controller within {}s: {why}",
+                deadline.unobserved_limit().as_secs()
+            ),
+        ),
+        _ => Ready::Waiting(why),
     }
 }
 
@@ -159,14 +211,22 @@ mod tests {
 
     const DEADLINE: Duration = Duration::from_secs(60);
 
+    /// The new specs observed at `secs`.
+    fn since(secs: i64) -> Deadline {
+        Deadline {
+            started: t(0),
+            observed: Some(t(secs)),
+            limit: DEADLINE,
+        }
+    }
+
     #[test]
     fn all_available_is_ready() {
         let r = evaluate(
             &one(Role::Canary, 2),
             &live(Role::Canary, ready(2)),
             t(1),
-            t(0),
-            DEADLINE,
+            since(0),
             false,
         );
         assert_eq!(r, Ready::Ready);
@@ -178,8 +238,7 @@ mod tests {
             &one(Role::Canary, 0),
             &BTreeMap::new(),
             t(1),
-            t(0),
-            DEADLINE,
+            since(0),
             false,
         );
         assert_eq!(r, Ready::Ready);
@@ -191,8 +250,7 @@ mod tests {
             &one(Role::Canary, 1),
             &BTreeMap::new(),
             t(1),
-            t(0),
-            DEADLINE,
+            since(0),
             false,
         );
         assert!(matches!(r, Ready::Waiting(m) if m.contains("not observed")));
@@ -205,8 +263,7 @@ mod tests {
             &one(Role::Canary, 2),
             &live(Role::Canary, ready(1)),
             t(1),
-            t(0),
-            DEADLINE,
+            since(0),
             false,
         );
         assert!(matches!(r, Ready::Waiting(_)));
@@ -220,8 +277,7 @@ mod tests {
             &one(Role::Canary, 2),
             &live(Role::Canary, r),
             t(1),
-            t(0),
-            DEADLINE,
+            since(0),
             false,
         );
         assert!(matches!(got, Ready::Waiting(m) if m.contains("1 of 2 available")));
@@ -236,8 +292,7 @@ mod tests {
             &one(Role::Canary, 2),
             &live(Role::Canary, r),
             t(1),
-            t(0),
-            DEADLINE,
+            since(0),
             false,
         );
         assert!(matches!(got, Ready::Failed(FailureReason::CrashLoop, _)));
@@ -252,8 +307,7 @@ mod tests {
             &one(Role::Stable, 2),
             &live(Role::Stable, r),
             t(1),
-            t(0),
-            DEADLINE,
+            since(0),
             false,
         );
         assert!(matches!(
@@ -270,8 +324,7 @@ mod tests {
             &one(Role::Stable, 2),
             &live(Role::Stable, r),
             t(60),
-            t(0),
-            DEADLINE,
+            since(0),
             false,
         );
         assert!(matches!(
@@ -288,10 +341,66 @@ mod tests {
             &one(Role::Stable, 2),
             &live(Role::Stable, r),
             t(600),
-            t(0),
-            DEADLINE,
+            since(0),
             true,
         );
         assert!(matches!(got, Ready::Waiting(_)));
+    }
+
+    fn unobserved(n: u32) -> Readiness {
+        Readiness {
+            current: false,
+            ..ready(n)
+        }
+    }
+
+    #[test]
+    fn observed_means_every_new_spec_seen_by_the_deployment_controller() {
+        let expect = one(Role::Stable, 2);
+        assert!(observed(&expect, &live(Role::Stable, ready(2))));
+        assert!(!observed(&expect, &live(Role::Stable, unobserved(2))));
+        assert!(
+            !observed(&expect, &live(Role::Stable, ready(1))),
+            "old replica count"
+        );
+        assert!(!observed(&expect, &BTreeMap::new()));
+        assert!(observed(&one(Role::Stable, 0), &BTreeMap::new()));
+    }
+
+    #[test]
+    fn a_backlogged_control_plane_is_not_a_missed_deadline() {
+        // Five deadlines without the Deployment controller observing the spec: waiting.
+        let d = Deadline {
+            started: t(0),
+            observed: None,
+            limit: DEADLINE,
+        };
+        assert_eq!(d.unobserved_limit(), Duration::from_secs(600));
+        let live = live(Role::Stable, unobserved(2));
+        let got = evaluate(&one(Role::Stable, 2), &live, t(599), d, false);
+        assert!(matches!(got, Ready::Waiting(m) if m.contains("new spec not observed yet")));
+        // Then it fails, saying why.
+        let got = evaluate(&one(Role::Stable, 2), &live, t(600), d, false);
+        assert!(matches!(
+            got,
+            Ready::Failed(FailureReason::ProgressDeadline, m)
+                if m.contains("not observed by the Deployment controller within 600s")
+        ));
+    }
+
+    #[test]
+    fn the_deadline_runs_from_the_observation() {
+        let mut r = ready(2);
+        r.available = 0;
+        let expect = one(Role::Stable, 2);
+        // Observed at 100 s: at 150 s (150 s after the start) the deadline has 10 s left.
+        let got = evaluate(&expect, &live(Role::Stable, r), t(150), since(100), false);
+        assert!(matches!(got, Ready::Waiting(_)));
+        let got = evaluate(&expect, &live(Role::Stable, r), t(160), since(100), false);
+        assert!(matches!(
+            got,
+            Ready::Failed(FailureReason::ProgressDeadline, m)
+                if m.starts_with("not Available within the progress deadline (60s)")
+        ));
     }
 }

@@ -95,8 +95,12 @@ impl Stage {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Verification {
-    /// Start of the verification: the timeout and the progress deadline run from here.
+    /// Start of the verification: the timeout runs from here.
     pub started_at: Timestamp,
+    /// When the Deployment controller had first observed every new spec: the progress
+    /// deadline runs from here (`readiness::Deadline`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_at: Option<Timestamp>,
     /// When the new pods were first all Available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_at: Option<Timestamp>,
@@ -119,6 +123,7 @@ impl Verification {
     pub fn new(now: Timestamp) -> Verification {
         Verification {
             started_at: now,
+            observed_at: None,
             ready_at: None,
             checks: BTreeMap::new(),
             inconclusive: None,

@@ -11,7 +11,7 @@ use crate::action::{Action, CheckTarget, FailureReason};
 use crate::approval::Gate;
 use crate::observe::{Observations, Outcome};
 use crate::plan::{CONSECUTIVE_ERROR_LIMIT, CheckKind, CheckPlan};
-use crate::readiness::{self, Expect, Ready, after, elapsed};
+use crate::readiness::{self, Deadline, Expect, Ready, after, elapsed};
 use crate::state::{CheckCounters, Inconclusive, Verification};
 use crate::workstations;
 
@@ -121,12 +121,19 @@ fn readiness_step(
     let Input { plan, obs, .. } = *input;
     let now = obs.now;
     let ready = if plan.readiness {
+        if v.observed_at.is_none() && readiness::observed(input.expect, &obs.readiness) {
+            v.observed_at = Some(now);
+        }
+        let deadline = Deadline {
+            started: v.started_at,
+            observed: v.observed_at,
+            limit: plan.progress_deadline,
+        };
         readiness::evaluate(
             input.expect,
             &obs.readiness,
             now,
-            v.started_at,
-            plan.progress_deadline,
+            deadline,
             v.ready_at.is_some(),
         )
     } else {
@@ -267,13 +274,21 @@ fn count_results(v: &mut Verification, input: &Input<'_>) -> Option<Verdict> {
     None
 }
 
+/// The timeout runs from the start, or from when the Deployment controller had observed
+/// the new specs if that was later: its backlog is not the revision's fault. Until then
+/// only [`Deadline::unobserved_limit`] applies.
 fn timed_out(
     v: &Verification,
     plan: &CheckPlan,
     now: jiff::Timestamp,
     doing: &str,
 ) -> Option<Verdict> {
-    (elapsed(v.started_at, now) >= plan.timeout).then(|| {
+    let from = match v.observed_at {
+        Some(at) => at.max(v.started_at),
+        None if plan.readiness => return None,
+        None => v.started_at,
+    };
+    (elapsed(from, now) >= plan.timeout).then(|| {
         Verdict::Failed(
             FailureReason::Timeout,
             format!(

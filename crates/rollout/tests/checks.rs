@@ -202,7 +202,10 @@ fn results_for_another_revision_or_before_the_verification_are_ignored() {
 fn checks_not_done_within_the_timeout_fail() {
     let (mut plan, s) = measuring(1, 0);
     plan.checks.timeout = secs(60);
-    let d = step(&plan, &s, &ready_obs(61));
+    // From when the new spec was observed (5 s), not from the apply.
+    let d = step(&plan, &s, &ready_obs(64));
+    assert!(!has(&d, |a| matches!(a, Action::RecordRollback { .. })));
+    let d = step(&plan, &s, &ready_obs(65));
     assert!(has(&d, |a| matches!(
         a,
         Action::RecordRollback {
@@ -214,12 +217,42 @@ fn checks_not_done_within_the_timeout_fail() {
 #[test]
 fn pods_never_ready_fail_at_the_progress_deadline_not_the_timeout() {
     let plan = immediate();
-    let s = step(&plan, &stable_on_old(), &obs(0, NEW)).state;
     let mut stuck = ready(4);
     stuck.available = 0;
-    let d = step(&plan, &s, &obs(119, NEW).with(Role::Stable, stuck));
+    let s = step(&plan, &stable_on_old(), &obs(0, NEW)).state;
+    // The Deployment controller observed the new spec by the first look (1 s); its pods
+    // never become ready.
+    let s = step(&plan, &s, &obs(1, NEW).with(Role::Stable, stuck)).state;
+    let d = step(&plan, &s, &obs(120, NEW).with(Role::Stable, stuck));
     assert_eq!(d.state.phase, RolloutPhase::Progressing);
-    let d = step(&plan, &d.state, &obs(120, NEW).with(Role::Stable, stuck));
+    let d = step(&plan, &d.state, &obs(121, NEW).with(Role::Stable, stuck));
+    assert!(has(&d, |a| matches!(
+        a,
+        Action::RecordRollback {
+            reason: FailureReason::ProgressDeadline
+        }
+    )));
+}
+
+#[test]
+fn a_spec_the_deployment_controller_has_not_observed_is_not_rolled_back_at_the_deadline() {
+    let plan = immediate();
+    let s = step(&plan, &stable_on_old(), &obs(0, NEW)).state;
+    let behind = Readiness {
+        current: false,
+        ..ready(4)
+    };
+    // A backlogged control plane: three deadlines without the new spec observed.
+    let d = step(&plan, &s, &obs(360, NEW).with(Role::Stable, behind));
+    assert_eq!(d.state.phase, RolloutPhase::Progressing);
+    assert!(!has(&d, |a| matches!(a, Action::RecordRollback { .. })));
+    // Observed at 360 s, its pods then stuck: the deadline runs from the observation.
+    let mut stuck = ready(4);
+    stuck.available = 0;
+    let d = step(&plan, &d.state, &obs(361, NEW).with(Role::Stable, stuck));
+    let d = step(&plan, &d.state, &obs(480, NEW).with(Role::Stable, stuck));
+    assert_eq!(d.state.phase, RolloutPhase::Progressing);
+    let d = step(&plan, &d.state, &obs(481, NEW).with(Role::Stable, stuck));
     assert!(has(&d, |a| matches!(
         a,
         Action::RecordRollback {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use claude_env_api::{ClaudeEnvironment, Color, reason};
+use claude_env_api::{ClaudeEnvironment, Color, ObjectKey, ObjectKind, reason};
 use claude_env_config::Document;
 use claude_env_rollout::{
     Action, CheckTarget, Decision, Observations, Plan as RolloutPlan, Readiness, Role,
@@ -130,7 +130,10 @@ async fn run_checks(
     results
 }
 
-/// Live readiness of every role's Deployment of each server (missing: not observed).
+/// Live readiness of every role's Deployment of each server (missing: not observed). A
+/// cached Deployment older than this process's last apply of it is missing too: its status
+/// is about the spec before, and the progress deadline runs from when the new one is
+/// observed (`claude_env_rollout::readiness::Deadline`).
 pub(crate) async fn readiness(
     ctx: &Context,
     plan: &EnvPlan,
@@ -146,7 +149,15 @@ pub(crate) async fn readiness(
     for server in servers.keys() {
         for role in roles {
             let name = shape::role_name(&plan.name, server, role);
-            if let Some(d) = ctx.stores.deployment(&plan.target_namespace, &name) {
+            let applied = ObjectKey::new(ObjectKind::Deployment, &plan.target_namespace, &name);
+            let cached = ctx.stores.deployment(&plan.target_namespace, &name);
+            let version = cached
+                .as_ref()
+                .and_then(|d| d.metadata.resource_version.as_deref());
+            if ctx.applied_versions.cache_lags(&applied, version) {
+                continue;
+            }
+            if let Some(d) = cached {
                 let mut r = readiness::of_deployment(&d);
                 let key = (plan.target_namespace.clone(), name);
                 if !r.current || readiness::settled(&r) {

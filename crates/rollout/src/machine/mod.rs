@@ -14,7 +14,7 @@ use crate::action::{Action, FailureReason, RolloutResult};
 use crate::approval::Gate;
 use crate::observe::{Observations, Role, names_revision};
 use crate::plan::{Plan, StrategyPlan};
-use crate::readiness::{self, Ready, elapsed, expect_all};
+use crate::readiness::{self, Deadline, Ready, elapsed, expect_all};
 use crate::state::{Restoring, RolloutState, Stage};
 use crate::verify::{POLL, Verdict};
 use claude_env_api::short_revision as short;
@@ -158,8 +158,7 @@ impl Machine<'_> {
                 &expect,
                 &self.obs.readiness,
                 self.obs.now,
-                r.started_at,
-                Duration::MAX,
+                Deadline::none(r.started_at),
                 true,
             ) == Ready::Ready;
         if ready {
