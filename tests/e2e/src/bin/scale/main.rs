@@ -340,14 +340,16 @@ impl Fleet {
                     .iter()
                     .filter(|e| applied_revision(e) == Some(revision))
                     .count();
-                if applied >= n && applied_at.is_none() {
-                    applied_at = Some(Instant::now());
-                }
                 let ready = envs.iter().filter(|e| ready_at(e, revision)).count();
                 let rolled_back: Vec<&Arc<ClaudeEnvironment>> = envs
                     .iter()
                     .filter(|e| rolled_back_from(e, revision))
                     .collect();
+                // A rolled-back environment had applied the revision before it failed its
+                // checks (its lastAppliedRevision is the stable one again).
+                if applied + rolled_back.len() >= n && applied_at.is_none() {
+                    applied_at = Some(Instant::now());
+                }
                 if ready + rolled_back.len() >= n {
                     let settled = Instant::now();
                     Ok(Settled {

@@ -63,10 +63,6 @@ pub(crate) fn fmt(v: Option<f64>, digits: usize) -> String {
     v.map_or("–".into(), |x| format!("{:.digits$}", x + 0.0))
 }
 
-pub(crate) fn mib(kib: Option<f64>) -> String {
-    kib.map_or("–".into(), |k| format!("{:.1} MiB", k / 1024.0))
-}
-
 /// Median and (min, max) of the finite values.
 pub(crate) fn stats(v: Vec<f64>) -> Option<(f64, f64, f64)> {
     let v: Vec<f64> = v.into_iter().filter(|x| x.is_finite()).collect();
@@ -327,7 +323,7 @@ fn shard_table(fleets: &[&Value]) -> String {
     }
     let _ = writeln!(
         md,
-        "Shards: each controller process of a sharded run (median over runs, whole run):\n\n| N | shard | runs | peak RSS | final RSS | CPU | API requests | reconciles |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "Shards: each controller process of a sharded run (median over runs, RSS with the spread; whole run):\n\n| N | shard | runs | peak RSS | final RSS | CPU | API requests | reconciles |\n|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let mut keys: Vec<(u64, usize)> = sharded
         .iter()
@@ -343,19 +339,25 @@ fn shard_table(fleets: &[&Value]) -> String {
             })
             .collect();
         for i in 0..k {
-            let each = |p: &str| {
-                median(
-                    rs.iter()
-                        .filter_map(|r| num(&r["per_shard"][i], p))
-                        .collect(),
+            let all = |p: &str| -> Vec<f64> {
+                rs.iter()
+                    .filter_map(|r| num(&r["per_shard"][i], p))
+                    .collect()
+            };
+            let each = |p: &str| median(all(p));
+            let rss = |p: &str| {
+                cell(
+                    stats(all(p).iter().map(|k| k / 1024.0).collect()),
+                    1,
+                    " MiB",
                 )
             };
             let _ = writeln!(
                 md,
                 "| {n} | {i} of {k} | {} | {} | {} | {} s | {} | {} |",
                 rs.len(),
-                mib(each("/rss_peak_kib")),
-                mib(each("/rss_end_kib")),
+                rss("/rss_peak_kib"),
+                rss("/rss_end_kib"),
                 fmt(each("/cpu_secs"), 1),
                 fmt(each("/requests"), 0),
                 fmt(each("/reconciles"), 0),
