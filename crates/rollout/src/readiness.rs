@@ -86,8 +86,15 @@ impl Deadline {
 pub fn observed(expect: &[Expect], live: &BTreeMap<(String, Role), Readiness>) -> bool {
     expect.iter().filter(|e| e.replicas > 0).all(|e| {
         live.get(&(e.server.clone(), e.role))
-            .is_some_and(|r| r.current && r.replicas == e.replicas)
+            .is_some_and(|r| spec_observed(r, e.replicas))
     })
+}
+
+/// Whether the Deployment's status is about the spec that wants `want` replicas: its
+/// controller has observed the newest generation, and the cache is past the replica count
+/// of an earlier step.
+fn spec_observed(r: &Readiness, want: u32) -> bool {
+    r.current && r.replicas == want
 }
 
 /// Whether every expectation holds. The progress deadline runs from when the Deployment
@@ -151,7 +158,7 @@ pub fn evaluate(
 }
 
 fn not_ready(r: &Readiness, want: u32) -> Option<String> {
-    if !r.current || r.replicas != want {
+    if !spec_observed(r, want) {
         return Some("new spec not observed yet".into());
     }
     if r.updated < want {

@@ -149,15 +149,14 @@ pub(crate) async fn readiness(
     for server in servers.keys() {
         for role in roles {
             let name = shape::role_name(&plan.name, server, role);
-            let applied = ObjectKey::new(ObjectKind::Deployment, &plan.target_namespace, &name);
-            let cached = ctx.stores.deployment(&plan.target_namespace, &name);
-            let version = cached
-                .as_ref()
-                .and_then(|d| d.metadata.resource_version.as_deref());
-            if ctx.applied_versions.cache_lags(&applied, version) {
-                continue;
-            }
-            if let Some(d) = cached {
+            if let Some(d) = ctx.stores.deployment(&plan.target_namespace, &name) {
+                let applied = ObjectKey::new(ObjectKind::Deployment, &plan.target_namespace, &name);
+                if ctx
+                    .applied_versions
+                    .cache_lags(&applied, d.metadata.resource_version.as_deref())
+                {
+                    continue;
+                }
                 let mut r = readiness::of_deployment(&d);
                 let key = (plan.target_namespace.clone(), name);
                 if !r.current || readiness::settled(&r) {

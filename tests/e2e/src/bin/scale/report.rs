@@ -71,6 +71,16 @@ pub(crate) fn stats(v: Vec<f64>) -> Option<(f64, f64, f64)> {
     Some((median(v)?, min, max))
 }
 
+/// Statistics of KiB values, in MiB.
+pub(crate) fn in_mib(s: Option<(f64, f64, f64)>) -> Option<(f64, f64, f64)> {
+    s.map(|(m, lo, hi)| (m / 1024.0, lo / 1024.0, hi / 1024.0))
+}
+
+/// Median and spread of KiB values, as a MiB cell.
+fn mib_cell(kib: Vec<f64>) -> String {
+    cell(in_mib(stats(kib)), 1, " MiB")
+}
+
 pub(crate) fn cell(s: Option<(f64, f64, f64)>, digits: usize, unit: &str) -> String {
     match s {
         None => "–".into(),
@@ -123,11 +133,7 @@ fn fleet_tables(fleets: &[&Value]) -> String {
                 rs.iter().filter_map(|r| f(r)).collect()
             };
             let each = |f: &dyn Fn(&Value) -> Option<f64>| median(all(f));
-            // Over runs, in MiB.
-            let rss = |p: &str| {
-                let v = all(&|r| num(r, p)).iter().map(|k| k / 1024.0).collect();
-                cell(stats(v), 1, " MiB")
-            };
+            let rss = |p: &str| mib_cell(all(&|r| num(r, p)));
             let all_pushes = |p: &str| -> Vec<f64> {
                 rs.iter()
                     .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
@@ -345,13 +351,7 @@ fn shard_table(fleets: &[&Value]) -> String {
                     .collect()
             };
             let each = |p: &str| median(all(p));
-            let rss = |p: &str| {
-                cell(
-                    stats(all(p).iter().map(|k| k / 1024.0).collect()),
-                    1,
-                    " MiB",
-                )
-            };
+            let rss = |p: &str| mib_cell(all(p));
             let _ = writeln!(
                 md,
                 "| {n} | {i} of {k} | {} | {} | {} | {} s | {} | {} |",

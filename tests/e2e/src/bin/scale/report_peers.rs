@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 
-use crate::report::{cell, num, stats};
+use crate::report::{cell, in_mib, num, stats};
 
 fn ratio(theirs: Option<(f64, f64, f64)>, ours: Option<(f64, f64, f64)>) -> String {
     match (theirs, ours) {
@@ -40,13 +40,12 @@ fn side(sides: &[&Value]) -> Side {
         )
     };
     let each = |p: &str| stats(sides.iter().filter_map(|s| num(s, p)).collect());
-    let mib = |v: Option<(f64, f64, f64)>| v.map(|(a, b, c)| (a / 1024.0, b / 1024.0, c / 1024.0));
     Side {
         runs: sides.len(),
         ready: pushes("/ready_secs"),
         applied: pushes("/applied_secs"),
-        peak: mib(each("/rss_peak_kib")),
-        steady: mib(each("/rss_steady_kib")),
+        peak: in_mib(each("/rss_peak_kib")),
+        steady: in_mib(each("/rss_steady_kib")),
         cpu: pushes("/settled/cpu_secs"),
         requests: pushes("/settled/requests_per_env"),
         idle_requests: each("/idle/requests"),
