@@ -19,18 +19,24 @@ fuzz_target!(|data: &[u8]| {
         let _ = (redact(input), carries_password(input));
         return;
     }
+    let standard = url::Url::parse(input).ok();
+    // The URL as the standard reads it, without its password: text found there is the
+    // user name, the host or the path, never the password (host `1` reads as `0.0.0.1`).
+    let without_password = standard.clone().map(|mut u| {
+        let _ = u.set_password(None);
+        u.to_string()
+    });
     // Only passwords that can be looked for: at least 4 characters, not made of the mask's
-    // own characters, written once (one equal to part of the user name would be "found"),
-    // and written as the parser gives it back (`ws::` comes back as `ws%3A%3A`, which may
-    // be part of the user name).
+    // own characters, written once and as the parser gives it back (`ws::` comes back as
+    // `ws%3A%3A`), and nowhere in the rest of the URL once a parser has normalised it.
     let findable = |p: &str| {
         p.len() >= 4
             && !p.contains('*')
             && input.matches(p).count() == 1
             && input.contains(&format!(":{p}@"))
+            && !without_password.as_deref().is_some_and(|rest| rest.contains(p))
     };
 
-    let standard = url::Url::parse(input).ok();
     let standard_password = standard
         .as_ref()
         .filter(|u| u.scheme() != "file")
