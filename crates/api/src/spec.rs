@@ -271,9 +271,10 @@ pub struct ReadinessCheck {
     /// Wait for the workloads to be Available. Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    /// New pods not Available this long after the Deployment controller observed their spec
-    /// fail the revision (crash-looping pods fail it at once; a spec not observed within five
-    /// deadlines, at least 10m, fails it too). Default `2m`.
+    /// New pods not Available, with no progress (a new pod up or Available, an old pod gone)
+    /// for this long since the Deployment controller observed their spec, fail the revision
+    /// (crash-looping pods fail it at once; a spec not observed within five deadlines, at
+    /// least 10m, fails it too). Default `2m`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"))]
     pub progress_deadline: Option<String>,

@@ -56,8 +56,10 @@ pub fn role_name(server: &str, role: Role) -> String {
 pub struct Deadline {
     /// Start of the verification.
     pub started: Timestamp,
-    /// When the Deployment controller had first observed every new spec (`None`: not yet).
-    pub observed: Option<Timestamp>,
+    /// When the deadline last restarted: when the Deployment controller had first observed
+    /// every new spec, or when the rollout last made [`progress`] since (`None`: not
+    /// observed yet).
+    pub progressed: Option<Timestamp>,
     /// The progress deadline.
     pub limit: Duration,
 }
@@ -67,7 +69,7 @@ impl Deadline {
     pub fn none(started: Timestamp) -> Deadline {
         Deadline {
             started,
-            observed: Some(started),
+            progressed: Some(started),
             limit: Duration::MAX,
         }
     }
@@ -90,6 +92,28 @@ pub fn observed(expect: &[Expect], live: &BTreeMap<(String, Role), Readiness>) -
     })
 }
 
+/// How far the rollout to the new specs has come, as one number that grows with each step
+/// the Deployment controller takes: a new pod created, a pod becoming Available, an old
+/// pod gone (the steps that restart a Deployment's own `progressDeadlineSeconds`). An old
+/// pod weighs twice, as its removal also takes one from the Available count. A pod that
+/// goes unavailable and comes back only returns to an earlier value: callers keep the best
+/// value, so a flapping pod is no progress. Deployments whose new spec is not observed
+/// count nothing.
+pub fn progress(expect: &[Expect], live: &BTreeMap<(String, Role), Readiness>) -> i64 {
+    expect
+        .iter()
+        .filter(|e| e.replicas > 0)
+        .filter_map(|e| {
+            live.get(&(e.server.clone(), e.role))
+                .filter(|r| spec_observed(r, e.replicas))
+        })
+        .map(|r| {
+            let old = i64::from(r.total.saturating_sub(r.updated));
+            i64::from(r.updated) + i64::from(r.available) - 2 * old
+        })
+        .sum()
+}
+
 /// Whether the Deployment's status is about the spec that wants `want` replicas: its
 /// controller has observed the newest generation, and the cache is past the replica count
 /// of an earlier step.
@@ -98,10 +122,10 @@ fn spec_observed(r: &Readiness, want: u32) -> bool {
 }
 
 /// Whether every expectation holds. The progress deadline runs from when the Deployment
-/// controller had observed every new spec (`deadline.observed`), and only until the pods
-/// were first ready (`was_ready`): a pod restarting later is a crash (caught by
-/// `crash_looping`) or a blip, not a missed deadline. A spec not observed yet fails only
-/// after [`Deadline::unobserved_limit`].
+/// controller had observed every new spec or the rollout last progressed
+/// (`deadline.progressed`), and only until the pods were first ready (`was_ready`): a pod
+/// restarting later is a crash (caught by `crash_looping`) or a blip, not a missed
+/// deadline. A spec not observed yet fails only after [`Deadline::unobserved_limit`].
 pub fn evaluate(
     expect: &[Expect],
     live: &BTreeMap<(String, Role), Readiness>,
@@ -138,11 +162,11 @@ pub fn evaluate(
     if was_ready {
         return Ready::Waiting(why);
     }
-    match deadline.observed {
+    match deadline.progressed {
         Some(at) if elapsed(at, now) >= deadline.limit => Ready::Failed(
             FailureReason::ProgressDeadline,
             format!(
-                "not Available within the progress deadline ({}s): {why}",
+                "not Available, and no progress within the progress deadline ({}s): {why}",
                 deadline.limit.as_secs()
             ),
         ),
@@ -222,7 +246,7 @@ mod tests {
     fn since(secs: i64) -> Deadline {
         Deadline {
             started: t(0),
-            observed: Some(t(secs)),
+            progressed: Some(t(secs)),
             limit: DEADLINE,
         }
     }
@@ -379,7 +403,7 @@ mod tests {
         // Five deadlines without the Deployment controller observing the spec: waiting.
         let d = Deadline {
             started: t(0),
-            observed: None,
+            progressed: None,
             limit: DEADLINE,
         };
         assert_eq!(d.unobserved_limit(), Duration::from_secs(600));
@@ -407,7 +431,42 @@ mod tests {
         assert!(matches!(
             got,
             Ready::Failed(FailureReason::ProgressDeadline, m)
-                if m.starts_with("not Available within the progress deadline (60s)")
+                if m.starts_with("not Available, and no progress within the progress deadline (60s)")
         ));
+    }
+
+    #[test]
+    fn progress_counts_new_pods_up_and_old_pods_gone() {
+        let expect = one(Role::Stable, 2);
+        let at = |updated, available, total| {
+            progress(
+                &expect,
+                &live(
+                    Role::Stable,
+                    Readiness {
+                        updated,
+                        available,
+                        total,
+                        ..ready(2)
+                    },
+                ),
+            )
+        };
+        // Two old pods; then a new pod created, Available, an old pod gone, ...
+        let steps = [
+            at(0, 2, 2),
+            at(1, 2, 3),
+            at(1, 3, 3),
+            at(1, 2, 2),
+            at(2, 2, 3),
+            at(2, 3, 3),
+            at(2, 2, 2),
+        ];
+        assert!(steps.windows(2).all(|w| w[1] > w[0]), "{steps:?}");
+        // A new pod going unavailable is a step back, not progress.
+        assert!(at(2, 1, 2) < at(2, 2, 2));
+        // Nothing counts before the Deployment controller has observed the new spec.
+        assert_eq!(progress(&expect, &live(Role::Stable, unobserved(2))), 0);
+        assert_eq!(progress(&expect, &BTreeMap::new()), 0);
     }
 }

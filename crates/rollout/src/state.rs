@@ -101,6 +101,10 @@ pub struct Verification {
     /// deadline runs from here (`readiness::Deadline`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_at: Option<Timestamp>,
+    /// The furthest the rollout had come since `observed_at`, and when: the progress
+    /// deadline restarts at each new best, as a Deployment's own does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Progress>,
     /// When the new pods were first all Available.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ready_at: Option<Timestamp>,
@@ -109,6 +113,14 @@ pub struct Verification {
     /// An inconclusive measurement waits for a human.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inconclusive: Option<Inconclusive>,
+}
+
+/// The best [`crate::readiness::progress`] of a verification and when it was reached.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Progress {
+    pub best: i64,
+    pub at: Timestamp,
 }
 
 /// The check an inconclusive measurement came from, and what it said.
@@ -124,6 +136,7 @@ impl Verification {
         Verification {
             started_at: now,
             observed_at: None,
+            progress: None,
             ready_at: None,
             checks: BTreeMap::new(),
             inconclusive: None,

@@ -2,6 +2,7 @@
 //! count within its failure limit — or the verification fails, times out, or waits for a
 //! human on an inconclusive measurement.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use claude_env_api::InconclusivePolicy;
@@ -9,10 +10,10 @@ use jiff::Timestamp;
 
 use crate::action::{Action, CheckTarget, FailureReason};
 use crate::approval::Gate;
-use crate::observe::{Observations, Outcome};
+use crate::observe::{Observations, Outcome, Readiness, Role};
 use crate::plan::{CONSECUTIVE_ERROR_LIMIT, CheckKind, CheckPlan};
 use crate::readiness::{self, Deadline, Expect, Ready, after, elapsed};
-use crate::state::{CheckCounters, Inconclusive, Verification};
+use crate::state::{CheckCounters, Inconclusive, Progress, Verification};
 use crate::workstations;
 
 /// How soon to look again while pods roll (Deployment watch events usually come first).
@@ -124,9 +125,10 @@ fn readiness_step(
         if v.observed_at.is_none() && readiness::observed(input.expect, &obs.readiness) {
             v.observed_at = Some(now);
         }
+        let progressed = track_progress(v, input.expect, &obs.readiness, now);
         let deadline = Deadline {
             started: v.started_at,
-            observed: v.observed_at,
+            progressed,
             limit: plan.progress_deadline,
         };
         readiness::evaluate(
@@ -161,6 +163,35 @@ fn readiness_step(
         Ready::Ready => {}
     }
     None
+}
+
+/// Records a new best [`readiness::progress`] once the new specs are observed, and returns
+/// when the progress deadline last restarted (`None`: not observed yet). The first best is
+/// dated from the observation.
+fn track_progress(
+    v: &mut Verification,
+    expect: &[Expect],
+    live: &BTreeMap<(String, Role), Readiness>,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let observed_at = v.observed_at?;
+    let score = readiness::progress(expect, live);
+    match &mut v.progress {
+        Some(p) if score <= p.best => {}
+        Some(p) => {
+            *p = Progress {
+                best: score,
+                at: now,
+            }
+        }
+        None => {
+            v.progress = Some(Progress {
+                best: score,
+                at: observed_at,
+            })
+        }
+    }
+    v.progress.map(|p| p.at)
 }
 
 /// An inconclusive check waits for a human: `Some` while no approval of this revision is

@@ -262,6 +262,57 @@ fn a_spec_the_deployment_controller_has_not_observed_is_not_rolled_back_at_the_d
 }
 
 #[test]
+fn a_slow_rollout_that_keeps_progressing_is_not_rolled_back_at_the_deadline() {
+    let mut plan = immediate();
+    plan.checks.timeout = secs(1000);
+    let rolling = |updated, available, total| Readiness {
+        updated,
+        available,
+        total,
+        ..ready(4)
+    };
+    let s = step(&plan, &stable_on_old(), &obs(0, NEW)).state;
+    // Observed at 1 s with a first new pod; each later step comes within the deadline
+    // (120 s) of the one before, the last more than two deadlines after the observation.
+    let mut s = step(&plan, &s, &obs(1, NEW).with(Role::Stable, rolling(1, 4, 5))).state;
+    for (now, r) in [
+        (100, rolling(1, 5, 5)),
+        (200, rolling(2, 4, 5)),
+        (300, rolling(4, 4, 5)),
+    ] {
+        let d = step(&plan, &s, &obs(now, NEW).with(Role::Stable, r));
+        assert_eq!(d.state.phase, RolloutPhase::Progressing, "at {now}s");
+        assert!(!has(&d, |a| matches!(a, Action::RecordRollback { .. })));
+        s = d.state;
+    }
+    // A new pod that goes unavailable and comes back is no progress: the deadline still
+    // runs from 300 s, while the last old pod is not gone.
+    let s = step(
+        &plan,
+        &s,
+        &obs(350, NEW).with(Role::Stable, rolling(4, 3, 5)),
+    )
+    .state;
+    let d = step(
+        &plan,
+        &s,
+        &obs(419, NEW).with(Role::Stable, rolling(4, 4, 5)),
+    );
+    assert_eq!(d.state.phase, RolloutPhase::Progressing);
+    let d = step(
+        &plan,
+        &d.state,
+        &obs(420, NEW).with(Role::Stable, rolling(4, 4, 5)),
+    );
+    assert!(has(&d, |a| matches!(
+        a,
+        Action::RecordRollback {
+            reason: FailureReason::ProgressDeadline
+        }
+    )));
+}
+
+#[test]
 fn readiness_outcomes_are_recorded_once() {
     let plan = with_check(immediate(), "errors", 1, 0);
     let s = step(&plan, &stable_on_old(), &obs(0, NEW)).state;
