@@ -16,6 +16,7 @@
 
 mod args;
 mod capacity;
+mod control_plane;
 mod flux;
 mod peers;
 mod report;
@@ -763,10 +764,15 @@ async fn fleet_in(
     for k in 0..pushes {
         let sha = push_round(&repo, &format!("webhook {k}"));
         let before = ctls.sample().await;
+        let queues = control_plane::Queues::sample();
         ctls.push_hook(&repo.url).await?;
         let settled = fleet.all_settled_at(n, &sha, timeout).await?;
         let at_ready = ctls.sample().await;
         let mut round = before.delta(&at_ready, n);
+        // kube-controller-manager's side of the push: its Deployment and ReplicaSet queues.
+        if let (Some(a), Some(b)) = (queues, control_plane::Queues::sample()) {
+            round["kcm_queues"] = a.delta(&b);
+        }
         let secs = |t: Instant| round3(t.duration_since(before.at).as_secs_f64());
         round["applied_secs"] = json!(secs(settled.applied));
         // With rollbacks, when the last environment settled (Ready or rolled back).

@@ -179,9 +179,58 @@ fn fleet_tables(fleets: &[&Value]) -> String {
         }
         let _ = writeln!(md);
         md.push_str(&requests_by_method(fleets, &ns));
+        md.push_str(&control_plane_table(fleets, &ns));
     }
 
     md
+}
+
+/// kube-controller-manager's Deployment and ReplicaSet queues during a webhook push (rows
+/// only for runs that could read them): syncs, and the mean wait in the queue and per sync,
+/// each the median over pushes with the spread.
+fn control_plane_table(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
+    use std::fmt::Write;
+    let shards = |r: &Value| r["shards"].as_u64().unwrap_or(1);
+    let mut rows = String::new();
+    for key in ns {
+        let pushes: Vec<Value> = fleets
+            .iter()
+            .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
+            .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
+            .filter(|w| w.get("kcm_queues").is_some())
+            .collect();
+        if pushes.is_empty() {
+            continue;
+        }
+        let col = |p: &str| -> Vec<f64> { pushes.iter().filter_map(|w| num(w, p)).collect() };
+        let _ = write!(rows, "| {} | {} |", row_label(*key), pushes.len());
+        for queue in ["deployment", "replicaset"] {
+            let _ = write!(
+                rows,
+                " {} | {} | {} |",
+                cell(stats(col(&format!("/kcm_queues/{queue}/syncs"))), 0, ""),
+                cell(
+                    stats(col(&format!("/kcm_queues/{queue}/mean_wait_secs"))),
+                    1,
+                    " s"
+                ),
+                cell(
+                    stats(col(&format!("/kcm_queues/{queue}/mean_sync_secs"))),
+                    2,
+                    " s"
+                ),
+            );
+        }
+        rows.push('\n');
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    format!(
+        "kube-controller-manager during a webhook push (its `workqueue_*` metrics; mean per sync):\n\n\
+         | N | pushes | Deployment syncs | wait in queue | sync | ReplicaSet syncs | wait in queue | sync |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|\n{rows}\n"
+    )
 }
 
 /// API requests per environment by method for one webhook push, and idle activity.
@@ -411,4 +460,29 @@ fn runs_list(runs: &[Value]) -> String {
         );
     }
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_control_plane_table_has_rows_only_for_pushes_that_read_its_queues() {
+        let queues = |wait: f64| {
+            json!({"deployment": {"syncs": 7000.0, "mean_wait_secs": wait, "mean_sync_secs": 0.3},
+                   "replicaset": {"syncs": 9000.0, "mean_wait_secs": 2.0, "mean_sync_secs": 0.2}})
+        };
+        let with = json!({"n": 10000, "shards": 2, "webhook": [
+            {"kcm_queues": queues(40.0)}, {"kcm_queues": queues(60.0)}, {}]});
+        let without = json!({"n": 1000, "webhook": [{}]});
+        let md = control_plane_table(&[&with, &without], &[(1000, 1), (10000, 2)]);
+        let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| 10")).collect();
+        assert_eq!(rows.len(), 1, "{md}");
+        assert!(
+            rows[0].contains("| 2 | 7000 (7000–7000) | 50.0 s (40.0–60.0) |"),
+            "{md}"
+        );
+        assert_eq!(control_plane_table(&[&without], &[(1000, 1)]), "");
+    }
 }
