@@ -731,6 +731,7 @@ async fn fleet_in(
     let ctls = Shards::start(args, cluster, namespace, shards).await?;
     let fleet = Fleet::watch(client, namespace);
     let api: Api<ClaudeEnvironment> = Api::namespaced(client.clone(), namespace);
+    result["shards"] = json!(shards);
     result["rss_start_kib"] = json!(ctls.vm_kib_max("VmRSS"));
 
     // 1. Initial convergence: create N, wait until all are Ready at the head.

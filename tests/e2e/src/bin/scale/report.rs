@@ -107,7 +107,7 @@ fn fleet_tables(fleets: &[&Value]) -> String {
     use std::fmt::Write;
     let mut md = String::new();
     // One row per (N, shards); a run without `shards` had one controller.
-    let shards = |r: &Value| r["shards"].as_u64().unwrap_or(1);
+    let shards = shard_count;
     let mut ns: Vec<(u64, u64)> = fleets
         .iter()
         .filter_map(|r| Some((r["n"].as_u64()?, shards(r))))
@@ -190,7 +190,7 @@ fn fleet_tables(fleets: &[&Value]) -> String {
 /// each the median over pushes with the spread.
 fn control_plane_table(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
     use std::fmt::Write;
-    let shards = |r: &Value| r["shards"].as_u64().unwrap_or(1);
+    let shards = shard_count;
     let mut rows = String::new();
     for key in ns {
         let pushes: Vec<Value> = fleets
@@ -237,7 +237,7 @@ fn control_plane_table(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
 fn requests_by_method(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
     use std::fmt::Write;
     let mut md = String::new();
-    let shards = |r: &Value| r["shards"].as_u64().unwrap_or(1);
+    let shards = shard_count;
     // Requests by method, per environment, for one webhook push (median over runs/pushes).
     let _ = writeln!(
         md,
@@ -418,6 +418,16 @@ fn shard_table(fleets: &[&Value]) -> String {
 }
 
 /// "N" of a fleet row, with the shards when there are several controller processes.
+/// How many controller processes a fleet run had: `shards`, or for results written before
+/// it was recorded, how many processes `per_shard` lists.
+fn shard_count(r: &Value) -> u64 {
+    r["shards"]
+        .as_u64()
+        .or_else(|| r["per_shard"].as_array().map(|a| a.len() as u64))
+        .unwrap_or(1)
+        .max(1)
+}
+
 fn row_label((n, shards): (u64, u64)) -> String {
     if shards > 1 {
         format!("{n}, {shards} shards")
@@ -439,8 +449,8 @@ fn runs_list(runs: &[Value]) -> String {
             Some("fleet") => format!(
                 "fleet N={}{}",
                 r["n"],
-                match r["shards"].as_u64() {
-                    Some(k) if k > 1 => format!(", {k} shards"),
+                match shard_count(r) {
+                    k if k > 1 => format!(", {k} shards"),
                     _ => String::new(),
                 }
             ),
@@ -484,5 +494,13 @@ mod tests {
             "{md}"
         );
         assert_eq!(control_plane_table(&[&without], &[(1000, 1)]), "");
+    }
+
+    #[test]
+    fn a_run_counts_its_shards_from_what_it_recorded() {
+        assert_eq!(shard_count(&json!({"shards": 2})), 2);
+        assert_eq!(shard_count(&json!({"per_shard": [{}, {}]})), 2);
+        assert_eq!(shard_count(&json!({"per_shard": [{}]})), 1);
+        assert_eq!(shard_count(&json!({})), 1);
     }
 }
