@@ -25,14 +25,7 @@ fn canary_in_flight(plan: &Plan) -> RolloutState {
 }
 
 fn recorded_abort(d: &Decision) -> bool {
-    has(d, |a| {
-        matches!(
-            a,
-            Action::RecordRollback {
-                reason: FailureReason::Aborted
-            }
-        )
-    })
+    rolled_back_for(d, FailureReason::Aborted)
 }
 
 #[test]

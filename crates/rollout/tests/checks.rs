@@ -75,12 +75,7 @@ fn a_failure_over_the_limit_rolls_back() {
         &ready_obs(6).result("errors", NEW, Outcome::Fail, 5),
     );
     assert_eq!(d.state.phase, RolloutPhase::RolledBack);
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::CheckFailed
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::CheckFailed));
     assert!(msg(&d).contains("errors"));
 }
 
@@ -156,12 +151,7 @@ fn errors_fail_only_after_four_in_a_row() {
         &s,
         &ready_obs(40).result("errors", NEW, Outcome::Error, 39),
     );
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::CheckError
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::CheckError));
 }
 
 #[test]
@@ -206,12 +196,7 @@ fn checks_not_done_within_the_timeout_fail() {
     let d = step(&plan, &s, &ready_obs(64));
     assert!(!has(&d, |a| matches!(a, Action::RecordRollback { .. })));
     let d = step(&plan, &s, &ready_obs(65));
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::Timeout
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::Timeout));
 }
 
 #[test]
@@ -226,12 +211,7 @@ fn pods_never_ready_fail_at_the_progress_deadline_not_the_timeout() {
     let d = step(&plan, &s, &obs(120, NEW).with(Role::Stable, stuck));
     assert_eq!(d.state.phase, RolloutPhase::Progressing);
     let d = step(&plan, &d.state, &obs(121, NEW).with(Role::Stable, stuck));
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::ProgressDeadline
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::ProgressDeadline));
 }
 
 #[test]
@@ -253,12 +233,7 @@ fn a_spec_the_deployment_controller_has_not_observed_is_not_rolled_back_at_the_d
     let d = step(&plan, &d.state, &obs(480, NEW).with(Role::Stable, stuck));
     assert_eq!(d.state.phase, RolloutPhase::Progressing);
     let d = step(&plan, &d.state, &obs(481, NEW).with(Role::Stable, stuck));
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::ProgressDeadline
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::ProgressDeadline));
 }
 
 #[test]
@@ -304,12 +279,7 @@ fn a_slow_rollout_that_keeps_progressing_is_not_rolled_back_at_the_deadline() {
         &d.state,
         &obs(420, NEW).with(Role::Stable, rolling(4, 4, 5)),
     );
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::ProgressDeadline
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::ProgressDeadline));
 }
 
 #[test]

@@ -74,12 +74,7 @@ fn crash_loop_restores_the_last_known_good() {
     assert_eq!(d.state.phase, RolloutPhase::RolledBack);
     assert_eq!(d.state.failed_revision.as_deref(), Some(NEW));
     assert_eq!(d.state.stable.as_deref(), Some(OLD));
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::CrashLoop
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::CrashLoop));
     assert!(msg(&d).contains("crash"));
 }
 

@@ -87,12 +87,7 @@ fn failing_cohort_reports_roll_the_canary_back() {
         &d,
         |a| matches!(a, Action::Abort { stable } if stable == OLD)
     ));
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::WorkstationsFailing
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::WorkstationsFailing));
     assert!(msg(&d).contains("failing doctor"), "{}", msg(&d));
     // Workstations now go back to the stable revision.
     let back = assignment(&d.state, 0).unwrap();
@@ -122,12 +117,7 @@ fn a_cohort_that_never_reports_times_out() {
     assert_eq!(step_of(&s), Some(0));
     let d = step(&plan, &s, &ready_at(70, 25));
     assert_eq!(d.state.phase, RolloutPhase::RolledBack);
-    assert!(has(&d, |a| matches!(
-        a,
-        Action::RecordRollback {
-            reason: FailureReason::Timeout
-        }
-    )));
+    assert!(rolled_back_for(&d, FailureReason::Timeout));
 }
 
 #[test]

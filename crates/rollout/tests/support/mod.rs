@@ -156,6 +156,14 @@ pub(crate) fn has(d: &Decision, pred: impl Fn(&Action) -> bool) -> bool {
     d.actions.iter().any(pred)
 }
 
+/// Whether the decision records a rollback for `reason`.
+pub(crate) fn rolled_back_for(d: &Decision, reason: FailureReason) -> bool {
+    has(
+        d,
+        |a| matches!(a, Action::RecordRollback { reason: r } if *r == reason),
+    )
+}
+
 pub(crate) fn set_canary_weight(d: &Decision) -> Option<u32> {
     d.actions.iter().find_map(|a| match a {
         Action::SetCanary { weight, .. } => Some(*weight),
