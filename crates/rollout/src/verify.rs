@@ -176,22 +176,17 @@ fn track_progress(
 ) -> Option<Timestamp> {
     let observed_at = v.observed_at?;
     let score = readiness::progress(expect, live);
-    match &mut v.progress {
-        Some(p) if score <= p.best => {}
-        Some(p) => {
-            *p = Progress {
-                best: score,
-                at: now,
-            }
-        }
-        None => {
-            v.progress = Some(Progress {
-                best: score,
-                at: observed_at,
-            })
-        }
+    let best = v.progress.get_or_insert(Progress {
+        best: score,
+        at: observed_at,
+    });
+    if score > best.best {
+        *best = Progress {
+            best: score,
+            at: now,
+        };
     }
-    v.progress.map(|p| p.at)
+    Some(best.at)
 }
 
 /// An inconclusive check waits for a human: `Some` while no approval of this revision is
