@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use claude_env_e2e::repo_root;
+use claude_env_e2e::{metric, repo_root};
 use serde_json::{Value, json};
 
 /// The controllers whose queues are read (`workqueue_*{name=...}`).
@@ -75,34 +75,24 @@ impl Queues {
     }
 }
 
-/// The queue totals of a Prometheus text exposition.
+/// The queue totals of a Prometheus text exposition (a queue it has no count for is left
+/// out).
 fn parse(text: &str) -> Queues {
-    let mut queues = BTreeMap::new();
-    for line in text.lines() {
-        let Some((series, value)) = line.rsplit_once(' ') else {
-            continue;
-        };
-        let Ok(value) = value.parse::<f64>() else {
-            continue;
-        };
-        let Some((metric, labels)) = series.split_once('{') else {
-            continue;
-        };
-        let Some(name) = QUEUES
+    let read = |name: &str, queue: &str| metric(text, name, &[("name", queue)]);
+    Queues(
+        QUEUES
             .iter()
-            .find(|q| labels.trim_end_matches('}') == format!("name=\"{q}\""))
-        else {
-            continue;
-        };
-        let t: &mut Totals = queues.entry((*name).to_owned()).or_default();
-        match metric {
-            "workqueue_queue_duration_seconds_sum" => t.wait_secs = value,
-            "workqueue_queue_duration_seconds_count" => t.syncs = value,
-            "workqueue_work_duration_seconds_sum" => t.work_secs = value,
-            _ => {}
-        }
-    }
-    Queues(queues)
+            .filter_map(|q| {
+                let syncs = read("workqueue_queue_duration_seconds_count", q)?;
+                let totals = Totals {
+                    wait_secs: read("workqueue_queue_duration_seconds_sum", q).unwrap_or(0.0),
+                    syncs,
+                    work_secs: read("workqueue_work_duration_seconds_sum", q).unwrap_or(0.0),
+                };
+                Some(((*q).to_owned(), totals))
+            })
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -107,10 +107,9 @@ fn fleet_tables(fleets: &[&Value]) -> String {
     use std::fmt::Write;
     let mut md = String::new();
     // One row per (N, shards); a run without `shards` had one controller.
-    let shards = shard_count;
     let mut ns: Vec<(u64, u64)> = fleets
         .iter()
-        .filter_map(|r| Some((r["n"].as_u64()?, shards(r))))
+        .filter_map(|r| Some((r["n"].as_u64()?, shard_count(r))))
         .collect();
     ns.sort();
     ns.dedup();
@@ -127,7 +126,7 @@ fn fleet_tables(fleets: &[&Value]) -> String {
             let label = row_label(*key);
             let rs: Vec<&&Value> = fleets
                 .iter()
-                .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
+                .filter(|r| (r["n"].as_u64(), shard_count(r)) == (Some(key.0), key.1))
                 .collect();
             let all = |f: &dyn Fn(&Value) -> Option<f64>| -> Vec<f64> {
                 rs.iter().filter_map(|r| f(r)).collect()
@@ -190,12 +189,11 @@ fn fleet_tables(fleets: &[&Value]) -> String {
 /// each the median over pushes with the spread.
 fn control_plane_table(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
     use std::fmt::Write;
-    let shards = shard_count;
     let mut rows = String::new();
     for key in ns {
         let pushes: Vec<Value> = fleets
             .iter()
-            .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
+            .filter(|r| (r["n"].as_u64(), shard_count(r)) == (Some(key.0), key.1))
             .flat_map(|r| r["webhook"].as_array().cloned().unwrap_or_default())
             .filter(|w| w.get("kcm_queues").is_some())
             .collect();
@@ -237,7 +235,6 @@ fn control_plane_table(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
 fn requests_by_method(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
     use std::fmt::Write;
     let mut md = String::new();
-    let shards = shard_count;
     // Requests by method, per environment, for one webhook push (median over runs/pushes).
     let _ = writeln!(
         md,
@@ -256,7 +253,7 @@ fn requests_by_method(fleets: &[&Value], ns: &[(u64, u64)]) -> String {
         let (n, label) = (&key.0, row_label(*key));
         let rs: Vec<&&Value> = fleets
             .iter()
-            .filter(|r| (r["n"].as_u64(), shards(r)) == (Some(key.0), key.1))
+            .filter(|r| (r["n"].as_u64(), shard_count(r)) == (Some(key.0), key.1))
             .collect();
         let per = |method: &str| {
             median(
