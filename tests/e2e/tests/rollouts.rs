@@ -28,28 +28,40 @@ use serde_json::{Value, json};
 
 const STAGING_MCP: &str = "environments/staging/mcp-deploy.yaml";
 const CONTEXT7_IMAGE: &str = "ghcr.io/claude-env/context7-mcp:1.4.2";
-const CRASHLOOP: &str = "claude-env.io/simulate: crashloop";
+/// How context7's pods behave on the local control plane (KWOK stages of `tests/cluster`).
+#[derive(Clone, Copy)]
+enum Pods {
+    Healthy,
+    /// Never Ready, restarting every 10 s (the `claude-env.io/simulate: crashloop` label).
+    CrashLoop,
+    /// Ready `SLOW_START` after they start (the `claude-env.io/simulate-delay` annotation).
+    Slow,
+}
+
+const SLOW_START: Duration = Duration::from_secs(5);
 
 // ---- the config repository --------------------------------------------------------------
 
-/// staging's `mcp-deploy.yaml` with context7 at `image` and `replicas`, its pods crash-looping
-/// (KWOK) when `crash`. sequential-thinking stays as in the example.
-fn staging_mcp(original: &str, image: &str, replicas: u32, crash: bool) -> String {
+/// staging's `mcp-deploy.yaml` with context7 at `image` and `replicas`, its pods as `pods`
+/// say. sequential-thinking stays as in the example.
+fn staging_mcp(original: &str, image: &str, replicas: u32, pods: Pods) -> String {
     assert!(original.contains(CONTEXT7_IMAGE), "the example changed");
-    let mut s = original.replace(CONTEXT7_IMAGE, image).replacen(
+    let s = original.replace(CONTEXT7_IMAGE, image).replacen(
         "      port: 8080\n      replicas: 1\n",
         &format!("      port: 8080\n      replicas: {replicas}\n"),
         1,
     );
-    if crash {
-        // context7 comes first: its labels, not sequential-thinking's.
-        s = s.replacen(
-            "      labels:\n        tier: mcp\n",
-            &format!("      labels:\n        tier: mcp\n        {CRASHLOOP}\n"),
-            1,
-        );
-    }
-    s
+    // context7 comes first: its labels, not sequential-thinking's.
+    let labels = "      labels:\n        tier: mcp\n";
+    let extra = match pods {
+        Pods::Healthy => return s,
+        Pods::CrashLoop => "        claude-env.io/simulate: crashloop\n".to_owned(),
+        Pods::Slow => format!(
+            "      annotations:\n        claude-env.io/simulate-delay: {}s\n",
+            SLOW_START.as_secs()
+        ),
+    };
+    s.replacen(labels, &format!("{labels}{extra}"), 1)
 }
 
 /// The example, plus a commit giving context7 `replicas` (before any environment exists).
@@ -65,22 +77,26 @@ impl Repo {
         if replicas != 1 {
             repo.change(
                 STAGING_MCP,
-                &staging_mcp(&original, CONTEXT7_IMAGE, replicas, false),
+                &staging_mcp(&original, CONTEXT7_IMAGE, replicas, Pods::Healthy),
                 &format!("context7: {replicas} replicas"),
             );
         }
         Repo { repo, original }
     }
 
-    /// Commit context7 at `tag` (and crash-looping when `crash`); returns the SHA.
-    fn context7(&self, tag: &str, replicas: u32, crash: bool) -> String {
+    /// Commit context7 at `tag` with its pods as `pods` say; returns the SHA.
+    fn context7(&self, tag: &str, replicas: u32, pods: Pods) -> String {
         let image = format!("ghcr.io/claude-env/context7-mcp:{tag}");
         self.repo.change(
             STAGING_MCP,
-            &staging_mcp(&self.original, &image, replicas, crash),
+            &staging_mcp(&self.original, &image, replicas, pods),
             &format!(
                 "context7 {tag}{}",
-                if crash { " (crash-looping)" } else { "" }
+                match pods {
+                    Pods::Healthy => "",
+                    Pods::CrashLoop => " (crash-looping)",
+                    Pods::Slow => " (slow to start)",
+                }
             ),
         )
     }
@@ -390,7 +406,7 @@ async fn canary_walks_each_step_with_the_replica_split_then_promotes() {
 
     let rollout = rollout_timeline(&envs, "cn").listed().await;
     let deployments = deployment_timeline(&ns).listed().await;
-    let next = repo.context7("1.5.0", 4, false);
+    let next = repo.context7("1.5.0", 4, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
 
     // 25%: 3 stable + 1 canary; 50%: 2 + 2 (the pause steps hold each split for 3 s).
@@ -483,7 +499,7 @@ async fn crash_looping_canary_rolls_back_without_touching_stable_and_is_not_retr
         serde_json::to_value(&stable_before.spec.as_ref().unwrap().template).unwrap();
 
     let deployments = deployment_timeline(&ns).listed().await;
-    let bad = repo.context7("1.5.0", 4, true);
+    let bad = repo.context7("1.5.0", 4, Pods::CrashLoop);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let decided = Instant::now();
     let env = rolled_back(&envs, "cc", &bad, Duration::from_secs(60)).await;
@@ -578,7 +594,7 @@ async fn crash_looping_canary_rolls_back_without_touching_stable_and_is_not_retr
     assert!(deployments.deleted("cc-context7-canary"));
 
     // A new commit is a new rollout: it rolls out and clears the rejection.
-    let fixed = repo.context7("1.5.1", 4, false);
+    let fixed = repo.context7("1.5.1", 4, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let env = succeeded(&envs, "cc", &fixed, Duration::from_secs(60)).await;
     assert_eq!(rollout_of(&env).failed_revision, None);
@@ -597,7 +613,7 @@ async fn immediate_rollout_whose_new_pods_crash_loop_rolls_back_while_old_pods_s
 
     // A rolling update keeps the old pod available while the new one crash-loops: the
     // crash is still seen at once, not after the progress deadline.
-    let bad = repo.context7("1.5.0", 1, true);
+    let bad = repo.context7("1.5.0", 1, Pods::CrashLoop);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let pushed = Instant::now();
     let env = rolled_back(&envs, "im", &bad, Duration::from_secs(30)).await;
@@ -627,6 +643,48 @@ async fn immediate_rollout_whose_new_pods_crash_loop_rolls_back_while_old_pods_s
     );
     eprintln!(
         "immediate crash loop: rolled back in {took:?}; {:?} in all",
+        started.elapsed()
+    );
+}
+
+// ---- 2c. an Immediate rollout slower than its progress deadline, but moving ------------
+
+#[tokio::test]
+async fn immediate_rollout_slower_than_the_progress_deadline_but_moving_succeeds() {
+    let started = Instant::now();
+    let spec = json!({"source": {"interval": "10m"}, "healthChecks": health(json!({}))});
+    let (ns, repo, ctl, envs) = setup("imm-slow", 3, "sl", "staging", spec).await;
+    let good = repo.repo.head();
+    succeeded(&envs, "sl", &good, Duration::from_secs(90)).await;
+
+    // Three replicas replaced one at a time (25 % surge rounds to one pod, 25 % unavailable
+    // to none), each Ready SLOW_START after it starts: the rollout as a whole outlasts the
+    // 10 s deadline, each of its steps does not. Like a Deployment's own
+    // progressDeadlineSeconds, the deadline restarts at each step.
+    let rollout = rollout_timeline(&envs, "sl").listed().await;
+    let slow = repo.context7("1.5.0", 3, Pods::Slow);
+    assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
+    let pushed = Instant::now();
+    succeeded(&envs, "sl", &slow, Duration::from_secs(120)).await;
+    let took = pushed.elapsed();
+    assert!(
+        took > Duration::from_secs(10),
+        "{took:?}: the rollout did not outlast the 10 s deadline, so it proves nothing"
+    );
+    assert_eq!(replicas(&ns, "sl-context7").await, Some((3, 3)));
+    let phases: Vec<RolloutPhase> = steps_of(&rollout, "sl", &slow)
+        .into_iter()
+        .map(|(phase, _, _)| phase)
+        .collect();
+    assert!(
+        !phases.contains(&RolloutPhase::RolledBack),
+        "rolled back on the way: {phases:?}"
+    );
+    let m = ctl.metrics().await;
+    // Summed over every reason: no rollback of any kind.
+    assert_eq!(count(&m, "claude_env_rollbacks_total", &[]), 0.0);
+    eprintln!(
+        "immediate slow rollout: Succeeded {took:?} after the push; {:?} in all",
         started.elapsed()
     );
 }
@@ -708,7 +766,7 @@ async fn blue_green_switches_when_healthy_never_when_not_and_flips_back_after_a_
     // (a) A healthy preview: green runs the new image behind the preview Service, the active
     // Service switches to it, blue is kept for scaleDownDelay, then removed.
     let t = Instant::now();
-    let a = repo.context7("1.5.0", 2, false);
+    let a = repo.context7("1.5.0", 2, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let previewing = rollout_until(&envs, "bg", "green preview", Duration::from_secs(30), |r| {
         r.revision.as_deref() == Some(a.as_str()) && r.phase == RolloutPhase::Promoting
@@ -746,7 +804,7 @@ async fn blue_green_switches_when_healthy_never_when_not_and_flips_back_after_a_
 
     // (b) A crash-looping preview (blue) never takes traffic and rolls back.
     let t = Instant::now();
-    let b = repo.context7("1.6.0", 2, true);
+    let b = repo.context7("1.6.0", 2, Pods::CrashLoop);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let env = rolled_back(&envs, "bg", &b, Duration::from_secs(60)).await;
     let r = rollout_of(&env);
@@ -782,7 +840,7 @@ async fn blue_green_switches_when_healthy_never_when_not_and_flips_back_after_a_
     let t = Instant::now();
     let before = health_endpoint.requests();
     health_endpoint.fail_after(1);
-    let c = repo.context7("1.7.0", 2, false);
+    let c = repo.context7("1.7.0", 2, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let env = rolled_back(&envs, "bg", &c, Duration::from_secs(60)).await;
     let r = rollout_of(&env);
@@ -863,7 +921,7 @@ async fn mcp_handshake_against_a_real_server_gates_the_rollout() {
     succeeded(&envs, "mc", &repo.repo.head(), Duration::from_secs(90)).await;
 
     // A healthy server: initialize, initialized, tools/list with both tools → promoted.
-    let a = repo.context7("1.5.0", 1, false);
+    let a = repo.context7("1.5.0", 1, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     succeeded(&envs, "mc", &a, Duration::from_secs(60)).await;
     let m = ctl.metrics().await;
@@ -876,7 +934,7 @@ async fn mcp_handshake_against_a_real_server_gates_the_rollout() {
 
     // The server fails the handshake (HTTP 500 to initialize): rolled back.
     server.set_mode(McpMode::ServerError);
-    let b = repo.context7("1.6.0", 1, false);
+    let b = repo.context7("1.6.0", 1, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let env = rolled_back(&envs, "mc", &b, Duration::from_secs(60)).await;
     let message = rollout_of(&env).message.unwrap_or_default();
@@ -897,7 +955,7 @@ async fn mcp_handshake_against_a_real_server_gates_the_rollout() {
     )
     .await
     .unwrap();
-    let c = repo.context7("1.7.0", 1, false);
+    let c = repo.context7("1.7.0", 1, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let env = rolled_back(&envs, "mc", &c, Duration::from_secs(60)).await;
     let message = rollout_of(&env).message.unwrap_or_default();
@@ -971,7 +1029,7 @@ async fn prometheus_error_rate_promotes_under_the_threshold_and_rolls_back_over_
     succeeded(&envs, "pm", &repo.repo.head(), Duration::from_secs(90)).await;
 
     // Under the threshold: two measurements at the 50% step pass, promoted.
-    let a = repo.context7("1.5.0", 2, false);
+    let a = repo.context7("1.5.0", 2, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     succeeded(&envs, "pm", &a, Duration::from_secs(60)).await;
     let m = ctl.metrics().await;
@@ -997,7 +1055,7 @@ async fn prometheus_error_rate_promotes_under_the_threshold_and_rolls_back_over_
         },
     )
     .await;
-    let b = repo.context7("1.6.0", 2, false);
+    let b = repo.context7("1.6.0", 2, Pods::Healthy);
     assert_eq!(ctl.push_hook(&repo.repo.url, "main").await, 202);
     let env = rolled_back(&envs, "pm", &b, Duration::from_secs(60)).await;
     let r = rollout_of(&env);
@@ -1192,7 +1250,7 @@ async fn a_controller_killed_mid_canary_resumes_at_the_same_step() {
     .listed()
     .await;
     let deployments = deployment_timeline(&ns).listed().await;
-    let next = repo.context7("1.5.0", 4, false);
+    let next = repo.context7("1.5.0", 4, Pods::Healthy);
     assert_eq!(first_ctl.push_hook(&repo.repo.url, "main").await, 202);
     let env = rollout_until(&envs, "rs", "the 8s pause", Duration::from_secs(30), |r| {
         r.revision.as_deref() == Some(next.as_str()) && r.step == Some(1)
