@@ -31,6 +31,13 @@ pub(crate) fn settled(r: &Readiness) -> bool {
     r.updated >= r.replicas && r.available >= r.replicas && r.total <= r.updated
 }
 
+/// Every pod of the Deployment, old and new, is available: none can be crash-looping, so
+/// listing its pods would find nothing. The long phase of a rollout on a backlogged control
+/// plane (the new pods up, the old ones not yet scaled away) is one.
+pub(crate) fn all_pods_available(r: &Readiness) -> bool {
+    r.available >= r.total
+}
+
 /// Whether a pod runs the Deployment's current template, as far as a pod shows it: the
 /// template's labels and annotations (the config hash among them) and its images. Old pods
 /// of a rolling update differ in one of them for any change a rollout makes to the pods'
@@ -118,6 +125,23 @@ mod tests {
         assert!(!settled(&r(1, 1, 1, 2)));
         assert!(!settled(&r(2, 2, 1, 2)));
         assert!(!settled(&r(2, 1, 2, 2)));
+    }
+
+    #[test]
+    fn all_pods_available_means_no_pod_old_or_new_is_down() {
+        let r = |available, total| Readiness {
+            replicas: 2,
+            updated: 2,
+            available,
+            total,
+            current: true,
+            ..Readiness::default()
+        };
+        // The new pods up, one old pod not yet gone: nothing to list.
+        assert!(all_pods_available(&r(3, 3)));
+        assert!(all_pods_available(&r(0, 0)));
+        // A new pod not available (it may be crash-looping) while the old ones still serve.
+        assert!(!all_pods_available(&r(2, 3)));
     }
 
     #[test]

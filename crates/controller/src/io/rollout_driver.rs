@@ -161,7 +161,9 @@ pub(crate) async fn readiness(
                 let key = (plan.target_namespace.clone(), name);
                 if !r.current || readiness::settled(&r) {
                     ctx.crash_checks.forget(&key);
-                } else if ctx.crash_checks.due(&key, Instant::now()) {
+                } else if !readiness::all_pods_available(&r)
+                    && ctx.crash_checks.due(&key, Instant::now())
+                {
                     r.crash_looping = crash_looping(ctx, &plan.target_namespace, &d).await;
                 }
                 out.insert((server.clone(), role), r);
