@@ -601,15 +601,26 @@ async fn crash_looping_canary_rolls_back_without_touching_stable_and_is_not_retr
     eprintln!("canary crash loop: {:?} in all", started.elapsed());
 }
 
+/// An Immediate staging environment `name` with context7 at `replicas`, its first revision
+/// rolled out.
+async fn immediate_deployed(
+    prefix: &str,
+    replicas: u32,
+    name: &str,
+) -> (TestNamespace, Repo, Controller, Api<ClaudeEnvironment>) {
+    let spec = json!({"source": {"interval": "10m"}, "healthChecks": health(json!({}))});
+    let (ns, repo, ctl, envs) = setup(prefix, replicas, name, "staging", spec).await;
+    let good = repo.repo.head();
+    succeeded(&envs, name, &good, Duration::from_secs(90)).await;
+    (ns, repo, ctl, envs)
+}
+
 // ---- 2b. an Immediate rollout whose new pods crash-loop --------------------------------
 
 #[tokio::test]
 async fn immediate_rollout_whose_new_pods_crash_loop_rolls_back_while_old_pods_serve() {
     let started = Instant::now();
-    let spec = json!({"source": {"interval": "10m"}, "healthChecks": health(json!({}))});
-    let (ns, repo, ctl, envs) = setup("imm-crash", 1, "im", "staging", spec).await;
-    let good = repo.repo.head();
-    succeeded(&envs, "im", &good, Duration::from_secs(90)).await;
+    let (ns, repo, ctl, envs) = immediate_deployed("imm-crash", 1, "im").await;
 
     // A rolling update keeps the old pod available while the new one crash-loops: the
     // crash is still seen at once, not after the progress deadline.
@@ -652,10 +663,7 @@ async fn immediate_rollout_whose_new_pods_crash_loop_rolls_back_while_old_pods_s
 #[tokio::test]
 async fn immediate_rollout_slower_than_the_progress_deadline_but_moving_succeeds() {
     let started = Instant::now();
-    let spec = json!({"source": {"interval": "10m"}, "healthChecks": health(json!({}))});
-    let (ns, repo, ctl, envs) = setup("imm-slow", 3, "sl", "staging", spec).await;
-    let good = repo.repo.head();
-    succeeded(&envs, "sl", &good, Duration::from_secs(90)).await;
+    let (ns, repo, ctl, envs) = immediate_deployed("imm-slow", 3, "sl").await;
 
     // Three replicas replaced one at a time (25 % surge rounds to one pod, 25 % unavailable
     // to none), each Ready SLOW_START after it starts: the rollout as a whole outlasts the
