@@ -63,8 +63,15 @@ pub(crate) async fn run(args: &PeersArgs) -> anyhow::Result<Value> {
     Ok(result)
 }
 
+/// How long claude-env may take to bring N environments to a revision before the run fails.
 fn timeout(n: usize) -> Duration {
     Duration::from_secs(120 + n as u64 * 2)
+}
+
+/// The same for Flux: with its defaults it brings about 0.44 environments a second to Ready
+/// on the 2-core machine (~38 min for 1000), past `timeout`; a run cut short measures nothing.
+fn flux_timeout(n: usize) -> Duration {
+    Duration::from_secs(120 + n as u64 * 5)
 }
 
 // ---- ours -----------------------------------------------------------------------------------
@@ -197,7 +204,7 @@ async fn theirs(
     let before = flux_sample(&f).await;
     flux::create(client, namespace, &url, &names).await?;
     let (_, ready) = watch
-        .all_ready_at(n, &revision, timeout(n), &format!("{side} converge"))
+        .all_ready_at(n, &revision, flux_timeout(n), &format!("{side} converge"))
         .await?;
     let mut converge = before.delta(&flux_sample(&f).await, 0, n);
     converge["ready_secs"] = json!(round3(ready.duration_since(before.at).as_secs_f64()));
@@ -220,7 +227,7 @@ async fn theirs(
         let stamp = format!("{k}-{}", crate::now_utc());
         let receiver = flux::request_reconcile(client, namespace, &names, &stamp).await?;
         let (applied, ready) = watch
-            .all_ready_at(n, &revision, timeout(n), &format!("{side} push {k}"))
+            .all_ready_at(n, &revision, flux_timeout(n), &format!("{side} push {k}"))
             .await?;
         let mut round = before.delta(&flux_sample(&f).await, receiver, n);
         round["applied_secs"] = json!(round3(applied.duration_since(before.at).as_secs_f64()));
