@@ -68,8 +68,8 @@ fn timeout(n: usize) -> Duration {
     Duration::from_secs(120 + n as u64 * 2)
 }
 
-/// The same for Flux: with its defaults it brings about 0.44 environments a second to Ready
-/// on the 2-core machine (~38 min for 1000), past `timeout`; a run cut short measures nothing.
+/// The same for Flux: with its defaults it brings about 0.46 environments a second to Ready
+/// on the 2-core machine (36 min for 1000), past `timeout`; a run cut short measures nothing.
 fn flux_timeout(n: usize) -> Duration {
     Duration::from_secs(120 + n as u64 * 5)
 }
